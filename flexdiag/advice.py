@@ -1,0 +1,136 @@
+"""All user-facing wording of findings: check titles, summaries and advice, in one catalogue.
+
+Checks refer to messages by key and fill in named fields; nothing else in the package writes
+prose for the user. English only for now; the catalogue is keyed so that translation (Dutch)
+can be added in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TITLES: dict[str, str] = {
+    "dns.voip": "DNS: SIP server",
+    "dns.stun": "DNS: STUN server",
+    "dns.ntp": "DNS: NTP server",
+    "stun.binding": "STUN: public address and port translation",
+    "sip.udp": "SIP OPTIONS over UDP port {port}",
+    "ntp.offset": "NTP: time server and clock offset",
+}
+
+MESSAGES: dict[str, str] = {
+    # --- DNS -------------------------------------------------------------------------------
+    "dns.pass": "{name} resolves to {addresses} ({rtt_ms:.0f} ms), inside the platform ranges",
+    "dns.literal": "{name} is an address; nothing to resolve",
+    "dns.outside": "{name} resolves to {outside}, outside the platform ranges {ranges}",
+    "dns.outside.advice": (
+        "The platform's servers live in {ranges} (FAQ item 4). An address outside them means a "
+        "stale DNS cache, a typo in the host name, or a router or ISP that rewrites DNS answers. "
+        "Check the router's DNS settings, or point the router at your ISP's resolvers, then run "
+        "flexdiag again."
+    ),
+    "dns.fail": "{name} did not resolve via {resolver}: {error}",
+    "dns.fail.advice": (
+        "Phones find the platform by name ({name}, FAQ items {faq}). Check that this network "
+        "has working DNS (the router's DNS server, or the one given with --dns-server) and "
+        "that the name is spelled correctly."
+    ),
+    # --- dependent checks that cannot run -----------------------------------------------------
+    "skip.unresolved": "not run: {name} did not resolve (see {dns_id})",
+    # --- STUN ------------------------------------------------------------------------------
+    "stun.no_nat": (
+        "no NAT: the STUN server sees this host's own address {mapped} ({rtt_ms:.0f} ms)"
+    ),
+    "stun.nat": (
+        "NAT to public address {public_ip}, port kept ({local} -> {mapped}, {rtt_ms:.0f} ms)"
+    ),
+    "stun.translation": (
+        "port translation: local {local} appears as {mapped} on the internet ({rtt_ms:.0f} ms)"
+    ),
+    "stun.translation.advice": (
+        "The router changes the source port of UDP traffic. The platform copes by sending to "
+        "the translated port, but only once the phone starts sending audio, so the first "
+        "seconds of a call can be lost (FAQ items 4-6). On the router, turn on port "
+        "preservation ('static port' / 'consistent NAT') for the phones, or give each phone a "
+        "fixed port mapping. Keep NAT entries longer than the phones' registration interval "
+        "({registration_time_s} s)."
+    ),
+    "stun.error": "the STUN server {server} answered with error {code} {reason}",
+    "stun.error.advice": (
+        "The path to the STUN server works, but the server refused the request. Check the "
+        "STUN server setting ({server_name}, FAQ item 2)."
+    ),
+    "stun.timeout": "no STUN response from {server} in {waited_s:.1f} s ({sent} requests sent)",
+    "stun.unreachable": "no STUN response from {server}: {error}",
+    "stun.fail.advice": (
+        "Phones use {server_name} to learn their public address (FAQ item 2). Allow outbound "
+        "UDP to port {port} on the router or firewall."
+    ),
+    # --- SIP -------------------------------------------------------------------------------
+    "sip.pass": (
+        "answered {code} in {rtt_ms:.0f} ms: the SIP path to {target} works"
+    ),
+    "sip.pass.note": (
+        "Any SIP reply proves that SIP reaches the server and its answers come back; "
+        "{meaning} is the server's answer to a probe without an account, not an error."
+    ),
+    "sip.wrong_port": (
+        "answered {code}, but from {reply_from} instead of {target}"
+    ),
+    "sip.wrong_port.advice": (
+        "The platform answers from the port the phone sent to (FAQ item 5). A reply from "
+        "another port is dropped by most routers, which only let replies in from the address "
+        "and port the phone contacted. Check for a SIP proxy or ALG on the path, or a wrong "
+        "SIP server setting."
+    ),
+    "sip.timeout": "no SIP reply from {target} in {waited_s:.1f} s ({sent} requests sent)",
+    "sip.unreachable": "no SIP reply from {target}: {error}",
+    "sip.provisional": (
+        "only a provisional reply from {target}; no final answer in {waited_s:.1f} s"
+    ),
+    "sip.use_other_port.advice": (
+        "SIP on port {port} gets no answer, while port {working} does. The platform listens on "
+        "both 5060 and 38388 (FAQ item 5): configure the phones to register on "
+        "{server_name}:{working}, or allow outbound UDP to port {port} on the router. "
+        "Routers often block or mangle port 5060 (a 'SIP ALG'): turn that off."
+    ),
+    "sip.none.advice": (
+        "No SIP server answered on any port. Allow outbound UDP to {server_name} on ports "
+        "{ports} (FAQ item 5) and check that the router has no SIP ALG or firewall rule "
+        "blocking SIP."
+    ),
+    # --- NTP -------------------------------------------------------------------------------
+    "ntp.pass": "offset {offset_s:+.3f} s, delay {delay_ms:.0f} ms, stratum {stratum}",
+    "ntp.offset": "this host's clock is off by {offset_s:+.3f} s (limit {limit_s:g} s)",
+    "ntp.offset.advice": (
+        "The time server answers, so the phones will get correct time from {server_name} "
+        "(FAQ item 3); this machine's own clock is wrong, which makes its logs misleading. "
+        "Set its clock, or enable time synchronisation on it."
+    ),
+    "ntp.unsync": "the NTP server {server} is not synchronised (stratum {stratum}, leap {leap})",
+    "ntp.unsync.advice": (
+        "Phones would take their time from an unsynchronised server (FAQ item 3). Check the "
+        "NTP server setting; report to the platform if {server_name} itself says this."
+    ),
+    "ntp.timeout": "no NTP reply from {server} in {waited_s:.1f} s ({sent} requests sent)",
+    "ntp.unreachable": "no NTP reply from {server}: {error}",
+    "ntp.fail.advice": (
+        "Phones set their clocks from {server_name} (FAQ item 3). Allow outbound UDP to port "
+        "{port} on the router or firewall."
+    ),
+    # --- runner ----------------------------------------------------------------------------
+    "runner.timeout": "flexdiag's check did not finish within {budget_s:g} s",
+    "runner.crash": "flexdiag failed inside this check: {error}",
+}
+
+
+def text(key: str, **fields: Any) -> str:
+    """The message ``key`` with its fields filled in."""
+    return MESSAGES[key].format(**fields)
+
+
+def title(check_id: str) -> str:
+    """The human title of a check id (``sip.udp.5060`` -> "SIP OPTIONS over UDP port 5060")."""
+    if check_id.startswith("sip.udp."):
+        return TITLES["sip.udp"].format(port=check_id.rsplit(".", 1)[1])
+    return TITLES.get(check_id, check_id)

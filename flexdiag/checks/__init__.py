@@ -1,0 +1,96 @@
+"""Checks: each turns observations into a verdict with evidence and advice.
+
+A check is an async function of a :class:`Context` returning a :class:`Finding`; the runner adds
+id, title and duration. Observations (a name's resolution, a SIP exchange) are memoised in the
+context, so checks that need the same one share it, and a check that needs a name waits only for
+that name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flexdiag.model import Status
+from flexdiag.settings import Settings
+
+# Share of the overall budget that name resolution may take, so that the exchanges which
+# depend on it still have time for retransmissions.
+DNS_BUDGET_SHARE = 0.4
+# Share of the budget after which exchanges stop waiting, leaving room to report.
+EXCHANGE_BUDGET_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The verdict part of a check result, as a check function returns it."""
+
+    status: Status
+    summary: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    advice: str | None = None
+    faq: tuple[int, ...] = ()
+
+
+@dataclass
+class Context:
+    """What checks share during one run: settings, clocks, budgets and memoised observations."""
+
+    settings: Settings
+    wall_clock: Callable[[], float] = time.time
+    start: float = 0.0  # event-loop time at which the run started
+    _memo: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
+
+    @property
+    def dns_timeout_s(self) -> float:
+        return self.settings.timeout_s * DNS_BUDGET_SHARE
+
+    @property
+    def deadline(self) -> float:
+        """Event-loop time by which every exchange gives up."""
+        return self.start + self.settings.timeout_s * EXCHANGE_BUDGET_SHARE
+
+    def remaining_s(self) -> float:
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+    def memo(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+        """Start ``factory()`` once per key; every caller awaits the same task."""
+        task = self._memo.get(key)
+        if task is None:
+            task = asyncio.ensure_future(factory())
+            self._memo[key] = task
+        return asyncio.shield(task)
+
+    def close(self) -> None:
+        """Cancel observations nobody awaited to the end."""
+        for task in self._memo.values():
+            task.cancel()
+
+
+CheckFn = Callable[[Context], Awaitable[Finding]]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: stable id and the function that runs it."""
+
+    id: str
+    run: CheckFn
+
+
+def checks_for(settings: Settings) -> list[Check]:
+    """The quick run's checks in report order (design.md's check ids)."""
+    from flexdiag.checks import dns, ntp, sip, stun
+
+    checks = [
+        Check("dns.voip", dns.check_voip),
+        Check("dns.stun", dns.check_stun),
+        Check("dns.ntp", dns.check_ntp),
+        Check("stun.binding", stun.check_binding),
+    ]
+    checks += [Check(f"sip.udp.{port}", sip.check_port(port)) for port in settings.sip_ports]
+    checks.append(Check("ntp.offset", ntp.check_offset))
+    return checks

@@ -1,0 +1,71 @@
+"""``ntp.offset``: does the platform's time server answer, is it synchronised, and how far off is
+this host's clock (RFC 5905; FAQ item 3)?"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from flexdiag import advice
+from flexdiag.checks import Context, Finding
+from flexdiag.checks.dns import resolved, unresolved
+from flexdiag.codec.ntp import LEAP_ALARM, STRATUM_UNSYNC
+from flexdiag.model import Status
+from flexdiag.net.probes import ntp_query
+from flexdiag.net.udp import format_addr
+
+
+async def check_offset(ctx: Context) -> Finding:
+    """One NTP exchange: reachability, server health (stratum, leap) and the local offset."""
+    settings = ctx.settings
+    resolution = await resolved(ctx, settings.ntp_server.host)
+    skip = unresolved("ntp.offset", resolution)
+    ip = resolution.preferred()
+    if skip or ip is None:
+        assert skip is not None
+        return skip
+    server = (ip, settings.ntp_server.port)
+    exchange = await ntp_query(server, ctx.deadline, ctx.wall_clock)
+    data: dict[str, Any] = {
+        "server": format_addr(server),
+        "offset_s": None,
+        "delay_s": None,
+        "stratum": None,
+        "leap": None,
+        "sent": exchange.sent,
+    }
+    if exchange.ignored_count:
+        data["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
+    names = {"server": data["server"], "server_name": settings.ntp_server.host,
+             "port": settings.ntp_server.port}
+    sample = exchange.reply
+    if sample is None:
+        if exchange.error:
+            data["error"] = exchange.error
+            summary = advice.text("ntp.unreachable", error=exchange.error, **names)
+        else:
+            waited_s = asyncio.get_running_loop().time() - ctx.start
+            summary = advice.text("ntp.timeout", waited_s=waited_s, sent=exchange.sent, **names)
+        return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), (3,))
+    reply = sample.reply
+    data.update(offset_s=round(sample.offset_s, 6), delay_s=round(sample.delay_s, 6),
+                stratum=reply.stratum, leap=reply.leap)
+    # RFC 5905 §7.3: leap 3 = unsynchronised; stratum 0 = kiss-o'-death, 16 = unsynchronised.
+    if reply.leap == LEAP_ALARM or reply.stratum in (0, STRATUM_UNSYNC):
+        return Finding(
+            Status.FAIL,
+            advice.text("ntp.unsync", stratum=reply.stratum, leap=reply.leap, **names),
+            data, advice.text("ntp.unsync.advice", **names), (3,),
+        )
+    if abs(sample.offset_s) > settings.ntp_max_offset_s:
+        return Finding(
+            Status.WARN,
+            advice.text("ntp.offset", offset_s=sample.offset_s, limit_s=settings.ntp_max_offset_s),
+            data, advice.text("ntp.offset.advice", **names), (3,),
+        )
+    return Finding(
+        Status.PASS,
+        advice.text("ntp.pass", offset_s=sample.offset_s, delay_ms=sample.delay_s * 1000,
+                    stratum=reply.stratum),
+        data, None, (3,),
+    )

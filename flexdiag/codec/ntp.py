@@ -1,0 +1,107 @@
+"""NTP client mode (RFC 5905), sans-I/O, using ntplib's packet codec.
+
+A client request carries a transmit timestamp; the server copies it into the reply's origin
+timestamp, which is how a reply is matched to its request and a spoofed one rejected
+(RFC 5905 §8, "bogus packet" test). Offset and delay follow RFC 5905 §8.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import ntplib
+
+NTP_EPOCH_OFFSET_S = 2208988800  # seconds from 1900-01-01 to 1970-01-01
+PACKET_LENGTH = 48
+MODE_CLIENT = 3
+MODE_SERVER = 4
+LEAP_ALARM = 3  # RFC 5905 §7.3: clock unsynchronized
+STRATUM_UNSYNC = 16
+
+
+@dataclass(frozen=True)
+class NtpReply:
+    """The fields of a server reply that a diagnostic reads; times in Unix seconds."""
+
+    leap: int
+    version: int
+    mode: int
+    stratum: int
+    origin_raw: int  # the 64-bit origin timestamp, exactly as sent by us
+    receive_s: float
+    transmit_s: float
+    ref_id: int
+
+
+def to_ntp_raw(unix_s: float) -> int:
+    """A Unix time as a 64-bit NTP timestamp (32.32 fixed point, RFC 5905 §6)."""
+    return int(round((unix_s + NTP_EPOCH_OFFSET_S) * 2**32)) & 0xFFFFFFFFFFFFFFFF
+
+
+def from_ntp_raw(raw: int) -> float:
+    """A 64-bit NTP timestamp as Unix seconds."""
+    return raw / 2**32 - NTP_EPOCH_OFFSET_S
+
+
+def build_request(transmit_s: float, version: int = 4) -> bytes:
+    """A client-mode request whose transmit timestamp is ``transmit_s`` (Unix seconds)."""
+    packet = ntplib.NTPPacket(version=version, mode=MODE_CLIENT)
+    data = bytearray(packet.to_data())
+    struct.pack_into("!Q", data, 40, to_ntp_raw(transmit_s))
+    return bytes(data)
+
+
+def request_transmit_raw(data: bytes) -> int:
+    """The raw transmit timestamp of a request, as the server must echo it."""
+    if len(data) < PACKET_LENGTH:
+        raise ValueError("NTP packet is shorter than 48 bytes")
+    return int(struct.unpack_from("!Q", data, 40)[0])
+
+
+def parse_reply(data: bytes) -> NtpReply:
+    """Parse a server reply; extension fields and MACs after 48 bytes are ignored."""
+    if len(data) < PACKET_LENGTH:
+        raise ValueError("NTP packet is shorter than 48 bytes")
+    packet = ntplib.NTPPacket()
+    try:
+        packet.from_data(data[:PACKET_LENGTH])
+    except ntplib.NTPException:
+        raise ValueError("NTP packet is malformed") from None
+    if packet.mode != MODE_SERVER:
+        raise ValueError("NTP packet is not a server reply")
+    return NtpReply(
+        leap=packet.leap,
+        version=packet.version,
+        mode=packet.mode,
+        stratum=packet.stratum,
+        origin_raw=int(struct.unpack_from("!Q", data, 24)[0]),
+        receive_s=ntplib.ntp_to_system_time(packet.recv_timestamp),
+        transmit_s=ntplib.ntp_to_system_time(packet.tx_timestamp),
+        ref_id=packet.ref_id,
+    )
+
+
+def build_reply(
+    request: bytes,
+    *,
+    receive_s: float,
+    transmit_s: float,
+    stratum: int = 2,
+    leap: int = 0,
+) -> bytes:
+    """A server reply to ``request`` (for test servers): origin = the request's transmit."""
+    packet = ntplib.NTPPacket(version=4, mode=MODE_SERVER)
+    packet.stratum = stratum
+    packet.leap = leap
+    data = bytearray(packet.to_data())
+    struct.pack_into("!Q", data, 24, request_transmit_raw(request))
+    struct.pack_into("!Q", data, 32, to_ntp_raw(receive_s))
+    struct.pack_into("!Q", data, 40, to_ntp_raw(transmit_s))
+    return bytes(data)
+
+
+def offset_delay(t1: float, t2: float, t3: float, t4: float) -> tuple[float, float]:
+    """Clock offset and round-trip delay (RFC 5905 §8):
+    offset = ((T2 - T1) + (T3 - T4)) / 2, delay = (T4 - T1) - (T3 - T2)."""
+    return ((t2 - t1) + (t3 - t4)) / 2, (t4 - t1) - (t3 - t2)

@@ -1,0 +1,147 @@
+"""STUN (RFC 8489) messages, wrapping ``aioice.stun`` at one boundary.
+
+aioice 0.13's codec is internal API: it does not check the magic cookie, lets ``struct.error``
+escape on a truncated attribute and knows no RESPONSE-PORT or PADDING (RFC 5780). This module is
+the only importer of ``aioice``; it adds those checks so that callers see a :class:`ValueError`
+with a fixed message for any malformed datagram.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+
+from aioice import stun as _stun
+
+COOKIE = _stun.COOKIE  # RFC 8489 §5: magic cookie 0x2112A442
+HEADER_LENGTH = _stun.HEADER_LENGTH
+
+# RFC 5780 §7.2 CHANGE-REQUEST flags.
+CHANGE_IP = 0x04
+CHANGE_PORT = 0x02
+
+
+@dataclass(frozen=True)
+class StunResponse:
+    """A parsed Binding success or error response."""
+
+    transaction_id: bytes
+    is_error: bool
+    mapped: tuple[str, int] | None
+    """XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from an RFC 3489 server (RFC 8489 §14.1-14.2)."""
+    xor_mapped: bool
+    other_address: tuple[str, int] | None  # RFC 5780 §7.4
+    response_origin: tuple[str, int] | None  # RFC 5780 §7.3
+    error_code: int | None
+    error_reason: str | None
+    software: str | None
+
+
+def new_transaction_id() -> bytes:
+    """96 random bits (RFC 8489 §6: uniformly and randomly chosen)."""
+    return os.urandom(12)
+
+
+def build_binding_request(
+    transaction_id: bytes,
+    *,
+    change_ip: bool = False,
+    change_port: bool = False,
+) -> bytes:
+    """A Binding request (RFC 8489 §6.1), optionally with CHANGE-REQUEST (RFC 5780 §7.2)."""
+    if len(transaction_id) != 12:
+        raise ValueError("STUN transaction ID must be 12 bytes")
+    message = _stun.Message(
+        message_method=_stun.Method.BINDING,
+        message_class=_stun.Class.REQUEST,
+        transaction_id=transaction_id,
+    )
+    if change_ip or change_port:
+        message.attributes["CHANGE-REQUEST"] = (CHANGE_IP if change_ip else 0) | (
+            CHANGE_PORT if change_port else 0
+        )
+    message.add_fingerprint()  # RFC 8489 §14.7: tells STUN apart from other protocols
+    return bytes(message)
+
+
+def build_binding_response(
+    transaction_id: bytes,
+    mapped: tuple[str, int],
+    *,
+    other_address: tuple[str, int] | None = None,
+    response_origin: tuple[str, int] | None = None,
+) -> bytes:
+    """A Binding success response; used by test servers and benchmarks."""
+    message = _stun.Message(
+        message_method=_stun.Method.BINDING,
+        message_class=_stun.Class.RESPONSE,
+        transaction_id=transaction_id,
+    )
+    message.attributes["XOR-MAPPED-ADDRESS"] = mapped
+    if response_origin:
+        message.attributes["RESPONSE-ORIGIN"] = response_origin
+    if other_address:
+        message.attributes["OTHER-ADDRESS"] = other_address
+    message.add_fingerprint()
+    return bytes(message)
+
+
+def parse_binding_request(data: bytes) -> bytes:
+    """The transaction ID of a Binding request; for test servers."""
+    message = _parse(data)
+    if message.message_class != _stun.Class.REQUEST:
+        raise ValueError("STUN message is not a request")
+    return bytes(message.transaction_id)
+
+
+def _parse(data: bytes) -> _stun.Message:
+    if len(data) < HEADER_LENGTH:
+        raise ValueError("STUN message length is less than 20 bytes")
+    # RFC 8489 §5: the two most significant bits are zero, the cookie is fixed and the
+    # length counts whole 32-bit words after the header.
+    if data[0] & 0xC0:
+        raise ValueError("STUN message does not start with two zero bits")
+    length, cookie = struct.unpack("!HI", data[2:8])
+    if cookie != COOKIE:
+        raise ValueError("STUN message has a wrong magic cookie")
+    if length % 4:
+        raise ValueError("STUN message length is not a multiple of 4")
+    try:
+        return _stun.parse_message(data)
+    except ValueError as exc:
+        raise ValueError(_fixed(str(exc))) from None
+    except (struct.error, UnicodeDecodeError, IndexError):
+        raise ValueError("STUN attribute is truncated or malformed") from None
+
+
+def _fixed(message: str) -> str:
+    # aioice's own messages are fixed strings, except enum errors ("5 is not a valid Method").
+    return "STUN message has an unknown method" if "is not a valid" in message else message
+
+
+def parse_binding_response(data: bytes) -> StunResponse:
+    """Parse a Binding success or error response (RFC 8489 §6.3)."""
+    message = _parse(data)
+    if message.message_method != _stun.Method.BINDING:
+        raise ValueError("STUN message is not a Binding")
+    if message.message_class not in (_stun.Class.RESPONSE, _stun.Class.ERROR):
+        raise ValueError("STUN message is not a response")
+    attrs = message.attributes
+    xor_mapped = "XOR-MAPPED-ADDRESS" in attrs
+    mapped = attrs.get("XOR-MAPPED-ADDRESS") or attrs.get("MAPPED-ADDRESS")
+    error = attrs.get("ERROR-CODE")
+    is_error = message.message_class == _stun.Class.ERROR
+    if not is_error and mapped is None:
+        raise ValueError("STUN Binding response has no mapped address")
+    return StunResponse(
+        transaction_id=bytes(message.transaction_id),
+        is_error=is_error,
+        mapped=(str(mapped[0]), int(mapped[1])) if mapped else None,
+        xor_mapped=xor_mapped,
+        other_address=attrs.get("OTHER-ADDRESS") or attrs.get("CHANGED-ADDRESS"),
+        response_origin=attrs.get("RESPONSE-ORIGIN") or attrs.get("SOURCE-ADDRESS"),
+        error_code=error[0] if error else None,
+        error_reason=error[1] if error else None,
+        software=attrs.get("SOFTWARE"),
+    )

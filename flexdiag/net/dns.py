@@ -1,0 +1,104 @@
+"""Name resolution with dnspython's async resolver: A and AAAA concurrently, bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass, field
+
+from flexdiag.settings import HostPort
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the resolver said about one name."""
+
+    name: str
+    resolver: str
+    addresses: tuple[str, ...] = ()
+    rtt_ms: float | None = None
+    error: str | None = None  # None when at least one address came back
+    error_kind: str | None = None  # nxdomain | no-answer | timeout | no-nameservers | config
+    literal: bool = False  # the "name" was an IP address; nothing was resolved
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ipv4(self) -> tuple[str, ...]:
+        return tuple(a for a in self.addresses if ":" not in a)
+
+    def preferred(self) -> str | None:
+        """The address to probe: IPv4 first, as most customer sites still route only IPv4."""
+        return (self.ipv4 or self.addresses or (None,))[0]
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+async def resolve(name: str, server: HostPort | None, timeout_s: float) -> Resolution:
+    """Resolve ``name`` to its A and AAAA addresses within ``timeout_s``.
+
+    ``server`` is an explicit resolver; ``None`` uses the system configuration.
+    """
+    if _is_ip(name):
+        return Resolution(name=name, resolver="none (address given)", addresses=(name,),
+                          literal=True)
+    import dns.asyncresolver
+    import dns.exception
+    import dns.resolver
+
+    try:
+        if server is None:
+            resolver = dns.asyncresolver.Resolver()
+            label = "system (" + ", ".join(str(n) for n in resolver.nameservers) + ")"
+        else:
+            resolver = dns.asyncresolver.Resolver(configure=False)
+            resolver.nameservers = [server.host]
+            resolver.port = server.port
+            label = str(server)
+    except dns.resolver.NoResolverConfiguration:
+        return Resolution(name=name, resolver="system", error="no resolver is configured "
+                          "(/etc/resolv.conf has no nameserver)", error_kind="config")
+    resolver.lifetime = timeout_s
+    resolver.timeout = max(0.5, timeout_s / 3)  # per try, so that one lost datagram is retried
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    async def query(rdtype: str) -> tuple[list[str], BaseException | None]:
+        try:
+            answer = await resolver.resolve(name, rdtype, search=False)
+            return [r.to_text() for r in answer], None
+        except (dns.exception.DNSException, OSError) as exc:
+            return [], exc
+
+    (v4, err4), (v6, err6) = await asyncio.gather(query("A"), query("AAAA"))
+    rtt_ms = round((loop.time() - start) * 1000, 1)
+    addresses = tuple(v4 + v6)
+    details = {t: _describe(e) for t, e in (("A", err4), ("AAAA", err6)) if e is not None}
+    if addresses:
+        return Resolution(name, label, addresses, rtt_ms, details=details)
+    kind, text = _classify(err4 or err6)
+    return Resolution(name, label, (), rtt_ms, error=text, error_kind=kind, details=details)
+
+
+def _describe(exc: BaseException) -> str:
+    return _classify(exc)[1]
+
+
+def _classify(exc: BaseException | None) -> tuple[str, str]:
+    import dns.resolver
+
+    if isinstance(exc, dns.resolver.NXDOMAIN):
+        return "nxdomain", "the name does not exist (NXDOMAIN)"
+    if isinstance(exc, dns.resolver.NoAnswer):
+        return "no-answer", "the name exists but has no address records"
+    if isinstance(exc, dns.resolver.LifetimeTimeout):
+        return "timeout", "no answer from the DNS server in time"
+    if isinstance(exc, dns.resolver.NoNameservers):
+        return "no-nameservers", "every DNS server failed to answer: " + str(exc)
+    return "error", str(exc) or type(exc).__name__

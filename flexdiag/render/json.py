@@ -1,0 +1,73 @@
+"""The ``--json`` report, schema ``flexdiag.report/1`` (design.md; the JSON Schema in schema/)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from flexdiag.model import CheckResult, Report
+
+SCHEMA_ID = "flexdiag.report/1"
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema that every report validates against."""
+    text = resources.files("flexdiag").joinpath("schema/report.schema.json").read_text("utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def _check(check: CheckResult) -> dict[str, Any]:
+    return {
+        "id": check.id,
+        "title": check.title,
+        "status": check.status.value,
+        "summary": check.summary,
+        "advice": check.advice,
+        "faq": list(check.faq),
+        "duration_ms": check.duration_ms,
+        "data": dict(check.data),
+    }
+
+
+def summary(report: Report) -> dict[str, Any]:
+    """The top-level ``summary`` block: the headline facts, ``null`` where not measured."""
+
+    def value(check_id: str, key: str) -> Any:
+        check = report.get(check_id)
+        return None if check is None else check.data.get(key)
+
+    lifetime = report.get("nat.lifetime")
+    return {
+        "public_ip": value("stun.binding", "public_ip"),
+        "nat": value("stun.binding", "nat"),
+        "port_translation": value("stun.binding", "port_translation"),
+        "mapping": value("nat.mapping", "behavior"),
+        "filtering": value("nat.filtering", "behavior"),
+        "sip_alg": value("sip.alg", "detected"),
+        "nat_lifetime_s": (
+            {"alive": lifetime.data.get("alive_s"), "expired": lifetime.data.get("expired_s")}
+            if lifetime is not None else None
+        ),
+        "ntp_offset_s": value("ntp.offset", "offset_s"),
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as the JSON contract describes it."""
+    return {
+        "schema": SCHEMA_ID,
+        "version": report.version,
+        "started_at": report.started_at,
+        "duration_s": report.duration_s,
+        "profile": dict(report.profile),
+        "status": report.status.value,
+        "summary": summary(report),
+        "checks": [_check(c) for c in report.checks],
+    }
+
+
+def render(report: Report) -> str:
+    """The report as indented JSON text."""
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False)

@@ -1,0 +1,99 @@
+"""The terminal report (rich): a table of checks with coloured statuses, then the findings with
+advice; and the live progress shown while checks run. The only module importing rich."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from flexdiag.model import CheckResult, Report, Status
+
+STYLE = {
+    Status.PASS: "bold green",
+    Status.SKIP: "dim",
+    Status.WARN: "bold yellow",
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold magenta",
+}
+VERDICT = {
+    Status.PASS: "Ready: nothing found that stops phones working on the Flex platform.",
+    Status.WARN: "Usable, with warnings: read the findings below before installing phones.",
+    Status.FAIL: "Not ready: fix the failures below before installing phones.",
+    Status.ERROR: "flexdiag could not finish every check: see the errors below.",
+}
+
+
+def _console(file: IO[str] | None, color: bool | None = None) -> Any:
+    from rich.console import Console
+
+    return Console(file=file, highlight=False, no_color=color is False, soft_wrap=False)
+
+
+def render(report: Report, file: IO[str] | None = None, color: bool | None = None) -> None:
+    """Print the report: table, findings with advice, verdict."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console(file, color)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Check")
+    table.add_column("Status")
+    table.add_column("Result", overflow="fold")
+    for check in report.checks:
+        table.add_row(check.id, Text(check.status.value.upper(), style=STYLE[check.status]),
+                      check.summary)
+    console.print(table)
+    findings = [c for c in report.checks if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
+    if findings:
+        console.print()
+        console.print(Text("Findings", style="bold underline"))
+        for check in findings:
+            _finding(console, check)
+    console.print()
+    status = report.status
+    console.print(Text(f"{status.value.upper()}: {VERDICT[status]}", style=STYLE[status]),
+                  Text(f" ({report.duration_s:.1f} s)", style="dim"))
+
+
+def _finding(console: Any, check: CheckResult) -> None:
+    from rich.text import Text
+
+    head = Text()
+    head.append(f"{check.status.value.upper()} ", style=STYLE[check.status])
+    head.append(f"{check.title} ({check.id})", style="bold")
+    console.print(head)
+    console.print(f"  {check.summary}", highlight=False, markup=False)
+    if check.advice:
+        console.print(Text("  What to do: ", style="bold") + Text(check.advice))
+    if check.faq:
+        console.print(Text("  Platform FAQ item(s): " + ", ".join(map(str, check.faq)),
+                           style="dim"))
+
+
+class Progress:
+    """A live line on the terminal while checks run: a spinner and how many are done."""
+
+    def __init__(self, total: int, file: IO[str] | None = None) -> None:
+        from rich.console import Console
+
+        self.total = total
+        self.done: list[str] = []
+        self.console = Console(file=file, stderr=file is None)
+        self._status: Any = None
+
+    def __enter__(self) -> Progress:
+        self._status = self.console.status(self._text())
+        self._status.__enter__()
+        return self
+
+    def _text(self) -> str:
+        last = f" - last: {self.done[-1]}" if self.done else ""
+        return f"Running {self.total} checks... {len(self.done)}/{self.total} done{last}"
+
+    def update(self, result: CheckResult, done: int, total: int) -> None:
+        self.done.append(f"{result.id} {result.status.value}")
+        if self._status is not None:
+            self._status.update(self._text())
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(*exc)

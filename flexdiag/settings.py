@@ -1,0 +1,249 @@
+"""The platform profile: what to test against, and how long to wait.
+
+Defaults describe the Flex platform (platform FAQ items 1-6). Every value can be set by command-line
+option, ``FLEXDIAG_*`` environment variable or TOML profile file; precedence is
+option > environment > file > default. All validation happens here, so that bad input becomes one
+:class:`SettingsError` line before any packet is sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(ValueError):
+    """Invalid option, environment variable or profile file; the message is one line."""
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """A server given as host name or IP literal plus UDP port."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def _default_ranges() -> tuple[IPNetwork, ...]:
+    # FAQ item 4: the platform sends from 194.140.246.0/24 and 91.215.4.0/22.
+    return (ipaddress.ip_network("194.140.246.0/24"), ipaddress.ip_network("91.215.4.0/22"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective profile of one run (see design.md, "The platform profile")."""
+
+    sip_server: str = "voip.gntel.nl"  # FAQ item 1
+    sip_ports: tuple[int, ...] = (5060, 38388)  # FAQ item 5
+    stun_server: HostPort = HostPort("stun.gntel.nl", 3478)  # FAQ item 2
+    ntp_server: HostPort = HostPort("ntp.gntel.nl", 123)  # FAQ item 3
+    platform_ranges: tuple[IPNetwork, ...] = field(default_factory=_default_ranges)
+    dns_server: HostPort | None = None  # None: the system resolver
+    registration_time_s: int = 3600
+    timeout_s: float = 8.0  # overall budget of the quick run
+    ntp_max_offset_s: float = 1.0  # a local clock further off than this is a warning
+
+    def profile(self) -> dict[str, Any]:
+        """The profile as it appears in the JSON report."""
+        return {
+            "sip_server": self.sip_server,
+            "sip_ports": list(self.sip_ports),
+            "stun_server": str(self.stun_server),
+            "ntp_server": str(self.ntp_server),
+            "platform_ranges": [str(n) for n in self.platform_ranges],
+            "dns_server": str(self.dns_server) if self.dns_server else None,
+            "registration_time_s": self.registration_time_s,
+            "timeout_s": self.timeout_s,
+            "ntp_max_offset_s": self.ntp_max_offset_s,
+        }
+
+
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def parse_host(text: str) -> str:
+    """An IP literal or a host name (RFC 1123 §2.1); returns it without a trailing dot."""
+    text = text.strip()
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    name = text[:-1] if text.endswith(".") else text
+    if not name or len(name) > 253 or not all(_HOSTNAME_LABEL.match(p) for p in name.split(".")):
+        raise SettingsError(f"{text!r} is not a valid host name or IP address")
+    if name.replace(".", "").isdigit():
+        raise SettingsError(f"{text!r} is not a valid IP address")
+    return name
+
+
+def parse_port(text: str | int) -> int:
+    """A UDP port number, 1-65535."""
+    try:
+        port = int(str(text).strip())
+    except ValueError:
+        raise SettingsError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"port {port} is out of range 1-65535")
+    return port
+
+
+def parse_host_port(text: str, default_port: int) -> HostPort:
+    """``HOST``, ``HOST:PORT``, ``IPv6`` or ``[IPv6]:PORT``."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise SettingsError(f"{text!r} is not HOST[:PORT]")
+        port = parse_port(rest[1:]) if rest else default_port
+        try:
+            return HostPort(str(ipaddress.IPv6Address(host)), port)
+        except ValueError:
+            raise SettingsError(f"{host!r} is not an IPv6 address") from None
+    if text.count(":") > 1:  # a bare IPv6 literal
+        return HostPort(parse_host(text), default_port)
+    host, sep, port_text = text.partition(":")
+    return HostPort(parse_host(host), parse_port(port_text) if sep else default_port)
+
+
+def _split(value: str | list[Any]) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [part for part in (p.strip() for p in value.split(",")) if part]
+
+
+def parse_ports(value: str | list[Any]) -> tuple[int, ...]:
+    """A comma-separated list (or TOML array) of distinct ports."""
+    ports = tuple(parse_port(p) for p in _split(value))
+    if not ports:
+        raise SettingsError("at least one port is needed")
+    if len(set(ports)) != len(ports):
+        raise SettingsError("ports are listed twice")
+    return ports
+
+
+def parse_ranges(value: str | list[Any]) -> tuple[IPNetwork, ...]:
+    """A comma-separated list (or TOML array) of CIDR prefixes."""
+    networks = []
+    for part in _split(value):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{part!r} is not a CIDR prefix") from None
+    if not networks:
+        raise SettingsError("at least one CIDR prefix is needed")
+    return tuple(networks)
+
+
+def parse_dns_server(text: str) -> HostPort:
+    """``IP`` or ``IP:PORT`` / ``[IPv6]:PORT``: a resolver is named by address, not by name."""
+    server = parse_host_port(text, 53)
+    try:
+        ipaddress.ip_address(server.host)
+    except ValueError:
+        raise SettingsError(f"{server.host!r} is not an IP address") from None
+    return server
+
+
+def _positive(kind: type[int] | type[float], low: float, high: float) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        try:
+            number = kind(str(value).strip())
+        except ValueError:
+            raise SettingsError(f"{value!r} is not a number of seconds") from None
+        if not low <= number <= high:
+            raise SettingsError(f"{number} is out of range {low:g}-{high:g} seconds")
+        return number
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Option:
+    """One profile setting: its field, command-line option, environment variable and parser."""
+
+    field: str
+    option: str
+    parse: Callable[[Any], Any]
+
+    @property
+    def env(self) -> str:
+        return "FLEXDIAG_" + self.option[2:].upper().replace("-", "_")
+
+    @property
+    def key(self) -> str:
+        """The key in a TOML profile file (dashes and underscores are both accepted)."""
+        return self.option[2:].replace("-", "_")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("sip_server", "--sip-server", parse_host),
+    Option("sip_ports", "--sip-ports", parse_ports),
+    Option("stun_server", "--stun-server", lambda v: parse_host_port(str(v), 3478)),
+    Option("ntp_server", "--ntp-server", lambda v: parse_host_port(str(v), 123)),
+    Option("platform_ranges", "--platform-ranges", parse_ranges),
+    Option("dns_server", "--dns-server", lambda v: parse_dns_server(str(v))),
+    Option("registration_time_s", "--registration-time", _positive(int, 1, 86400)),
+    Option("timeout_s", "--timeout", _positive(float, 0.5, 600)),
+    Option("ntp_max_offset_s", "--ntp-max-offset", _positive(float, 0.001, 86400)),
+)
+assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
+
+
+def read_profile(path: str) -> dict[str, Any]:
+    """The settings in a TOML profile file, keyed by :attr:`Option.key`."""
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"profile {path}: no such file") from None
+    except OSError as exc:
+        raise SettingsError(f"profile {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"profile {path}: not valid TOML ({exc})") from None
+    known = {o.key for o in OPTIONS}
+    profile = {}
+    for key, value in raw.items():
+        norm = key.replace("-", "_")
+        if norm not in known:
+            raise SettingsError(f"profile {path}: unknown key {key!r}")
+        if isinstance(value, dict):
+            raise SettingsError(f"profile {path}: {key} must be a value, not a table")
+        profile[norm] = value
+    return profile
+
+
+def load_settings(
+    cli: Mapping[str, str | None],
+    env: Mapping[str, str],
+    profile_path: str | None = None,
+) -> Settings:
+    """Merge the sources (option > environment > file > default) and validate every value.
+
+    ``cli`` maps option names (``"--sip-server"``) to the given text or ``None``.
+    """
+    file_values = read_profile(profile_path) if profile_path else {}
+    values: dict[str, Any] = {}
+    for opt in OPTIONS:
+        sources = (
+            (cli.get(opt.option), opt.option),
+            (env.get(opt.env), opt.env),
+            (file_values.get(opt.key), f"profile {profile_path}: {opt.key}"),
+        )
+        for raw, where in sources:
+            if raw is None or raw == "":  # an empty variable counts as unset
+                continue
+            try:
+                values[opt.field] = opt.parse(raw)
+            except SettingsError as exc:
+                raise SettingsError(f"{where}: {exc}") from None
+            break
+    return replace(Settings(), **values)
