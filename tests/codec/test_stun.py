@@ -1,0 +1,110 @@
+"""STUN codec: RFC 5769 test vector, golden bytes, exact error messages, fuzzing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flexdiag.codec import stun
+
+DATA = Path(__file__).parent.parent / "data"
+TID = bytes(range(12))
+
+
+def test_rfc5769_ipv4_response() -> None:
+    # RFC 5769 §2.2 "Sample IPv4 Response" (FINGERPRINT checked by the parser).
+    response = stun.parse_binding_response((DATA / "rfc5769-ipv4-response.bin").read_bytes())
+    assert response.mapped == ("192.0.2.1", 32853)
+    assert response.xor_mapped is True
+    assert response.software == "test vector"
+    assert response.transaction_id == bytes.fromhex("b7e7a701bc34d686fa87dfae")
+    assert not response.is_error
+
+
+def test_binding_request_golden() -> None:
+    # Header: type 0x0001, length 8, cookie, transaction ID; then FINGERPRINT (RFC 8489 §14.7).
+    assert stun.build_binding_request(TID).hex() == (
+        "000100082112a442" + TID.hex() + "802800045b0ff6fc"
+    )
+    assert stun.parse_binding_request(stun.build_binding_request(TID)) == TID
+
+
+def test_change_request_attribute() -> None:
+    data = stun.build_binding_request(TID, change_ip=True, change_port=True)
+    assert bytes.fromhex("0003000400000006") in data  # RFC 5780 §7.2
+
+
+def test_response_round_trip() -> None:
+    data = stun.build_binding_response(TID, ("198.51.100.7", 40000),
+                                       other_address=("203.0.113.2", 3479),
+                                       response_origin=("203.0.113.1", 3478))
+    response = stun.parse_binding_response(data)
+    assert response.mapped == ("198.51.100.7", 40000)
+    assert response.other_address == ("203.0.113.2", 3479)
+    assert response.response_origin == ("203.0.113.1", 3478)
+    assert response.transaction_id == TID
+
+
+def test_ipv6_mapped_address() -> None:
+    response = stun.parse_binding_response(
+        stun.build_binding_response(TID, ("2001:db8::1", 5060)))
+    assert response.mapped == ("2001:db8::1", 5060)
+
+
+GOOD = stun.build_binding_response(TID, ("192.0.2.1", 32853))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x01\x01\x00", "STUN message length is less than 20 bytes"),
+        (b"\xc1" + GOOD[1:], "STUN message does not start with two zero bits"),
+        (GOOD[:4] + b"\x00\x00\x00\x00" + GOOD[8:], "STUN message has a wrong magic cookie"),
+        (GOOD[:2] + b"\x00\x0b" + GOOD[4:], "STUN message length is not a multiple of 4"),
+        (GOOD + b"\x00\x00\x00\x00", "STUN message length does not match"),
+        (GOOD[:-1] + bytes([GOOD[-1] ^ 1]), "STUN message fingerprint does not match"),
+        (stun.build_binding_request(TID), "STUN message is not a response"),
+        (b"\x01\x01\x00\x08\x21\x12\xa4\x42" + TID + b"\x00\x20\x00\x04\x00\x01\x00\x00",
+         "STUN address has invalid length for IPv4"),
+        (b"\x01\x01\x00\x04\x21\x12\xa4\x42" + TID + b"\x80\x23\x00\x00",
+         "STUN Binding response has no mapped address"),
+        (b"\x01\x01\x00\x04\x21\x12\xa4\x42" + TID + b"\x00\x09\x00\x00",
+         "STUN error code is less than 4 bytes"),
+        (b"\x01\x01\x00\x04\x21\x12\xa4\x42" + TID + b"\x00\x20\x00\x08",
+         "STUN address length is less than 4 bytes"),
+        (b"\x01\x02\x00\x00\x21\x12\xa4\x42" + TID, "STUN message is not a Binding"),
+        (b"\x0f\xef\x00\x00\x21\x12\xa4\x42" + TID, "STUN message has an unknown method"),
+    ],
+)
+def test_malformed_messages_have_fixed_errors(data: bytes, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        stun.parse_binding_response(data)
+    assert str(info.value) == message
+
+
+def test_truncated_attribute_is_a_value_error() -> None:
+    # aioice raises struct.error here (error code of 2 bytes); the wrapper must not.
+    data = b"\x01\x11\x00\x04\x21\x12\xa4\x42" + TID + b"\x00\x0d\x00\x00"
+    with pytest.raises(ValueError, match="^STUN attribute is truncated or malformed$"):
+        stun.parse_binding_response(data)
+
+
+@given(st.binary(max_size=120))
+def test_fuzz_parse_only_raises_value_error(data: bytes) -> None:
+    try:
+        stun.parse_binding_response(data)
+    except ValueError:
+        pass
+
+
+@given(st.binary(min_size=4, max_size=80))
+def test_fuzz_attributes_after_valid_header(body: bytes) -> None:
+    body = body[: len(body) - len(body) % 4]
+    header = b"\x01\x01" + len(body).to_bytes(2, "big") + b"\x21\x12\xa4\x42" + TID
+    try:
+        stun.parse_binding_response(header + body)
+    except ValueError:
+        pass

@@ -1,0 +1,24 @@
+"""Shared fixtures: JSON Schema validation of reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+
+from flexdiag.render.json import load_schema
+
+
+@pytest.fixture(scope="session")
+def validate_report() -> Any:
+    """Validate a report dict against the shipped schema (raises on violation)."""
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+
+    def validate(report: dict[str, Any]) -> dict[str, Any]:
+        validator.validate(report)
+        return report
+
+    return validate

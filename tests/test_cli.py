@@ -1,0 +1,126 @@
+"""The command line: every exit code, --json against the schema, bad input as one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flexdiag.cli import main
+from tests.fakes import ntp_handler, platform_in_thread, sip_handler, stun_handler
+
+
+def cli(argv: list[str], capsys: Any) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
+
+
+def test_pass_exits_0_with_text_report(capsys: Any) -> None:
+    with platform_in_thread() as fake:
+        code, out, err = cli(["run", *fake.args()], capsys)
+    assert code == 0, out
+    assert "stun.binding" in out and "PASS" in out and "Ready" in out
+
+
+def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
+    with platform_in_thread() as fake:
+        code, out, err = cli(["run", "--json", *fake.args()], capsys)
+    report = validate_report(json.loads(out))
+    assert code == 0
+    assert report["schema"] == "flexdiag.report/1" and report["status"] == "pass"
+    assert report["profile"]["sip_server"] == "voip.test.invalid"
+    assert [c["id"] for c in report["checks"]] == [
+        "dns.voip", "dns.stun", "dns.ntp", "stun.binding",
+        f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "ntp.offset"]
+
+
+def test_warn_exits_1(capsys: Any, validate_report: Any) -> None:
+    with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
+        code, out, _ = cli(["run", "--json", *fake.args()], capsys)
+    assert code == 1
+    assert validate_report(json.loads(out))["summary"]["port_translation"] is True
+
+
+def test_fail_exits_2(capsys: Any) -> None:
+    with platform_in_thread(sip_h=[sip_handler(silent=True), sip_handler()]) as fake:
+        code, out, _ = cli(["run", *fake.args(), "--timeout", "1"], capsys)
+    assert code == 2
+    assert "FAIL" in out and "What to do" in out
+
+
+def test_error_exits_3(capsys: Any, monkeypatch: Any) -> None:
+    from flexdiag.checks import stun
+
+    async def broken(ctx: Any) -> Any:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(stun, "check_binding", broken)
+    with platform_in_thread(ntp_h=ntp_handler()) as fake:
+        code, out, _ = cli(["run", "--json", *fake.args()], capsys)
+    report = json.loads(out)
+    assert code == 3 and report["status"] == "error"
+    binding = next(c for c in report["checks"] if c["id"] == "stun.binding")
+    assert binding["status"] == "error" and "simulated bug" in binding["summary"]
+
+
+def test_environment_and_profile(capsys: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    with platform_in_thread() as fake:
+        args = dict(zip(fake.args()[::2], fake.args()[1::2], strict=True))
+        profile = tmp_path / "lab.toml"
+        profile.write_text(f'stun_server = "{args["--stun-server"]}"\n'
+                           f'ntp_server = "{args["--ntp-server"]}"\n'
+                           f'platform_ranges = ["127.0.0.0/8"]\ntimeout = 3\n')
+        monkeypatch.setenv("FLEXDIAG_SIP_SERVER", args["--sip-server"])
+        monkeypatch.setenv("FLEXDIAG_SIP_PORTS", args["--sip-ports"])
+        monkeypatch.setenv("FLEXDIAG_DNS_SERVER", args["--dns-server"])
+        code, out, _ = cli(["run", "--json", "--profile", str(profile)], capsys)
+    assert code == 0, out
+    assert json.loads(out)["profile"]["registration_time_s"] == 3600
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["run", "--sip-ports", "abc"], "--sip-ports: 'abc' is not a port number"),
+    (["run", "--platform-ranges", "1.2.3.0/99"], "is not a CIDR prefix"),
+    (["run", "--stun-server", "bad host"], "is not a valid host name"),
+    (["run", "--profile", "/nonexistent/flexdiag.toml"], "no such file"),
+    (["run", "--frobnicate"], "No such option: --frobnicate"),
+    (["run", "--timeout"], "requires an argument"),
+    (["dance"], "No such command 'dance'"),
+])
+def test_bad_input_exits_3_with_one_line(capsys: Any, argv: list[str], needle: str) -> None:
+    code, out, err = cli(argv, capsys)
+    assert code == 3
+    assert out == ""
+    assert err.startswith("flexdiag: error: ") and needle in err
+    assert err.count("\n") == 1
+
+
+def test_version_and_help(capsys: Any) -> None:
+    code, out, _ = cli(["--version"], capsys)
+    assert code == 0 and out.startswith("flexdiag ")
+    code, out, _ = cli(["run", "--help"], capsys)
+    assert code == 0 and "--sip-server" in out and "--json" in out
+
+
+def test_console_script_never_prints_a_traceback() -> None:
+    # A real process: bad input and an unresolvable name (via a DNS server that is a closed
+    # port on loopback) end with defined exit codes and no traceback.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    bad = subprocess.run([sys.executable, "-m", "flexdiag", "run", "--sip-ports", "x"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 3 and "Traceback" not in bad.stderr
+    unresolved = subprocess.run(
+        [sys.executable, "-m", "flexdiag", "run", "--json", "--dns-server", "127.0.0.1:9",
+         "--timeout", "1"], capture_output=True, text=True, env=env, timeout=60)
+    assert unresolved.returncode == 2, unresolved.stderr
+    assert "Traceback" not in unresolved.stderr
+    report = json.loads(unresolved.stdout)
+    assert {c["status"] for c in report["checks"][:3]} == {"fail"}
+    assert {c["status"] for c in report["checks"][3:]} == {"skip"}

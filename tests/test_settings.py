@@ -1,0 +1,93 @@
+"""The platform profile: defaults, precedence (option > env > file > default), validation."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from flexdiag.settings import HostPort, Settings, SettingsError, load_settings
+
+
+def test_defaults_are_the_flex_platform() -> None:
+    s = load_settings({}, {})
+    assert s == Settings()
+    assert s.sip_server == "voip.gntel.nl" and s.sip_ports == (5060, 38388)
+    assert s.stun_server == HostPort("stun.gntel.nl", 3478)
+    assert s.ntp_server == HostPort("ntp.gntel.nl", 123)
+    assert s.platform_ranges == (ipaddress.ip_network("194.140.246.0/24"),
+                                 ipaddress.ip_network("91.215.4.0/22"))
+    assert s.registration_time_s == 3600 and s.dns_server is None
+
+
+def test_precedence(tmp_path: Path) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text('sip_server = "file.example.com"\nsip-ports = [5070]\n'
+                       'registration_time = 600\nstun_server = "stun.example.com:3479"\n')
+    env = {"FLEXDIAG_SIP_SERVER": "env.example.com", "FLEXDIAG_SIP_PORTS": "5080,38388"}
+    s = load_settings({"--sip-server": "cli.example.com"}, env, str(profile))
+    assert s.sip_server == "cli.example.com"  # option beats env and file
+    assert s.sip_ports == (5080, 38388)  # env beats file
+    assert s.registration_time_s == 600  # file beats default
+    assert s.stun_server == HostPort("stun.example.com", 3479)
+    assert s.ntp_server.host == "ntp.gntel.nl"  # default
+
+
+def test_empty_environment_variable_counts_as_unset() -> None:
+    assert load_settings({}, {"FLEXDIAG_TIMEOUT": ""}).timeout_s == Settings().timeout_s
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("198.51.100.1", HostPort("198.51.100.1", 3478)),
+    ("198.51.100.1:5000", HostPort("198.51.100.1", 5000)),
+    ("[2001:db8::1]:5000", HostPort("2001:db8::1", 5000)),
+    ("2001:db8::1", HostPort("2001:db8::1", 3478)),
+    ("stun.example.com.", HostPort("stun.example.com", 3478)),
+])
+def test_host_port_forms(text: str, expected: HostPort) -> None:
+    assert load_settings({"--stun-server": text}, {}).stun_server == expected
+
+
+@pytest.mark.parametrize(("cli", "env", "message"), [
+    ({"--sip-ports": "50x0"}, {}, "--sip-ports: '50x0' is not a port number"),
+    ({"--sip-ports": "70000"}, {}, "--sip-ports: port 70000 is out of range 1-65535"),
+    ({"--sip-ports": "5060,5060"}, {}, "--sip-ports: ports are listed twice"),
+    ({"--sip-ports": ","}, {}, "--sip-ports: at least one port is needed"),
+    ({"--sip-server": "bad_host!"}, {}, "--sip-server: 'bad_host!' is not a valid host name or "
+                                        "IP address"),
+    ({"--sip-server": "300.1.2.3"}, {}, "--sip-server: '300.1.2.3' is not a valid IP address"),
+    ({"--stun-server": "[::1"}, {}, "--stun-server: '[::1' is not HOST[:PORT]"),
+    ({"--platform-ranges": "10.0.0.0/33"}, {}, "--platform-ranges: '10.0.0.0/33' is not a "
+                                               "CIDR prefix"),
+    ({"--dns-server": "dns.example.com"}, {}, "--dns-server: 'dns.example.com' is not an IP "
+                                              "address"),
+    ({"--timeout": "soon"}, {}, "--timeout: 'soon' is not a number of seconds"),
+    ({"--timeout": "0"}, {}, "--timeout: 0.0 is out of range 0.5-600 seconds"),
+    ({}, {"FLEXDIAG_REGISTRATION_TIME": "-5"},
+     "FLEXDIAG_REGISTRATION_TIME: -5 is out of range 1-86400 seconds"),
+])
+def test_bad_values_have_one_line_errors(cli: dict[str, str], env: dict[str, str],
+                                         message: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(cli, env)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("sip_server = ", "not valid TOML"),
+    ("colour = 'red'", "unknown key 'colour'"),
+    ("[sip_server]\nx = 1", "sip_server must be a value, not a table"),
+    ("sip_ports = ['x']", "sip_ports: 'x' is not a port number"),
+])
+def test_bad_profile_files(tmp_path: Path, content: str, message: str) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text(content)
+    with pytest.raises(SettingsError, match="^profile .*p.toml") as info:
+        load_settings({}, {}, str(profile))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_missing_profile_file(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="no such file"):
+        load_settings({}, {}, str(tmp_path / "missing.toml"))
