@@ -102,7 +102,8 @@ async def test_dns_timeout_is_bounded(validate_report: Any) -> None:
 
 
 async def test_port_translation_warns(validate_report: Any) -> None:
-    report = await quick(validate_report, stun_h=stun_handler(port_shift=7, public_ip="198.51.100.7"))
+    report = await quick(validate_report,
+                         stun_h=stun_handler(port_shift=7, public_ip="198.51.100.7"))
     binding = report.get("stun.binding")
     assert binding is not None and binding.status is Status.WARN
     assert binding.data["nat"] is True and binding.data["port_translation"] is True
@@ -220,7 +221,8 @@ async def test_ntp_offset(validate_report: Any, offset: float, expected: Status)
 
 
 @pytest.mark.parametrize(("stratum", "leap"), [(16, 0), (0, 0), (2, 3)])
-async def test_unsynchronised_ntp_server_fails(validate_report: Any, stratum: int, leap: int) -> None:
+async def test_unsynchronised_ntp_server_fails(validate_report: Any, stratum: int,
+                                               leap: int) -> None:
     report = await quick(validate_report, ntp_h=ntp_handler(stratum=stratum, leap=leap))
     ntp = report.get("ntp.offset")
     assert ntp is not None and ntp.status is Status.FAIL
