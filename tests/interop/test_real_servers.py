@@ -1,0 +1,64 @@
+"""flexdiag against real servers (coturn, kamailio, chrony, dnsmasq) on loopback."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from flexdiag.cli import main
+from tests.interop.conftest import NTP_IP, SIP_IP, STUN_IPS, RealPlatform
+
+pytestmark = pytest.mark.interop
+
+
+def run_json(argv: list[str], capsys: Any) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--json", *argv])
+    out, _ = capsys.readouterr()
+    return int(info.value.code or 0), json.loads(out)
+
+
+def test_quick_run_passes_against_real_servers(real_platform: RealPlatform, capsys: Any,
+                                               validate_report: Any) -> None:
+    code, report = run_json(real_platform.args(), capsys)
+    validate_report(report)
+    checks = {c["id"]: c for c in report["checks"]}
+    assert code == 0, [(c["id"], c["summary"]) for c in report["checks"]]
+    assert checks["dns.voip"]["data"]["addresses"] == [SIP_IP]
+    assert checks["dns.stun"]["data"]["addresses"] == [STUN_IPS[0]]
+    binding = checks["stun.binding"]["data"]
+    assert binding["server"] == f"{STUN_IPS[0]}:3478"
+    assert binding["mapped"] == binding["local"] and binding["nat"] is False
+    assert binding["software"].startswith("Coturn")
+    for port in (5060, 38388):
+        sip = checks[f"sip.udp.{port}"]["data"]
+        assert sip["status_code"] == 200 and sip["reply_from"] == f"{SIP_IP}:{port}"
+        # kamailio's force_rport() echoes what it saw: our own socket, as nothing translates.
+        assert sip["via_rport"] == int(sip["local"].rsplit(":", 1)[1])
+        assert sip["via_received"] == sip["local"].rsplit(":", 1)[0]
+    ntp = checks["ntp.offset"]["data"]
+    assert ntp["server"] == f"{NTP_IP}:11123" and ntp["stratum"] == 8 and ntp["leap"] == 0
+    assert abs(ntp["offset_s"]) < 0.05  # chrony serves this machine's own clock
+
+
+def test_unknown_name_is_nxdomain_from_dnsmasq(real_platform: RealPlatform, capsys: Any,
+                                               validate_report: Any) -> None:
+    args = real_platform.args()
+    args[args.index("--sip-server") + 1] = "nothere.test.invalid"
+    code, report = run_json(args, capsys)
+    validate_report(report)
+    voip = report["checks"][0]
+    assert code == 2 and voip["status"] == "fail" and voip["data"]["error"] == "nxdomain"
+
+
+def test_sip_port_nobody_listens_on(real_platform: RealPlatform, capsys: Any) -> None:
+    args = real_platform.args() + ["--sip-ports", "5060,5999"]
+    code, report = run_json(args, capsys)
+    checks = {c["id"]: c for c in report["checks"]}
+    assert code == 2
+    assert checks["sip.udp.5060"]["status"] == "pass"
+    closed = checks["sip.udp.5999"]
+    assert closed["status"] == "fail" and "ICMP port unreachable" in closed["summary"]
+    assert "5060" in closed["advice"]
