@@ -129,17 +129,15 @@ def _fail(message: str) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point: run the app and map every outcome to an exit code."""
-    import click
+    from typer.exceptions import TyperException
 
     try:
         code = app(args=argv, prog_name="flexdiag", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        hint = " (see 'flexdiag --help')" if exc.ctx is None or exc.ctx.command else ""
-        _fail(exc.format_message().splitlines()[0] + hint)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except TyperException as exc:  # usage errors from typer's command-line parser
+        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail(text.splitlines()[0] + " (see 'flexdiag --help')")
+    except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted")
-    except click.exceptions.ClickException as exc:
-        _fail(exc.format_message())
     except OSError as exc:  # e.g. stdout closed by a pipe
         _fail(str(exc))
     except Exception as exc:  # an internal error: one line, exit 3, never a traceback

@@ -99,6 +99,7 @@ def test_bad_input_exits_3_with_one_line(capsys: Any, argv: list[str], needle: s
     assert code == 3
     assert out == ""
     assert err.startswith("flexdiag: error: ") and needle in err
+    assert "internal error" not in err
     assert err.count("\n") == 1
 
 
