@@ -86,3 +86,80 @@ class Daemon:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, 9)
             self.process.wait(5)
+
+
+# --- how each real server is configured, shared by the interop tests and the NAT lab --------------
+
+KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+
+KAMAILIO_CFG = """#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+auto_aliases=no
+listen=udp:{ip}:5060
+listen=udp:{ip}:38388
+mpath="{modules}"
+loadmodule "sl.so"
+# Like the platform (FAQ item 5): answer from the socket the request came in on, to the source
+# address and port, with received/rport in the Via (RFC 3581).
+request_route {{
+    force_rport();
+    if (method == "OPTIONS") {{
+        sl_send_reply("200", "OK");
+        exit;
+    }}
+    sl_send_reply("404", "Not Found");
+}}
+"""
+
+CHRONY_CONF = """bindaddress {ip}
+port {port}
+allow all
+local stratum 8
+cmdport 0
+pidfile {dir}/chronyd.pid
+driftfile {dir}/drift
+"""
+
+
+def coturn_argv(ips: tuple[str, str], workdir: Path) -> list[str]:
+    """coturn as an RFC 5780 STUN server: two addresses, ports 3478 and 3479 (lab-notes)."""
+    return ["turnserver", "-n", "--stun-only", "--no-tls", "--no-dtls", "--no-cli",
+            "-L", ips[0], "-L", ips[1], "-p", "3478", "--db", str(workdir / "turndb"),
+            "--log-file", "stdout"]
+
+
+def kamailio_argv(ip: str, workdir: Path) -> list[str]:
+    """kamailio in the foreground answering OPTIONS on ``ip`` ports 5060 and 38388."""
+    (workdir / "kamailio.cfg").write_text(KAMAILIO_CFG.format(ip=ip, modules=KAMAILIO_MODULES))
+    return ["kamailio", "-f", str(workdir / "kamailio.cfg"), "-DD", "-E", "-n", "1",
+            "-Y", str(workdir), "-P", str(workdir / "kamailio.pid")]
+
+
+def chrony_argv(ip: str, port: int, workdir: Path) -> list[str]:
+    """chronyd serving the machine's own clock on ``ip:port``; ``-x``: never touches the clock."""
+    (workdir / "chrony.conf").write_text(CHRONY_CONF.format(ip=ip, port=port, dir=workdir))
+    return ["chronyd", "-4", "-x", "-d", "-f", str(workdir / "chrony.conf")]
+
+
+def dnsmasq_argv(ip: str, port: int, domain: str, records: dict[str, str],
+                 workdir: Path) -> list[str]:
+    """dnsmasq answering ``records`` (name -> address), NXDOMAIN for other names in
+    ``domain``, and asking nobody upstream."""
+    return ["dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+            "--bind-interfaces", f"--listen-address={ip}", f"--port={port}", "--user=root",
+            f"--pid-file={workdir / 'dnsmasq.pid'}", f"--local=/{domain}/", "--log-facility=-",
+            *(f"--host-record={name},{addr}" for name, addr in records.items())]
+
+
+def ntp_synced(ip: str, port: int = 123) -> bool:
+    """Does the NTP server answer as synchronised? (chrony says leap 3 until it has selected
+    its local reference.) Uses ntplib, not flexdiag, so a flexdiag bug cannot hide here."""
+    import ntplib
+
+    try:
+        reply = ntplib.NTPClient().request(ip, port=port, version=4, timeout=0.3)
+    except (ntplib.NTPException, OSError):
+        return False
+    return bool(reply.leap != 3 and 0 < reply.stratum < 16)

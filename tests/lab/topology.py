@@ -1,0 +1,295 @@
+"""The NAT lab: a LAN host (the phone), a Linux router doing NAT with nftables, and a provider
+host carrying the platform's servers, built in network namespaces.
+
+    fdlab-lan                 fdlab-rtr                        fdlab-isp
+    203.0.113.10/24 --veth--  203.0.113.1/24 | 198.51.100.1/24  --veth--  198.51.100.254/24
+    (flexdiag runs here)      nftables NAT, conntrack              lo: 198.51.100.10, .11 coturn
+                                                                   .20 kamailio 5060 + 38388
+                                                                   .30 chrony, .53 dnsmasq
+
+Nothing routes outside the namespaces: the LAN's default route is the router, the router's is
+the provider host, and the provider host has no default route at all. The LAN resolves the real
+platform names (voip.gntel.nl, ...) through dnsmasq on 198.51.100.53, via
+/etc/netns/fdlab-lan/resolv.conf, exactly as a customer's phone would.
+
+Every address is a documentation address (203.0.113.0/24 as the "customer LAN",
+198.51.100.0/24 as "the internet"), and every packet stays inside these namespaces.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.daemons import chrony_argv, coturn_argv, dnsmasq_argv, kamailio_argv
+
+LAN, RTR, ISP = "fdlab-lan", "fdlab-rtr", "fdlab-isp"
+NAMESPACES = (LAN, RTR, ISP)
+PHONE_IP, RTR_LAN_IP = "203.0.113.10", "203.0.113.1"
+RTR_WAN_IP, ISP_IP = "198.51.100.1", "198.51.100.254"
+STUN_IPS = ("198.51.100.10", "198.51.100.11")
+SIP_IP, NTP_IP, DNS_IP = "198.51.100.20", "198.51.100.30", "198.51.100.53"
+PLATFORM_RANGE = "198.51.100.0/24"
+SNAT_PORTS = (20000, 29999)
+LAN_EPHEMERAL = (40000, 49999)  # outside SNAT_PORTS, so that SNAT has to translate
+RESOLV_DIR = Path("/etc/netns") / LAN
+TOOLS = ("ip", "nft", "conntrack", "turnserver", "kamailio", "chronyd", "dnsmasq")
+
+# Router modes: nftables rules for the router, plus conntrack UDP timeouts where they differ.
+_NAT = """table ip nat {{
+  chain postrouting {{
+    type nat hook postrouting priority srcnat;
+    {rule}
+  }}
+}}"""
+# "ct state new counter" makes conntrack track flows even without NAT (lab-notes).
+_FORWARD = """table inet filter {{
+  chain forward {{
+    type filter hook forward priority filter;
+    ct state new counter
+    {rule}
+  }}
+}}"""
+MODES: dict[str, dict[str, Any]] = {
+    "routed": {"doc": "no NAT: the router only routes (and tracks flows)",
+               "nat": "", "fwd": ""},
+    "masquerade": {"doc": "masquerade; Linux keeps the source port when it can",
+                   "nat": 'oifname "wan" masquerade', "fwd": ""},
+    "snat-ports": {"doc": f"SNAT to {RTR_WAN_IP}:{SNAT_PORTS[0]}-{SNAT_PORTS[1]}: every flow's "
+                          "port is translated",
+                   "nat": f'oifname "wan" meta l4proto udp snat to {RTR_WAN_IP}:'
+                          f"{SNAT_PORTS[0]}-{SNAT_PORTS[1]}", "fwd": ""},
+    "random": {"doc": "masquerade fully-random: a new random public port per flow (symmetric)",
+               "nat": 'oifname "wan" masquerade fully-random', "fwd": ""},
+    "sip-alg": {"doc": "masquerade plus the kernel's SIP ALG (nf_conntrack_sip/nf_nat_sip) on "
+                       "UDP 5060 only", "nat": 'oifname "wan" masquerade', "fwd": "",
+                "helper": True},
+    "drop-5060": {"doc": "masquerade, and UDP to port 5060 is dropped",
+                  "nat": 'oifname "wan" masquerade', "fwd": "udp dport 5060 counter drop"},
+    "short-timeouts": {"doc": "masquerade with conntrack UDP timeouts of 15 s (fresh) and 25 s "
+                              "(established)", "nat": 'oifname "wan" masquerade', "fwd": "",
+                       "timeouts": (15, 25)},
+    "flow-limit": {"doc": "masquerade, and at most 4 UDP flows from the LAN at a time",
+                   "nat": 'oifname "wan" masquerade',
+                   "fwd": 'iifname "lan" meta l4proto udp ct count over 4 drop'},
+}
+# The kernel's SIP ALG acts only where a ct helper is assigned (lab-notes): on UDP 5060 only.
+_HELPER = """table inet helpers {
+  ct helper sip5060 {
+    type "sip" protocol udp;
+    l3proto ip;
+  }
+  chain prerouting {
+    type filter hook prerouting priority filter;
+    udp dport 5060 ct state new ct helper set "sip5060"
+  }
+}"""
+DEFAULT_TIMEOUTS = (30, 120)  # the kernel's defaults for nf_conntrack_udp_timeout(_stream)
+
+
+def sh(*argv: str, ns: str | None = None, check: bool = True, timeout: float = 30,
+       input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command, inside namespace ``ns`` if given."""
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(argv)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}): "
+                           f"{result.stderr.strip() or result.stdout.strip()}")
+    return result
+
+
+def missing_tools() -> list[str]:
+    return [t for t in TOOLS if shutil.which(t) is None]
+
+
+def down() -> None:
+    """Remove everything a lab (even a crashed one) left: processes in its namespaces (by the
+    PIDs ``ip netns pids`` lists), the namespaces and the resolver file. Idempotent."""
+    existing = sh("ip", "netns", "list", check=False).stdout
+    for ns in NAMESPACES:
+        if ns not in existing.split():
+            continue
+        pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
+        for signal in (15, 9):
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal)
+                except (ProcessLookupError, ValueError):
+                    pass
+            deadline = time.monotonic() + 3
+            while pids and time.monotonic() < deadline:
+                pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
+                time.sleep(0.05)
+            if not pids:
+                break
+        sh("ip", "netns", "del", ns, check=False)
+    shutil.rmtree(RESOLV_DIR, ignore_errors=True)
+
+
+@dataclass
+class Lab:
+    """A running lab. Build it with :meth:`up`; tear it down with :meth:`down`."""
+
+    workdir: Path
+    mode: str = "routed"
+
+    # --- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def up(cls, workdir: Path, mode: str = "masquerade") -> Lab:
+        """Build the topology, start the servers and set ``mode``. Cleans up on failure."""
+        down()
+        lab = cls(workdir)
+        # A fresh workdir: a stale pidfile naming a recycled PID stops chronyd from starting.
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        try:
+            lab._topology()
+            lab._servers()
+            lab.set_mode(mode)
+        except BaseException:
+            down()
+            raise
+        return lab
+
+    def down(self) -> None:
+        down()
+
+    def _topology(self) -> None:
+        for ns in NAMESPACES:
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+        # veth pairs created directly inside the namespaces: nothing appears in the host's.
+        sh("ip", "-n", LAN, "link", "add", "eth0", "type", "veth", "peer", "name", "lan",
+           "netns", RTR)
+        sh("ip", "-n", ISP, "link", "add", "eth0", "type", "veth", "peer", "name", "wan",
+           "netns", RTR)
+        for ns, dev, addr in ((LAN, "eth0", f"{PHONE_IP}/24"), (RTR, "lan", f"{RTR_LAN_IP}/24"),
+                              (RTR, "wan", f"{RTR_WAN_IP}/24"), (ISP, "eth0", f"{ISP_IP}/24")):
+            sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        for addr in (*STUN_IPS, SIP_IP, NTP_IP, DNS_IP):
+            sh("ip", "-n", ISP, "addr", "add", f"{addr}/32", "dev", "lo")
+        sh("ip", "-n", LAN, "route", "add", "default", "via", RTR_LAN_IP)
+        sh("ip", "-n", RTR, "route", "add", "default", "via", ISP_IP)
+        # The provider routes the customer's LAN back to the router only in routed mode's
+        # sense; with NAT it never sees 203.0.113.0/24. A route keeps "routed" working.
+        sh("ip", "-n", ISP, "route", "add", "203.0.113.0/24", "via", RTR_WAN_IP)
+        sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=RTR)
+        sh("sysctl", "-qw",
+           f"net.ipv4.ip_local_port_range={LAN_EPHEMERAL[0]} {LAN_EPHEMERAL[1]}", ns=LAN)
+        RESOLV_DIR.mkdir(parents=True, exist_ok=True)
+        (RESOLV_DIR / "resolv.conf").write_text(f"nameserver {DNS_IP}\n")
+
+    def _daemon(self, name: str, argv: Sequence[str]) -> None:
+        log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - lives with the process
+        subprocess.Popen(["ip", "netns", "exec", ISP, *argv], stdout=log,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+        log.close()
+
+    def _servers(self) -> None:
+        w = self.workdir
+        records = {"voip.gntel.nl": SIP_IP, "stun.gntel.nl": STUN_IPS[0], "ntp.gntel.nl": NTP_IP}
+        self._daemon("coturn", coturn_argv(STUN_IPS, w))
+        self._daemon("kamailio", kamailio_argv(SIP_IP, w))
+        self._daemon("chrony", chrony_argv(NTP_IP, 123, w))
+        self._daemon("dnsmasq", dnsmasq_argv(DNS_IP, 53, "gntel.nl", records, w))
+        self._wait_ready()
+
+    def _wait_ready(self, timeout_s: float = 12.0) -> None:
+        wanted = {f"{ip}:{port}" for ip in STUN_IPS for port in (3478, 3479)}
+        wanted |= {f"{SIP_IP}:5060", f"{SIP_IP}:38388", f"{NTP_IP}:123", f"{DNS_IP}:53"}
+        deadline = time.monotonic() + timeout_s
+        bound: set[str] = set()
+        while time.monotonic() < deadline:
+            listing = sh("ss", "-Hunl", ns=ISP, check=False).stdout
+            bound = {line.split()[3] for line in listing.splitlines() if len(line.split()) > 3}
+            if wanted <= bound and self._chrony_synced():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"lab servers not ready in {timeout_s} s; missing "
+                           f"{sorted(wanted - bound)}; logs in {self.workdir}")
+
+    def _chrony_synced(self) -> bool:
+        code = "import sys\nfrom tests.daemons import ntp_synced as s\nprint(s(sys.argv[1]))"
+        out = sh(sys.executable, "-c", code, NTP_IP, ns=ISP, check=False).stdout.strip()
+        return out == "True"
+
+    # --- modes ---------------------------------------------------------------------------------
+
+    def set_mode(self, mode: str) -> None:
+        """Replace the router's rules with ``mode``'s, reset timeouts and flush conntrack."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+        spec = MODES[mode]
+        rules = ["flush ruleset"]
+        if spec.get("helper"):
+            rules.append(_HELPER)
+        rules.append(_FORWARD.format(rule=spec["fwd"]))
+        if spec["nat"]:
+            rules.append(_NAT.format(rule=spec["nat"]))
+        sh("nft", "-f", "-", ns=RTR, input="\n".join(rules) + "\n")
+        fresh, stream = spec.get("timeouts", DEFAULT_TIMEOUTS)
+        sh("sysctl", "-qw", f"net.netfilter.nf_conntrack_udp_timeout={fresh}", ns=RTR)
+        sh("sysctl", "-qw", f"net.netfilter.nf_conntrack_udp_timeout_stream={stream}", ns=RTR)
+        self.flush_conntrack()
+        self.mode = mode
+
+    def dropped_packets(self) -> int:
+        """Packets the router's drop rule has dropped since the mode was set."""
+        out = sh("nft", "list", "chain", "inet", "filter", "forward", ns=RTR).stdout
+        for line in out.splitlines():
+            if "drop" in line and "counter packets" in line:
+                return int(line.split("counter packets")[1].split()[0])
+        return 0
+
+    def flush_conntrack(self) -> None:
+        sh("conntrack", "-F", ns=RTR, check=False)
+
+    # --- using ---------------------------------------------------------------------------------
+
+    def conntrack(self) -> list[dict[str, Any]]:
+        """The router's UDP conntrack table: one dict per flow with ``orig`` and ``reply``
+        tuples (src, dst, sport, dport) and the flags conntrack shows."""
+        out = sh("conntrack", "-L", "-p", "udp", ns=RTR, check=False).stdout
+        flows = []
+        for line in out.splitlines():
+            fields = line.split()
+            pairs = [f.split("=", 1) for f in fields if "=" in f]
+            tuples: list[dict[str, str]] = [{}, {}]
+            index = -1
+            for key, value in pairs:
+                if key == "src":
+                    index += 1
+                if 0 <= index < 2 and key in ("src", "dst", "sport", "dport"):
+                    tuples[index][key] = value
+            flows.append({"orig": tuples[0], "reply": tuples[1],
+                          "flags": [f for f in fields if f.startswith("[")],
+                          "helper": next((v for k, v in pairs if k == "helper"), None)})
+        return flows
+
+    def run(
+        self, *argv: str, ns: str = LAN, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command in a lab namespace (default: the LAN host)."""
+        return sh(*argv, ns=ns, check=False, timeout=timeout)
+
+    def flexdiag(self, *args: str, timeout: float = 60) -> tuple[int, dict[str, Any]]:
+        """``flexdiag run --json`` on the LAN host with the lab's platform ranges; returns the
+        exit code and the parsed report."""
+        result = self.run(sys.executable, "-m", "flexdiag", "run", "--json",
+                          "--platform-ranges", PLATFORM_RANGE, "--timeout", "4", *args,
+                          timeout=timeout)
+        if not result.stdout.strip():
+            raise RuntimeError(f"flexdiag printed no report (exit {result.returncode}): "
+                               f"{result.stderr}")
+        return result.returncode, json.loads(result.stdout)
