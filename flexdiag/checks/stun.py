@@ -11,8 +11,8 @@ from flexdiag.checks import Context, Finding
 from flexdiag.checks.dns import resolved, unresolved
 from flexdiag.codec.stun import StunResponse
 from flexdiag.model import Status
-from flexdiag.net.probes import binding, same_ip
-from flexdiag.net.udp import Exchange, format_addr
+from flexdiag.net.probes import binding
+from flexdiag.net.udp import Exchange, format_addr, same_ip
 
 
 async def observe(ctx: Context) -> tuple[Any, Exchange[StunResponse] | None]:

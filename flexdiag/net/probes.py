@@ -7,22 +7,13 @@ Nothing here decides a verdict.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 
 from flexdiag.codec import ntp, sip, stun
-from flexdiag.net.udp import Addr, Exchange, UdpEndpoint, local_address_for
-
-
-def same_ip(a: str, b: str) -> bool:
-    """Equal addresses, whatever their spelling."""
-    try:
-        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
-    except ValueError:
-        return a == b
+from flexdiag.net.udp import Addr, Exchange, UdpEndpoint, local_address_for, same_ip
 
 
 async def _open(dest_ip: str) -> UdpEndpoint | str:

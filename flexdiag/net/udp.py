@@ -1,16 +1,20 @@
-"""A UDP endpoint with bounded request/response exchanges.
+"""A UDP endpoint carrying several bounded request/response exchanges at once.
 
-One socket per exchange: the reply's source is kept (a reply from the wrong port is a finding),
-unrelated or malformed datagrams are counted and ignored, and ICMP errors are received on the
-unconnected socket (``IP_RECVERR``) so that a closed port ends the wait at once instead of at the
-deadline.
+One socket can serve many exchanges (a STUN binding and SIP OPTIONS to two ports from the same
+local port, which is what the NAT cross-checks need): every datagram goes to the first exchange
+whose ``accept`` takes it; one that no exchange takes is counted and ignored (evidence, never a
+crash). ICMP errors are received on the unconnected socket (``IP_RECVERR``, ip(7)) and read
+from the socket's error queue, whose entries name the destination that failed, so a closed port
+ends only the exchange that sent to it, at once instead of at the deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -19,15 +23,37 @@ T = TypeVar("T")
 Addr = tuple[str, int]
 
 RTO_S = 0.5  # RFC 8489 §6.2.1 initial RTO; RFC 3261 §17.1.1.2 Timer A = T1 = 500 ms
-MAX_IGNORED_KEPT = 5  # evidence kept about ignored datagrams
+MAX_SENDS = 7  # RFC 8489 §6.2.1: Rc = 7
+MAX_IGNORED_KEPT = 5  # evidence kept about ignored datagrams, per exchange
 IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
 IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
+MSG_ERRQUEUE = getattr(socket, "MSG_ERRQUEUE", 0x2000)
+
+ERROR_TEXT = {
+    errno.ECONNREFUSED: "ICMP port unreachable: nothing listens on that port, or a firewall "
+                        "rejects it",
+    errno.EHOSTUNREACH: "ICMP host unreachable",
+    errno.ENETUNREACH: "ICMP network unreachable",
+    errno.EMSGSIZE: "message too large for the path (ICMP fragmentation needed)",
+}
 
 
 def format_addr(addr: Addr) -> str:
     """``"ip:port"``, with brackets for IPv6, as evidence is written."""
     host, port = addr[0], addr[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def same_ip(a: str, b: str) -> bool:
+    """Equal addresses, whatever their spelling."""
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return a == b
+
+
+def same_addr(a: Addr, b: Addr) -> bool:
+    return same_ip(a[0], b[0]) and a[1] == b[1]
 
 
 def local_address_for(dest_ip: str) -> str:
@@ -54,51 +80,121 @@ class Exchange(Generic[T]):
     error: str | None = None  # ICMP or socket error that ended the exchange
     ignored: list[str] = field(default_factory=list)
     ignored_count: int = 0
+    answered_at: float | None = None  # event-loop time the reply arrived
 
     @property
     def answered(self) -> bool:
         return self.reply is not None
 
 
+@dataclass
+class _Waiter:
+    dest: Addr
+    accept: Callable[[bytes, Addr], Any]
+    future: asyncio.Future[tuple[Any, Addr, float]]
+    result: Exchange[Any]
+
+    def ignore(self, source: Addr, reason: str) -> None:
+        self.result.ignored_count += 1
+        if len(self.result.ignored) < MAX_IGNORED_KEPT:
+            self.result.ignored.append(f"{format_addr(source)}: {reason}")
+
+
+class _IcmpError(Exception):
+    pass
+
+
 class UdpEndpoint(asyncio.DatagramProtocol):
-    """An unconnected UDP socket whose datagrams and errors land in a queue."""
+    """An unconnected UDP socket shared by any number of concurrent exchanges."""
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[tuple[bytes, Addr, float] | OSError] = asyncio.Queue()
         self.transport: asyncio.DatagramTransport | None = None
+        self.sock: socket.socket | None = None  # the raw socket, for sendto and the error queue
         self.local: Addr = ("", 0)
+        self._waiters: list[_Waiter] = []
+        self.unsolicited = 0  # datagrams that arrived while no exchange was waiting
 
     @classmethod
     async def open(cls, local_ip: str, local_port: int = 0) -> UdpEndpoint:
         """Bind to ``local_ip:local_port``; raises ``OSError`` when that is impossible."""
         loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in local_ip else socket.AF_INET
-        _, protocol = await loop.create_datagram_endpoint(
-            cls, local_addr=(local_ip, local_port), family=family
-        )
-        assert protocol.transport is not None
-        sock = protocol.transport.get_extra_info("socket")
-        # Without RECVERR, Linux drops ICMP errors for unconnected UDP sockets (ip(7)).
+        sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
-            else:
-                sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
-        except OSError:
-            pass
-        protocol.local = (str(sock.getsockname()[0]), int(sock.getsockname()[1]))
+            sock.setblocking(False)
+            try:
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+                else:
+                    sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+            except OSError:
+                pass
+            sock.bind((local_ip, local_port))
+            _, protocol = await loop.create_datagram_endpoint(cls, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+        protocol.sock = sock
+        name = sock.getsockname()
+        protocol.local = (str(name[0]), int(name[1]))
         return protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        loop = asyncio.get_running_loop()
-        self._queue.put_nowait((data, (str(addr[0]), int(addr[1])), loop.time()))
+        received_at = asyncio.get_running_loop().time()
+        source = (str(addr[0]), int(addr[1]))
+        refusals = []
+        for waiter in self._waiters:
+            if waiter.future.done():
+                continue
+            try:
+                value = waiter.accept(data, source)
+            except ValueError as exc:
+                refusals.append((waiter, str(exc)))
+                continue
+            waiter.future.set_result((value, source, received_at))
+            return
+        for waiter, reason in refusals:
+            waiter.ignore(source, reason)
+        if not refusals:
+            self.unsolicited += 1
 
     def error_received(self, exc: Exception) -> None:
-        if isinstance(exc, OSError):
-            self._queue.put_nowait(exc)
+        # The error may belong to any destination this socket sent to: the error queue says
+        # which (its msg_name is the original destination). Draining it also stops epoll from
+        # reporting EPOLLERR again and again.
+        failed = self._drain_error_queue()
+        if not failed and isinstance(exc, OSError):
+            active = [w for w in self._waiters if not w.future.done()]
+            if len(active) == 1:  # nobody else it could belong to
+                failed = [(active[0].dest, exc.errno or 0)]
+        for dest, code in failed:
+            for waiter in self._waiters:
+                if not waiter.future.done() and same_addr(waiter.dest, dest):
+                    waiter.future.set_exception(_IcmpError(ERROR_TEXT.get(code,
+                                                                          os_strerror(code))))
+
+    def _drain_error_queue(self) -> list[tuple[Addr, int]]:
+        if self.sock is None:
+            return []
+        sock = self.sock
+        failed = []
+        for _ in range(64):  # bounded: the queue holds at most a socket buffer's worth
+            try:
+                _, ancdata, _, addr = sock.recvmsg(1, 512, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break
+            code = 0
+            for _level, _type, cdata in ancdata:
+                if len(cdata) >= 4:  # struct sock_extended_err starts with u32 ee_errno
+                    code = struct.unpack("=I", cdata[:4])[0]
+            if addr:
+                failed.append(((str(addr[0]), int(addr[1])), code))
+        return failed
 
     def close(self) -> None:
         if self.transport is not None:
@@ -111,8 +207,18 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self.close()
 
     def send(self, payload: bytes, dest: Addr) -> None:
-        assert self.transport is not None
-        self.transport.sendto(payload, dest)
+        """Send one datagram. A pending ICMP error of an earlier send makes sendto fail
+        without sending; that error is handled (and attributed), and the send retried once."""
+        assert self.transport is not None and self.sock is not None
+        for _ in range(2):
+            try:
+                self.sock.sendto(payload, dest)
+                return
+            except (BlockingIOError, InterruptedError):
+                self.transport.sendto(payload, dest)  # let asyncio buffer it
+                return
+            except OSError as exc:
+                self.error_received(exc)
 
     async def exchange(
         self,
@@ -121,63 +227,50 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         accept: Callable[[bytes, Addr], T],
         deadline: float,
         rto_s: float = RTO_S,
-        max_sends: int = 7,
+        max_sends: int = MAX_SENDS,
     ) -> Exchange[T]:
         """Send ``payload`` to ``dest`` and retransmit with a doubling RTO until ``accept``
-        returns a value for a datagram, an ICMP error arrives, or the loop clock reaches
-        ``deadline``. ``accept`` raises ``ValueError`` (with the reason) to ignore a datagram.
-        A callable ``payload`` is called anew for every copy sent.
-        """
+        returns a value for a datagram, an ICMP error for ``dest`` arrives, or the loop clock
+        reaches ``deadline``. ``accept`` raises ``ValueError`` (with the reason) to leave a
+        datagram to other exchanges or to ignore it. A callable ``payload`` is called anew for
+        every copy sent."""
         loop = asyncio.get_running_loop()
         result: Exchange[T] = Exchange(local=self.local)
+        waiter = _Waiter(dest, accept, loop.create_future(), result)
+        self._waiters.append(waiter)
         next_send = loop.time()
         last_send = next_send
         rto = rto_s
-        while True:
-            now = loop.time()
-            if now >= deadline:
-                return result
-            if now >= next_send and result.sent < max_sends:
-                self.send(payload() if callable(payload) else payload, dest)
-                result.sent += 1
-                last_send = now
-                next_send = now + rto
-                rto *= 2
-            wake = deadline if result.sent >= max_sends else min(next_send, deadline)
+        try:
+            while not waiter.future.done():
+                now = loop.time()
+                if now >= deadline:
+                    return result
+                if now >= next_send and result.sent < max_sends:
+                    self.send(payload() if callable(payload) else payload, dest)
+                    result.sent += 1
+                    last_send = now
+                    next_send = now + rto
+                    rto *= 2
+                wake = deadline if result.sent >= max_sends else min(next_send, deadline)
+                await asyncio.wait({waiter.future}, timeout=max(0.0, wake - now))
             try:
-                item = await asyncio.wait_for(self._queue.get(), max(0.0, wake - now))
-            except TimeoutError:
-                continue
-            if isinstance(item, OSError):
-                result.error = _describe_error(item)
+                value, source, received_at = waiter.future.result()
+            except _IcmpError as exc:
+                result.error = str(exc)
                 return result
-            data, source, received_at = item
-            try:
-                result.reply = accept(data, source)
-            except ValueError as exc:
-                result.ignored_count += 1
-                if len(result.ignored) < MAX_IGNORED_KEPT:
-                    result.ignored.append(f"{format_addr(source)}: {exc}")
-                continue
-            result.reply_from = source
+            result.reply, result.reply_from = value, source
             # With retransmissions the reply may answer any copy (Karn): measure from the last.
-            result.rtt_s = received_at - last_send
+            result.rtt_s = max(0.0, received_at - last_send)
+            result.answered_at = received_at
             return result
-
-    async def receive(self, deadline: float) -> tuple[bytes, Addr] | None:
-        """The next datagram, or ``None`` at the deadline (errors are skipped)."""
-        loop = asyncio.get_running_loop()
-        while (remaining := deadline - loop.time()) > 0:
-            try:
-                item = await asyncio.wait_for(self._queue.get(), remaining)
-            except TimeoutError:
-                return None
-            if not isinstance(item, OSError):
-                return item[0], item[1]
-        return None
+        finally:
+            self._waiters.remove(waiter)
+            if not waiter.future.done():
+                waiter.future.cancel()
 
 
-def _describe_error(exc: OSError) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "ICMP port unreachable: nothing listens on that port, or a firewall rejects it"
-    return exc.strerror or str(exc)
+def os_strerror(code: int) -> str:
+    import os
+
+    return os.strerror(code) if code else "socket error"
