@@ -9,20 +9,19 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.checks import Context, Finding
 from flexdiag.checks.dns import resolved, unresolved
-from flexdiag.codec.stun import StunResponse
 from flexdiag.model import Status
-from flexdiag.net.probes import binding
+from flexdiag.net.probes import StunReply, binding
 from flexdiag.net.udp import Exchange, format_addr, same_ip
 
 
-async def observe(ctx: Context) -> tuple[Any, Exchange[StunResponse] | None]:
+async def observe(ctx: Context) -> tuple[Any, Exchange[StunReply] | None]:
     """The (memoised) resolution of the STUN server and one Binding exchange with it."""
     server = ctx.settings.stun_server
     resolution = await resolved(ctx, server.host)
     ip = resolution.preferred()
     if ip is None:
         return resolution, None
-    exchange: Exchange[StunResponse] = await ctx.memo(
+    exchange: Exchange[StunReply] = await ctx.memo(
         ("stun", ip, server.port), lambda: binding((ip, server.port), ctx.deadline)
     )
     return resolution, exchange
@@ -58,8 +57,8 @@ async def check_binding(ctx: Context) -> Finding:
         data["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
     names = {"server": data["server"], "server_name": settings.stun_server.host,
              "port": settings.stun_server.port}
-    response = exchange.reply
-    if response is None:
+    reply = exchange.reply
+    if reply is None:
         if exchange.error:
             data["error"] = exchange.error
             summary = advice.text("stun.unreachable", error=exchange.error, **names)
@@ -67,6 +66,7 @@ async def check_binding(ctx: Context) -> Finding:
             summary = advice.text("stun.timeout", waited_s=_waited(ctx), sent=exchange.sent,
                                   **names)
         return Finding(Status.FAIL, summary, data, advice.text("stun.fail.advice", **names), (2,))
+    response = reply.response
     if response.software:
         data["software"] = response.software
     if response.is_error or response.mapped is None:

@@ -1,51 +1,100 @@
-"""The protocol exchanges of the quick run: STUN Binding, SIP OPTIONS and an NTP query.
+"""The protocol exchanges: STUN Binding (with RFC 5780 CHANGE-REQUEST), SIP OPTIONS and an
+NTP query.
 
-Each opens its own UDP socket on the source address the kernel routes towards the server,
-runs one bounded exchange and returns the :class:`~flexdiag.net.udp.Exchange` observation.
-Nothing here decides a verdict.
+Each runs one bounded exchange on a given :class:`UdpEndpoint`, or on a socket of its own bound
+to the source address the kernel routes towards the server, and returns the
+:class:`~flexdiag.net.udp.Exchange` observation. Nothing here decides a verdict.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from flexdiag.codec import ntp, sip, stun
-from flexdiag.net.udp import Addr, Exchange, UdpEndpoint, local_address_for, same_ip
+from flexdiag.net.udp import (
+    MAX_SENDS,
+    RTO_S,
+    Addr,
+    Exchange,
+    UdpEndpoint,
+    local_address_for,
+    same_addr,
+    same_ip,
+)
 
 
-async def _open(dest_ip: str) -> UdpEndpoint | str:
-    """A socket bound to the routed source address, or the reason there is none."""
+class NoSocket(Exception):
+    """No socket could be opened towards the server (no route, nothing to bind)."""
+
+
+async def open_endpoint(dest_ip: str) -> UdpEndpoint:
+    """A socket bound to the source address routed towards ``dest_ip``; raises
+    :class:`NoSocket` with the reason when there is none."""
     try:
         return await UdpEndpoint.open(local_address_for(dest_ip))
     except OSError as exc:
-        return f"cannot send to {dest_ip}: {exc.strerror or exc}"
+        raise NoSocket(f"cannot send to {dest_ip}: {exc.strerror or exc}") from None
 
 
-async def binding(server: Addr, deadline: float) -> Exchange[stun.StunResponse]:
+@asynccontextmanager
+async def _endpoint(dest_ip: str, given: UdpEndpoint | None) -> AsyncIterator[UdpEndpoint]:
+    if given is not None:
+        yield given
+        return
+    endpoint = await open_endpoint(dest_ip)
+    try:
+        yield endpoint
+    finally:
+        endpoint.close()
+
+
+@dataclass(frozen=True)
+class StunReply:
+    """A Binding response and the address it came from (RFC 5780 tests read the source)."""
+
+    response: stun.StunResponse
+    source: Addr
+
+
+async def binding(
+    server: Addr,
+    deadline: float,
+    *,
+    endpoint: UdpEndpoint | None = None,
+    change_ip: bool = False,
+    change_port: bool = False,
+    rto_s: float = RTO_S,
+    max_sends: int = MAX_SENDS,
+) -> Exchange[StunReply]:
     """One STUN Binding transaction (RFC 8489 §6.2.1 retransmissions, bounded by ``deadline``).
 
-    Responses must come from the server's address and port and carry our transaction ID
-    (RFC 8489 §6.3); anything else is ignored.
+    A response must carry our transaction ID (RFC 8489 §6.3). Without CHANGE-REQUEST it must
+    also come from the server's address and port; with it (RFC 5780 §4.4) it may come from any
+    address, and the caller judges the source.
     """
-    endpoint = await _open(server[0])
-    if isinstance(endpoint, str):
-        return Exchange(local=("", 0), error=endpoint)
-    transaction_id = stun.new_transaction_id()
+    try:
+        async with _endpoint(server[0], endpoint) as ep:
+            transaction_id = stun.new_transaction_id()
+            changed = change_ip or change_port
 
-    def accept(data: bytes, source: Addr) -> stun.StunResponse:
-        if not same_ip(source[0], server[0]) or source[1] != server[1]:
-            raise ValueError("not from the STUN server's address and port")
-        response = stun.parse_binding_response(data)
-        if response.transaction_id != transaction_id:
-            raise ValueError("STUN response for another transaction")
-        return response
+            def accept(data: bytes, source: Addr) -> StunReply:
+                response = stun.parse_binding_response(data)
+                if response.transaction_id != transaction_id:
+                    raise ValueError("STUN response for another transaction")
+                if not changed and not same_addr(source, server):
+                    raise ValueError("not from the STUN server's address and port")
+                return StunReply(response, source)
 
-    with closing(endpoint):
-        return await endpoint.exchange(stun.build_binding_request(transaction_id), server,
-                                       accept, deadline)
+            request = stun.build_binding_request(transaction_id, change_ip=change_ip,
+                                                 change_port=change_port)
+            return await ep.exchange(request, server, accept, deadline, rto_s=rto_s,
+                                     max_sends=max_sends)
+    except NoSocket as exc:
+        return Exchange(local=("", 0), error=str(exc))
 
 
 @dataclass(frozen=True)
@@ -54,36 +103,45 @@ class OptionsReply:
 
     response: sip.SipResponse
     via: sip.Via
+    sent: bytes  # the request as we sent it, to compare with what the server echoed
 
 
 async def send_options(
-    server: Addr, server_name: str, deadline: float, user_agent: str = "flexdiag"
+    server: Addr,
+    server_name: str,
+    deadline: float,
+    *,
+    endpoint: UdpEndpoint | None = None,
+    padding: int = 0,
+    stop: asyncio.Event | None = None,
+    user_agent: str = "flexdiag",
 ) -> Exchange[OptionsReply]:
     """One OPTIONS transaction over UDP (RFC 3261 §17.1.2: Timer E doubling from T1).
 
     A final response must match our branch, Call-ID and CSeq and come from the server's IP; it
     may come from another port (that is a finding for the caller, FAQ item 5). Provisional
-    responses are noted and the wait goes on.
+    responses are noted and the wait goes on. ``padding`` makes a large request.
     """
-    endpoint = await _open(server[0])
-    if isinstance(endpoint, str):
-        return Exchange(local=("", 0), error=endpoint)
-    request = sip.new_options_request()
-    payload = sip.build_options(request, server=server_name, server_port=server[1],
-                                local=endpoint.local, user_agent=user_agent)
+    try:
+        async with _endpoint(server[0], endpoint) as ep:
+            request = sip.new_options_request()
+            payload = sip.build_options(request, server=server_name, server_port=server[1],
+                                        local=ep.local, user_agent=user_agent, padding=padding)
 
-    def accept(data: bytes, source: Addr) -> OptionsReply:
-        response = sip.parse_response(data)
-        if not sip.matches(response, request):
-            raise ValueError("SIP response to another request")
-        if not same_ip(source[0], server[0]):
-            raise ValueError("SIP response from an address that is not the server's")
-        if response.status_code < 200:
-            raise ValueError(f"provisional response {sip.describe_code(response.status_code)}")
-        return OptionsReply(response, response.vias[0])
+            def accept(data: bytes, source: Addr) -> OptionsReply:
+                response = sip.parse_response(data)
+                if not sip.matches(response, request):
+                    raise ValueError("SIP response to another request")
+                if not same_ip(source[0], server[0]):
+                    raise ValueError("SIP response from an address that is not the server's")
+                if response.status_code < 200:
+                    code = sip.describe_code(response.status_code)
+                    raise ValueError(f"provisional response {code}")
+                return OptionsReply(response, response.vias[0], payload)
 
-    with closing(endpoint):
-        return await endpoint.exchange(payload, server, accept, deadline)
+            return await ep.exchange(payload, server, accept, deadline, stop=stop)
+    except NoSocket as exc:
+        return Exchange(local=("", 0), error=str(exc))
 
 
 @dataclass(frozen=True)
@@ -108,9 +166,6 @@ async def ntp_query(
 ) -> Exchange[NtpSample]:
     """An NTP client exchange; every retransmission carries a fresh transmit timestamp, and
     a reply must echo one of them as its origin (RFC 5905 §8) and come from the server."""
-    endpoint = await _open(server[0])
-    if isinstance(endpoint, str):
-        return Exchange(local=("", 0), error=endpoint)
     sent: dict[int, float] = {}
 
     def payload() -> bytes:
@@ -120,14 +175,17 @@ async def ntp_query(
         return data
 
     def accept(data: bytes, source: Addr) -> NtpSample:
-        if not same_ip(source[0], server[0]) or source[1] != server[1]:
+        if not same_addr(source, server):
             raise ValueError("not from the NTP server's address and port")
         reply = ntp.parse_reply(data)
         if reply.origin_raw not in sent:
             raise ValueError("NTP reply does not echo our transmit timestamp")
         return NtpSample(reply, sent[reply.origin_raw], wall_clock())
 
-    with closing(endpoint):
-        # NTP defines no client retransmission timer; RFC 4330 §10 asks clients to back off,
-        # so start at 1 s and double.
-        return await endpoint.exchange(payload, server, accept, deadline, rto_s=1.0)
+    try:
+        async with _endpoint(server[0], None) as ep:
+            # NTP defines no client retransmission timer; RFC 4330 §10 asks clients to back
+            # off, so start at 1 s and double.
+            return await ep.exchange(payload, server, accept, deadline, rto_s=1.0)
+    except NoSocket as exc:
+        return Exchange(local=("", 0), error=str(exc))

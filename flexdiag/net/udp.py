@@ -228,12 +228,13 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         deadline: float,
         rto_s: float = RTO_S,
         max_sends: int = MAX_SENDS,
+        stop: asyncio.Event | None = None,
     ) -> Exchange[T]:
         """Send ``payload`` to ``dest`` and retransmit with a doubling RTO until ``accept``
         returns a value for a datagram, an ICMP error for ``dest`` arrives, or the loop clock
         reaches ``deadline``. ``accept`` raises ``ValueError`` (with the reason) to leave a
         datagram to other exchanges or to ignore it. A callable ``payload`` is called anew for
-        every copy sent."""
+        every copy sent. Setting ``stop`` ends the wait early, as if the deadline had come."""
         loop = asyncio.get_running_loop()
         result: Exchange[T] = Exchange(local=self.local)
         waiter = _Waiter(dest, accept, loop.create_future(), result)
@@ -241,10 +242,11 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         next_send = loop.time()
         last_send = next_send
         rto = rto_s
+        stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
         try:
             while not waiter.future.done():
                 now = loop.time()
-                if now >= deadline:
+                if now >= deadline or (stop is not None and stop.is_set()):
                     return result
                 if now >= next_send and result.sent < max_sends:
                     self.send(payload() if callable(payload) else payload, dest)
@@ -253,7 +255,10 @@ class UdpEndpoint(asyncio.DatagramProtocol):
                     next_send = now + rto
                     rto *= 2
                 wake = deadline if result.sent >= max_sends else min(next_send, deadline)
-                await asyncio.wait({waiter.future}, timeout=max(0.0, wake - now))
+                wakers: set[asyncio.Future[Any]] = {waiter.future}
+                if stopper is not None:
+                    wakers.add(stopper)
+                await asyncio.wait(wakers, timeout=max(0.0, wake - now))
             try:
                 value, source, received_at = waiter.future.result()
             except _IcmpError as exc:
@@ -265,6 +270,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             result.answered_at = received_at
             return result
         finally:
+            if stopper is not None:
+                stopper.cancel()
             self._waiters.remove(waiter)
             if not waiter.future.done():
                 waiter.future.cancel()
