@@ -14,6 +14,10 @@ TITLES: dict[str, str] = {
     "dns.stun": "DNS: STUN server",
     "dns.ntp": "DNS: NTP server",
     "stun.binding": "STUN: public address and port translation",
+    "nat.mapping": "NAT mapping behaviour",
+    "nat.filtering": "NAT filtering behaviour",
+    "sip.alg": "SIP ALG (rewriting of SIP by the router)",
+    "sip.large": "Large SIP messages (IP fragments)",
     "sip.udp": "SIP OPTIONS over UDP port {port}",
     "ntp.offset": "NTP: time server and clock offset",
 }
@@ -47,6 +51,9 @@ MESSAGES: dict[str, str] = {
     "stun.translation": (
         "port translation: local {local} appears as {mapped} on the internet ({rtt_ms:.0f} ms)"
     ),
+    "stun.partial": (
+        "NAT to public address {public_ip}; only {kept} of {sockets} sockets kept their port"
+    ),
     "stun.translation.advice": (
         "The router changes the source port of UDP traffic. The platform copes by sending to "
         "the translated port, but only once the phone starts sending audio, so the first "
@@ -65,6 +72,83 @@ MESSAGES: dict[str, str] = {
     "stun.fail.advice": (
         "Phones use {server_name} to learn their public address (FAQ item 2). Allow outbound "
         "UDP to port {port} on the router or firewall."
+    ),
+    # --- NAT behaviour (RFC 4787 vocabulary, RFC 5780 tests) ---------------------------------
+    "mapping.no_stun": "not decided: the STUN server gave no public address (see stun.binding)",
+    "mapping.eim": (
+        "endpoint-independent mapping: one public address and port for every destination "
+        "({method}: {evidence})"
+    ),
+    "mapping.dependent": (
+        "{behavior} mapping: the router uses another public port per destination "
+        "({method}: {evidence})"
+    ),
+    "mapping.dependent.advice": (
+        "The platform sends audio from other addresses and ports than SIP (FAQ item 4), and "
+        "this router gives each destination its own public port, so the platform cannot know "
+        "in advance where to send audio: the start of calls can be lost, and incoming calls "
+        "may fail. RFC 4787 (REQ-1) requires endpoint-independent mapping: look for 'full "
+        "cone', 'endpoint-independent' or 'consistent NAT' in the router, or turn off "
+        "'symmetric NAT' / randomised source ports for the phones."
+    ),
+    "mapping.unknown": "not decided ({method}: {evidence})",
+    "mapping.unknown.hint": (
+        ". For a conclusive answer use a STUN server with RFC 5780 support (two addresses, "
+        "e.g. coturn) via --stun-server"
+    ),
+    "filtering.no_stun": "not tested: the STUN server gave no answer (see stun.binding)",
+    "filtering.unsupported": (
+        "not tested: the STUN server {server} does not support RFC 5780 (no OTHER-ADDRESS), "
+        "so it cannot answer from another address; use one that does (e.g. coturn with two "
+        "addresses) via --stun-server"
+    ),
+    "filtering.server_ignored": (
+        "not decided: the STUN server did not answer from the address CHANGE-REQUEST asked for"
+    ),
+    "filtering.open": (
+        "endpoint-independent filtering: traffic from any platform address and port reaches "
+        "the phone, even before the phone has sent to it"
+    ),
+    "filtering.closed": (
+        "{behavior} filtering: audio from a platform address or port reaches the phone only "
+        "after the phone has sent to it"
+    ),
+    "filtering.phone_first.note": (
+        "Normal for most routers and harmless here: phones send audio as soon as a call starts "
+        "and the router keeps the port, so the platform's audio follows straight away."
+    ),
+    "filtering.translated.advice": (
+        "Combined with port translation this clips calls: the platform sends audio to the "
+        "port the phone announced, which the router drops until the phone's own audio has "
+        "shown the platform the translated port (FAQ item 4, footnote). Turn on port "
+        "preservation or endpoint-independent filtering ('full cone') for the phones, or "
+        "give them fixed port forwards for their SIP and RTP ports."
+    ),
+    # --- SIP ALG ---------------------------------------------------------------------------
+    "alg.detected": "a SIP ALG rewrites SIP on port(s) {ports}",
+    "alg.detected.advice": (
+        "The router (or a firewall) changes SIP messages: it puts addresses into them that do "
+        "not match what the platform sees, which breaks registration, incoming calls or audio. "
+        "Turn off the router's 'SIP ALG' ('SIP helper', 'SIP passthrough', 'SIP "
+        "inspection'); RFC 4787 REQ-10 says NAT ALGs for UDP should be off. Until then, "
+        "register the phones on a port the ALG leaves alone (here: {clean}); the platform "
+        "listens on 5060 and 38388 (FAQ item 5)."
+    ),
+    "alg.clean": "no SIP rewriting seen on any port",
+    "alg.undecided": "not decided: {reason}",
+    "alg.silent_port": (
+        "no answer on port(s) {ports} while others answer: ALGs often intercept port 5060"
+    ),
+    # --- large SIP messages ----------------------------------------------------------------
+    "large.untested": "not tested: no SIP port answered a small request",
+    "large.ok": "OPTIONS of {sizes} bytes answered on port(s) {ports}: fragments get through",
+    "large.lost": "no answer to large SIP messages ({lost}) while small ones are answered",
+    "large.lost.advice": (
+        "Messages larger than one packet travel as IP fragments, and something on the path "
+        "drops them: calls whose INVITE carries a large SDP will fail to set up. Let the "
+        "router pass IP fragments (some firewalls drop them as an 'attack'), turn off its SIP "
+        "ALG, or have the phones use SIP over TCP (RFC 3261 §18.1.1: above 1300 bytes a "
+        "message should go over TCP)."
     ),
     # --- SIP -------------------------------------------------------------------------------
     "sip.pass": (

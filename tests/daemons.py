@@ -123,11 +123,13 @@ driftfile {dir}/drift
 """
 
 
-def coturn_argv(ips: tuple[str, str], workdir: Path) -> list[str]:
-    """coturn as an RFC 5780 STUN server: two addresses, ports 3478 and 3479 (lab-notes)."""
-    return ["turnserver", "-n", "--stun-only", "--no-tls", "--no-dtls", "--no-cli",
-            "-L", ips[0], "-L", ips[1], "-p", "3478", "--db", str(workdir / "turndb"),
-            "--log-file", "stdout"]
+def coturn_argv(ips: tuple[str, ...], workdir: Path) -> list[str]:
+    """coturn as a STUN server; with two addresses it speaks RFC 5780 (OTHER-ADDRESS,
+    CHANGE-REQUEST, RESPONSE-PORT; alternate port 3479), with one it does not (lab-notes)."""
+    listen = [arg for ip in ips for arg in ("-L", ip)]
+    return ["turnserver", "-n", "--stun-only", "--no-tls", "--no-dtls", "--no-cli", *listen,
+            "-p", "3478", "--db", str(workdir / "turndb"), "--log-file", "stdout",
+            "--pidfile", str(workdir / "turnserver.pid")]
 
 
 def kamailio_argv(ip: str, workdir: Path) -> list[str]:

@@ -88,7 +88,7 @@ def stun_handler(*, port_shift: int = 0, public_ip: str | None = None, error: in
 
     def handle(data: bytes, source: Addr) -> list[Reply]:
         try:
-            tid = stun.parse_binding_request(data)
+            tid, _ = stun.parse_binding_request(data)
         except ValueError:
             return []
         replies = []
@@ -110,16 +110,108 @@ def stun_handler(*, port_shift: int = 0, public_ip: str | None = None, error: in
     return handle
 
 
+class Stun5780:
+    """An RFC 5780 STUN server on two loopback addresses and two ports (four sockets), which
+    can fake a NAT's mapping and filtering behaviour, or ignore CHANGE-REQUEST."""
+
+    IPS = ("127.0.0.1", "127.0.0.2")
+
+    def __init__(self, *, mapping: str = "eim", filtering: str = "eim",
+                 ignore_change: bool = False, public_ip: str | None = None) -> None:
+        self.mapping, self.filtering = mapping, filtering
+        self.ignore_change, self.public_ip = ignore_change, public_ip
+        self.transports: dict[tuple[int, int], Any] = {}
+        self.ports: list[int] = []
+
+    async def start(self) -> Stun5780:
+        loop = asyncio.get_running_loop()
+
+        async def bind(ip_index: int, port_index: int, port: int) -> int:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Stun5780Proto(self, ip_index, port_index),
+                local_addr=(self.IPS[ip_index], port))
+            self.transports[(ip_index, port_index)] = transport
+            return int(transport.get_extra_info("sockname")[1])
+
+        for _ in range(20):
+            try:
+                self.ports = [await bind(0, 0, 0), await bind(0, 1, 0)]
+                await bind(1, 0, self.ports[0])
+                await bind(1, 1, self.ports[1])
+                return self
+            except OSError:  # a port is taken on the alternate address: try others
+                self.close()
+        raise RuntimeError("no free port pair for the RFC 5780 fake")
+
+    @property
+    def port(self) -> int:
+        return self.ports[0]
+
+    @property
+    def addr(self) -> Addr:
+        return (self.IPS[0], self.ports[0])
+
+    def close(self) -> None:
+        for transport in self.transports.values():
+            transport.close()
+        self.transports = {}
+
+    def mapped_for(self, source: Addr, ip_index: int, port_index: int) -> Addr:
+        shift = {"eim": 0, "ad": ip_index, "apd": ip_index * 2 + port_index}[self.mapping]
+        return (self.public_ip or source[0], source[1] + 1000 + shift if self.public_ip
+                else source[1] + shift)
+
+
+class _Stun5780Proto(asyncio.DatagramProtocol):
+    def __init__(self, server: Stun5780, ip_index: int, port_index: int) -> None:
+        self.server, self.ip_index, self.port_index = server, ip_index, port_index
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        server = self.server
+        try:
+            tid, flags = stun.parse_binding_request(data)
+        except ValueError:
+            return
+        source = (addr[0], addr[1])
+        ip_i = self.ip_index ^ (1 if flags & stun.CHANGE_IP else 0)
+        port_i = self.port_index ^ (1 if flags & stun.CHANGE_PORT else 0)
+        if server.ignore_change:
+            ip_i, port_i = self.ip_index, self.port_index
+        changed = (ip_i, port_i) != (self.ip_index, self.port_index)
+        # Fake filtering: a NAT would drop what came from an address or port not yet contacted.
+        if changed and server.filtering == "apd":
+            return
+        if changed and server.filtering == "ad" and ip_i != self.ip_index:
+            return
+        other = (Stun5780.IPS[1 - self.ip_index], server.ports[1 - self.port_index])
+        origin = (Stun5780.IPS[ip_i], server.ports[port_i])
+        reply = stun.build_binding_response(
+            tid, server.mapped_for(source, self.ip_index, self.port_index),
+            other_address=other, response_origin=origin)
+        server.transports[(ip_i, port_i)].sendto(reply, addr)
+
+
 # --- SIP ---------------------------------------------------------------------------------------
 
 def sip_handler(*, code: int = 200, wrong_port: bool = False, silent: bool = False,
                 garbage_first: bool = False, spoof_first: bool = False,
-                provisional_only: bool = False) -> Handler:
-    """A UAS answering OPTIONS with ``code`` as kamailio's sl_send_reply would (rport)."""
+                provisional_only: bool = False, seen_ip: str | None = None,
+                seen_port_shift: int = 0, max_size: int | None = None,
+                rewrite_from: bool = False) -> Handler:
+    """A UAS answering OPTIONS with ``code`` as kamailio's sl_send_reply would (rport).
+
+    ``seen_ip``/``seen_port_shift`` fake the address a NAT would have shown the server;
+    ``max_size`` drops larger requests (lost fragments); ``rewrite_from`` echoes a From that
+    differs from the request's (an ALG that does not map it back)."""
 
     def handle(data: bytes, source: Addr) -> list[Reply]:
         if silent or not data.startswith(b"OPTIONS "):
             return []
+        if max_size is not None and len(data) > max_size:
+            return []
+        seen = (seen_ip or source[0], source[1] + seen_port_shift)
+        if rewrite_from:
+            data = data.replace(b"From: <sip:flexdiag@", b"From: <sip:flexdiag@x", 1)
         replies = []
         if garbage_first:
             replies.append(Reply(b"SIP/2.0 200\r\nthis is not a header\r\n\r\n"))
@@ -127,9 +219,9 @@ def sip_handler(*, code: int = 200, wrong_port: bool = False, silent: bool = Fal
             other = data.replace(b"branch=z9hG4bK", b"branch=z9hG4bKspoof")
             replies.append(Reply(sip.build_response(other, 200, source=("203.0.113.9", 1))))
         if provisional_only:
-            replies.append(Reply(sip.build_response(data, 100, source=source)))
+            replies.append(Reply(sip.build_response(data, 100, source=seen)))
             return replies
-        replies.append(Reply(sip.build_response(data, code, source=source), from_alt=wrong_port))
+        replies.append(Reply(sip.build_response(data, code, source=seen), from_alt=wrong_port))
         return replies
 
     return handle
@@ -199,7 +291,7 @@ def dns_handler(records: dict[str, list[str]], *, servfail: bool = False) -> Han
 class Platform:
     """A fake Flex platform on loopback: STUN, SIP on two ports, NTP and a DNS server."""
 
-    stun: FakeServer
+    stun: FakeServer | Stun5780
     sip: list[FakeServer]
     ntp: FakeServer
     dns: FakeServer
@@ -229,19 +321,23 @@ class Platform:
             server.close()
 
 
-NAMES = {name: ["127.0.0.1"] for name in ("voip.test.invalid", "stun.test.invalid",
-                                            "ntp.test.invalid")}
+SIP_HOST = "127.0.0.3"  # another address than STUN's, as on the platform
+NAMES = {"voip.test.invalid": [SIP_HOST], "stun.test.invalid": ["127.0.0.1"],
+         "ntp.test.invalid": ["127.0.0.1"]}
 
 
 async def start_platform(
     *, stun_h: Handler | None = None, sip_h: list[Handler] | None = None,
     ntp_h: Handler | None = None, dns_h: Handler | None = None, delay_s: float = 0.0,
+    stun5780: Stun5780 | None = None,
 ) -> Platform:
     """Start every fake server of the platform (defaults: all healthy)."""
     sip_handlers = sip_h or [sip_handler(), sip_handler()]
+    stun_server = (await stun5780.start() if stun5780 is not None
+                   else await FakeServer(stun_h or stun_handler(), delay_s).start())
     return Platform(
-        stun=await FakeServer(stun_h or stun_handler(), delay_s).start(),
-        sip=[await FakeServer(h, delay_s).start() for h in sip_handlers],
+        stun=stun_server,
+        sip=[await FakeServer(h, delay_s, host=SIP_HOST).start() for h in sip_handlers],
         ntp=await FakeServer(ntp_h or ntp_handler(), delay_s).start(),
         dns=await FakeServer(dns_h or dns_handler(NAMES), delay_s).start(),
     )

@@ -37,8 +37,9 @@ def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
     assert report["schema"] == "flexdiag.report/1" and report["status"] == "pass"
     assert report["profile"]["sip_server"] == "voip.test.invalid"
     assert [c["id"] for c in report["checks"]] == [
-        "dns.voip", "dns.stun", "dns.ntp", "stun.binding",
-        f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "ntp.offset"]
+        "dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping", "nat.filtering",
+        f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "sip.alg", "sip.large",
+        "ntp.offset"]
 
 
 def test_warn_exits_1(capsys: Any, validate_report: Any) -> None:

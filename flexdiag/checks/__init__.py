@@ -43,6 +43,7 @@ class Context:
     wall_clock: Callable[[], float] = time.time
     start: float = 0.0  # event-loop time at which the run started
     _memo: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def dns_timeout_s(self) -> float:
@@ -64,10 +65,16 @@ class Context:
             self._memo[key] = task
         return asyncio.shield(task)
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the run ends (sockets shared by several checks)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
-        """Cancel observations nobody awaited to the end."""
+        """Cancel observations nobody awaited to the end and release shared resources."""
         for task in self._memo.values():
             task.cancel()
+        for closer in self._closers:
+            closer()
 
 
 CheckFn = Callable[[Context], Awaitable[Finding]]
@@ -83,14 +90,20 @@ class Check:
 
 def checks_for(settings: Settings) -> list[Check]:
     """The quick run's checks in report order (design.md's check ids)."""
-    from flexdiag.checks import dns, ntp, sip, stun
+    from flexdiag.checks import dns, nat, ntp, sip, sip_alg, sip_large, stun
 
     checks = [
         Check("dns.voip", dns.check_voip),
         Check("dns.stun", dns.check_stun),
         Check("dns.ntp", dns.check_ntp),
         Check("stun.binding", stun.check_binding),
+        Check("nat.mapping", nat.check_mapping),
+        Check("nat.filtering", nat.check_filtering),
     ]
     checks += [Check(f"sip.udp.{port}", sip.check_port(port)) for port in settings.sip_ports]
-    checks.append(Check("ntp.offset", ntp.check_offset))
+    checks += [
+        Check("sip.alg", sip_alg.check_alg),
+        Check("sip.large", sip_large.check_large),
+        Check("ntp.offset", ntp.check_offset),
+    ]
     return checks

@@ -7,12 +7,12 @@ import asyncio
 from typing import Any
 
 from flexdiag import advice
+from flexdiag.addr import format_addr
 from flexdiag.checks import Context, Finding
 from flexdiag.checks.dns import resolved, unresolved
 from flexdiag.codec.ntp import LEAP_ALARM, STRATUM_UNSYNC
 from flexdiag.model import Status
 from flexdiag.net.probes import ntp_query
-from flexdiag.net.udp import format_addr
 
 
 async def check_offset(ctx: Context) -> Finding:

@@ -7,25 +7,14 @@ import asyncio
 from typing import Any
 
 from flexdiag import advice
+from flexdiag.addr import format_addr
 from flexdiag.checks import CheckFn, Context, Finding
-from flexdiag.checks.dns import resolved, unresolved
+from flexdiag.checks.dns import unresolved
+from flexdiag.checks.observe import sip_options
 from flexdiag.codec.sip import describe_code
 from flexdiag.model import Status
-from flexdiag.net.probes import OptionsReply, send_options
-from flexdiag.net.udp import Exchange, format_addr
-
-
-async def observe(ctx: Context, port: int) -> tuple[Any, Exchange[OptionsReply] | None]:
-    """The (memoised) resolution of the SIP server and the OPTIONS exchange on ``port``."""
-    name = ctx.settings.sip_server
-    resolution = await resolved(ctx, name)
-    ip = resolution.preferred()
-    if ip is None:
-        return resolution, None
-    exchange: Exchange[OptionsReply] = await ctx.memo(
-        ("sip", ip, port), lambda: send_options((ip, port), name, ctx.deadline)
-    )
-    return resolution, exchange
+from flexdiag.net.probes import OptionsReply
+from flexdiag.net.udp import Exchange
 
 
 def check_port(port: int) -> CheckFn:
@@ -40,12 +29,12 @@ def check_port(port: int) -> CheckFn:
 
 async def _check(ctx: Context, port: int) -> Finding:
     settings = ctx.settings
-    resolution, exchange = await observe(ctx, port)
-    skip = unresolved(f"sip.udp.{port}", resolution)
-    if skip or exchange is None:
+    target_, exchange = await sip_options(ctx, port)
+    skip = unresolved(f"sip.udp.{port}", target_.resolution)
+    if skip or exchange is None or target_.addr is None:
         assert skip is not None
         return skip
-    target = (resolution.preferred(), port)
+    target = target_.addr
     reply = exchange.reply
     data: dict[str, Any] = {
         "target": format_addr(target),
@@ -95,7 +84,7 @@ async def _no_reply(
         summary = advice.text("sip.timeout", waited_s=waited_s, sent=exchange.sent, **names)
     # Which other ports answer decides the advice (FAQ item 5: both 5060 and 38388 work).
     others = [p for p in ctx.settings.sip_ports if p != port]
-    observed = await asyncio.gather(*(observe(ctx, p) for p in others))
+    observed = await asyncio.gather(*(sip_options(ctx, p) for p in others))
     working = [p for p, (_, ex) in zip(others, observed, strict=True) if ex and ex.answered]
     if working:
         text = advice.text("sip.use_other_port.advice", working=working[0], **names)

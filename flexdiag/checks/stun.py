@@ -1,5 +1,5 @@
-"""``stun.binding``: the public address and whether the router translates ports
-(RFC 8489 Binding; FAQ items 2, 4-6)."""
+"""``stun.binding``: the public address, whether the router translates ports, and whether it
+keeps ports across several sockets (RFC 8489 Binding; FAQ items 2, 4-6)."""
 
 from __future__ import annotations
 
@@ -7,50 +7,33 @@ import asyncio
 from typing import Any
 
 from flexdiag import advice
+from flexdiag.addr import format_addr, same_ip
 from flexdiag.checks import Context, Finding
-from flexdiag.checks.dns import resolved, unresolved
+from flexdiag.checks.dns import unresolved
+from flexdiag.checks.observe import preservation_bindings, stun_test1
 from flexdiag.model import Status
-from flexdiag.net.probes import StunReply, binding
-from flexdiag.net.udp import Exchange, format_addr, same_ip
 
 
-async def observe(ctx: Context) -> tuple[Any, Exchange[StunReply] | None]:
-    """The (memoised) resolution of the STUN server and one Binding exchange with it."""
-    server = ctx.settings.stun_server
-    resolution = await resolved(ctx, server.host)
-    ip = resolution.preferred()
-    if ip is None:
-        return resolution, None
-    exchange: Exchange[StunReply] = await ctx.memo(
-        ("stun", ip, server.port), lambda: binding((ip, server.port), ctx.deadline)
-    )
-    return resolution, exchange
-
-
-def _ms(seconds: float | None) -> float | None:
+def ms(seconds: float | None) -> float | None:
+    """Seconds as milliseconds for evidence, ``None`` kept."""
     return None if seconds is None else round(seconds * 1000, 1)
-
-
-def _waited(ctx: Context) -> float:
-    return asyncio.get_running_loop().time() - ctx.start
 
 
 async def check_binding(ctx: Context) -> Finding:
     """STUN Binding: local vs XOR-MAPPED-ADDRESS gives NAT and port translation."""
     settings = ctx.settings
-    resolution, exchange = await observe(ctx)
-    skip = unresolved("stun.binding", resolution)
-    if skip or exchange is None:
+    (target, exchange), extra = await asyncio.gather(stun_test1(ctx), preservation_bindings(ctx))
+    skip = unresolved("stun.binding", target.resolution)
+    if skip or exchange is None or target.addr is None:
         assert skip is not None
         return skip
-    server = (resolution.preferred(), settings.stun_server.port)
     data: dict[str, Any] = {
-        "server": format_addr(server),
+        "server": format_addr(target.addr),
         "local": format_addr(exchange.local) if exchange.local[0] else None,
         "mapped": None,
         "nat": None,
         "port_translation": None,
-        "rtt_ms": _ms(exchange.rtt_s),
+        "rtt_ms": ms(exchange.rtt_s),
         "sent": exchange.sent,
     }
     if exchange.ignored_count:
@@ -63,12 +46,14 @@ async def check_binding(ctx: Context) -> Finding:
             data["error"] = exchange.error
             summary = advice.text("stun.unreachable", error=exchange.error, **names)
         else:
-            summary = advice.text("stun.timeout", waited_s=_waited(ctx), sent=exchange.sent,
-                                  **names)
+            waited = asyncio.get_running_loop().time() - ctx.start
+            summary = advice.text("stun.timeout", waited_s=waited, sent=exchange.sent, **names)
         return Finding(Status.FAIL, summary, data, advice.text("stun.fail.advice", **names), (2,))
     response = reply.response
     if response.software:
         data["software"] = response.software
+    if response.other_address:
+        data["other_address"] = format_addr(response.other_address)  # RFC 5780 support
     if response.is_error or response.mapped is None:
         return Finding(
             Status.WARN,
@@ -81,12 +66,21 @@ async def check_binding(ctx: Context) -> Finding:
     translation = mapped[1] != exchange.local[1]
     data.update(mapped=format_addr(mapped), nat=nat, port_translation=translation,
                 public_ip=mapped[0])
+    # Several sockets at once, as several phones behind one router (FAQ item 6).
+    pairs = [(exchange.local, mapped)] + [
+        (x.local, x.reply.response.mapped) for x in extra
+        if x.reply is not None and x.reply.response.mapped is not None]
+    kept = sum(1 for local, public in pairs if local[1] == public[1])
+    data["port_preservation"] = {
+        "sockets": len(pairs), "preserved": kept,
+        "mappings": [f"{format_addr(local)} -> {format_addr(public)}" for local, public in pairs],
+    }
     fields = {"local": data["local"], "mapped": data["mapped"], "public_ip": mapped[0],
-              "rtt_ms": data["rtt_ms"] or 0.0}
-    if translation:
+              "rtt_ms": data["rtt_ms"] or 0.0, "kept": kept, "sockets": len(pairs)}
+    if translation or kept < len(pairs):
         return Finding(
             Status.WARN,
-            advice.text("stun.translation", **fields),
+            advice.text("stun.translation" if translation else "stun.partial", **fields),
             data,
             advice.text("stun.translation.advice",
                         registration_time_s=settings.registration_time_s),

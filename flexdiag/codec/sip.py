@@ -183,11 +183,26 @@ def build_options(
     local: tuple[str, int],
     user_agent: str = "flexdiag",
     padding: int = 0,
+    size: int = 0,
 ) -> bytes:
     """An OPTIONS request (RFC 3261 §11.1) with ``rport`` in the Via (RFC 3581 §3).
 
-    ``padding`` adds a body of that many bytes, for probing large-message paths.
+    ``padding`` adds a body of that many bytes; ``size`` pads the whole message to that many
+    bytes (when it is larger than the message without a body), for probing large-message paths.
     """
+    if size:
+        data = build_options(request, server=server, server_port=server_port, local=local,
+                             user_agent=user_agent)
+        pad = size - len(data)
+        for _ in range(3):  # the Content-Type and Content-Length lines grow with the body
+            if pad <= 0:
+                return data
+            data = build_options(request, server=server, server_port=server_port, local=local,
+                                 user_agent=user_agent, padding=pad)
+            if len(data) == size:
+                return data
+            pad += size - len(data)
+        return data
     target = _hostport(server, server_port)
     local_hp = _hostport(*local)
     body = b"x" * padding

@@ -87,12 +87,13 @@ def build_binding_response(
     return bytes(message)
 
 
-def parse_binding_request(data: bytes) -> bytes:
-    """The transaction ID of a Binding request; for test servers."""
+def parse_binding_request(data: bytes) -> tuple[bytes, int]:
+    """The transaction ID and CHANGE-REQUEST flags (0 if absent) of a Binding request; for
+    test servers."""
     message = _parse(data)
     if message.message_class != _stun.Class.REQUEST:
         raise ValueError("STUN message is not a request")
-    return bytes(message.transaction_id)
+    return bytes(message.transaction_id), int(message.attributes.get("CHANGE-REQUEST", 0))
 
 
 def _parse(data: bytes) -> _stun.Message:

@@ -14,17 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from flexdiag.addr import Addr, same_addr, same_ip
 from flexdiag.codec import ntp, sip, stun
-from flexdiag.net.udp import (
-    MAX_SENDS,
-    RTO_S,
-    Addr,
-    Exchange,
-    UdpEndpoint,
-    local_address_for,
-    same_addr,
-    same_ip,
-)
+from flexdiag.net.udp import MAX_SENDS, RTO_S, Exchange, UdpEndpoint, local_address_for
 
 
 class NoSocket(Exception):
@@ -112,7 +104,7 @@ async def send_options(
     deadline: float,
     *,
     endpoint: UdpEndpoint | None = None,
-    padding: int = 0,
+    size: int = 0,
     stop: asyncio.Event | None = None,
     user_agent: str = "flexdiag",
 ) -> Exchange[OptionsReply]:
@@ -120,13 +112,13 @@ async def send_options(
 
     A final response must match our branch, Call-ID and CSeq and come from the server's IP; it
     may come from another port (that is a finding for the caller, FAQ item 5). Provisional
-    responses are noted and the wait goes on. ``padding`` makes a large request.
+    responses are noted and the wait goes on. ``size`` pads the request to that many bytes.
     """
     try:
         async with _endpoint(server[0], endpoint) as ep:
             request = sip.new_options_request()
             payload = sip.build_options(request, server=server_name, server_port=server[1],
-                                        local=ep.local, user_agent=user_agent, padding=padding)
+                                        local=ep.local, user_agent=user_agent, size=size)
 
             def accept(data: bytes, source: Addr) -> OptionsReply:
                 response = sip.parse_response(data)

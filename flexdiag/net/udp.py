@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from flexdiag.addr import Addr, format_addr, same_addr
+
 T = TypeVar("T")
-Addr = tuple[str, int]
 
 RTO_S = 0.5  # RFC 8489 §6.2.1 initial RTO; RFC 3261 §17.1.1.2 Timer A = T1 = 500 ms
 MAX_SENDS = 7  # RFC 8489 §6.2.1: Rc = 7
@@ -36,24 +37,6 @@ ERROR_TEXT = {
     errno.ENETUNREACH: "ICMP network unreachable",
     errno.EMSGSIZE: "message too large for the path (ICMP fragmentation needed)",
 }
-
-
-def format_addr(addr: Addr) -> str:
-    """``"ip:port"``, with brackets for IPv6, as evidence is written."""
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def same_ip(a: str, b: str) -> bool:
-    """Equal addresses, whatever their spelling."""
-    try:
-        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
-    except ValueError:
-        return a == b
-
-
-def same_addr(a: Addr, b: Addr) -> bool:
-    return same_ip(a[0], b[0]) and a[1] == b[1]
 
 
 def local_address_for(dest_ip: str) -> str:
@@ -258,7 +241,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
                 wakers: set[asyncio.Future[Any]] = {waiter.future}
                 if stopper is not None:
                     wakers.add(stopper)
-                await asyncio.wait(wakers, timeout=max(0.0, wake - now))
+                await asyncio.wait(wakers, timeout=max(0.0, wake - now),
+                                   return_when=asyncio.FIRST_COMPLETED)
             try:
                 value, source, received_at = waiter.future.result()
             except _IcmpError as exc:

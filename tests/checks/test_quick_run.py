@@ -31,6 +31,11 @@ async def quick(validate_report: Any, settings_overrides: dict[str, Any] | None 
     return report
 
 
+def sip_check(report: Report, n: int) -> Any:
+    """The n-th SIP port's check (ports are random on loopback)."""
+    return [c for c in report.checks if c.id.startswith("sip.udp.")][n]
+
+
 def status(report: Report, check_id: str) -> Status:
     check = report.get(check_id)
     assert check is not None, check_id
@@ -39,12 +44,15 @@ def status(report: Report, check_id: str) -> Status:
 
 async def test_healthy_platform_passes(validate_report: Any) -> None:
     report = await quick(validate_report)
-    assert [c.status for c in report.checks] == [Status.PASS] * len(report.checks), [
+    # The plain STUN fake has no RFC 5780 support: filtering cannot be tested, and says so.
+    expected = {c.id: Status.PASS for c in report.checks} | {"nat.filtering": Status.SKIP}
+    assert {c.id: c.status for c in report.checks} == expected, [
         (c.id, c.summary) for c in report.checks]
     assert report.status is Status.PASS
     ids = [c.id for c in report.checks]
-    assert ids[:4] == ["dns.voip", "dns.stun", "dns.ntp", "stun.binding"]
-    assert ids[-1] == "ntp.offset"
+    assert ids[:6] == ["dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping",
+                       "nat.filtering"]
+    assert ids[-3:] == ["sip.alg", "sip.large", "ntp.offset"]
     binding = report.get("stun.binding")
     assert binding is not None
     assert binding.data["nat"] is False and binding.data["port_translation"] is False
@@ -59,7 +67,7 @@ async def test_dns_evidence(validate_report: Any) -> None:
     dns = report.get("dns.voip")
     assert dns is not None
     assert dns.data["name"] == "voip.test.invalid"
-    assert dns.data["addresses"] == ["127.0.0.1"]
+    assert dns.data["addresses"] == ["127.0.0.3"]
     assert dns.data["in_platform_ranges"] is True
     assert dns.data["resolver"].startswith("127.0.0.1:")
 
@@ -136,10 +144,10 @@ async def test_garbage_and_spoofed_replies_are_ignored(validate_report: Any) -> 
     )
     assert report.status is Status.PASS, [(c.id, c.summary) for c in report.checks]
     binding = report.get("stun.binding")
-    assert binding is not None and binding.data["ignored"]["count"] == 2
+    assert binding is not None and binding.data["ignored"]["count"] >= 2
     assert binding.data["mapped"] == binding.data["local"]  # not the spoofed 203.0.113.66
-    first_sip = report.checks[4]
-    assert first_sip.data["ignored"]["count"] == 2
+    first_sip = sip_check(report, 0)
+    assert first_sip.data["ignored"]["count"] >= 2
     ntp = report.get("ntp.offset")
     assert ntp is not None and abs(ntp.data["offset_s"]) < 0.1  # not the spoofed +1000 s
 
@@ -156,7 +164,7 @@ async def test_silent_stun_server_fails_within_budget(validate_report: Any) -> N
 @pytest.mark.parametrize("code", [200, 404, 403, 503])
 async def test_any_sip_answer_proves_the_path(validate_report: Any, code: int) -> None:
     report = await quick(validate_report, sip_h=[sip_handler(code=code), sip_handler()])
-    check = report.checks[4]
+    check = sip_check(report, 0)
     assert check.status is Status.PASS
     assert check.data["status_code"] == code
     assert check.data["via_rport"] == int(check.data["local"].rsplit(":", 1)[1])
@@ -167,7 +175,7 @@ async def test_any_sip_answer_proves_the_path(validate_report: Any, code: int) -
 
 async def test_sip_reply_from_wrong_port_warns(validate_report: Any) -> None:
     report = await quick(validate_report, sip_h=[sip_handler(wrong_port=True), sip_handler()])
-    check = report.checks[4]
+    check = sip_check(report, 0)
     assert check.status is Status.WARN
     assert check.data["reply_from"] != check.data["target"]
     assert 5 in check.faq
@@ -180,7 +188,7 @@ async def test_one_silent_port_advises_the_other(validate_report: Any) -> None:
     finally:
         fake.close()
     validate_report(to_dict(report))
-    silent, working = report.checks[4], report.checks[5]
+    silent, working = sip_check(report, 0), sip_check(report, 1)
     assert silent.status is Status.FAIL and working.status is Status.PASS
     assert silent.advice and f":{fake.sip[1].port}" in silent.advice
     assert silent.data["status_code"] is None and silent.data["sent"] >= 2
@@ -189,7 +197,7 @@ async def test_one_silent_port_advises_the_other(validate_report: Any) -> None:
 async def test_provisional_only_is_reported(validate_report: Any) -> None:
     report = await quick(validate_report, {"--timeout": "1.5"},
                          sip_h=[sip_handler(provisional_only=True), sip_handler()])
-    check = report.checks[4]
+    check = sip_check(report, 0)
     assert check.status is Status.FAIL
     assert "provisional" in check.summary
 
@@ -252,4 +260,5 @@ async def test_crashing_check_becomes_error_and_others_report() -> None:
     assert boomed is not None and boomed.status is Status.ERROR
     assert "RuntimeError: kaboom" in boomed.summary
     assert report.status is Status.ERROR
-    assert all(c.status is Status.PASS for c in report.checks if c.id != "test.boom")
+    assert all(c.status in (Status.PASS, Status.SKIP) for c in report.checks
+               if c.id != "test.boom")

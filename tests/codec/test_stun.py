@@ -29,12 +29,13 @@ def test_binding_request_golden() -> None:
     assert stun.build_binding_request(TID).hex() == (
         "000100082112a442" + TID.hex() + "802800045b0ff6fc"
     )
-    assert stun.parse_binding_request(stun.build_binding_request(TID)) == TID
+    assert stun.parse_binding_request(stun.build_binding_request(TID)) == (TID, 0)
 
 
 def test_change_request_attribute() -> None:
     data = stun.build_binding_request(TID, change_ip=True, change_port=True)
     assert bytes.fromhex("0003000400000006") in data  # RFC 5780 §7.2
+    assert stun.parse_binding_request(data) == (TID, stun.CHANGE_IP | stun.CHANGE_PORT)
 
 
 def test_response_round_trip() -> None:

@@ -36,6 +36,7 @@ NAMESPACES = (LAN, RTR, ISP)
 PHONE_IP, RTR_LAN_IP = "203.0.113.10", "203.0.113.1"
 RTR_WAN_IP, ISP_IP = "198.51.100.1", "198.51.100.254"
 STUN_IPS = ("198.51.100.10", "198.51.100.11")
+PLAIN_STUN_IP = "198.51.100.12"  # a second coturn on one address: no RFC 5780
 SIP_IP, NTP_IP, DNS_IP = "198.51.100.20", "198.51.100.30", "198.51.100.53"
 PLATFORM_RANGE = "198.51.100.0/24"
 SNAT_PORTS = (20000, 29999)
@@ -77,6 +78,8 @@ MODES: dict[str, dict[str, Any]] = {
     "short-timeouts": {"doc": "masquerade with conntrack UDP timeouts of 15 s (fresh) and 25 s "
                               "(established)", "nat": 'oifname "wan" masquerade', "fwd": "",
                        "timeouts": (15, 25)},
+    "drop-fragments": {"doc": "masquerade, and IP fragments are dropped (before reassembly)",
+                       "nat": 'oifname "wan" masquerade', "fwd": "", "fragments": True},
     "flow-limit": {"doc": "masquerade, and at most 4 UDP flows from the LAN at a time",
                    "nat": 'oifname "wan" masquerade',
                    "fwd": 'iifname "lan" meta l4proto udp ct count over 4 drop'},
@@ -90,6 +93,13 @@ _HELPER = """table inet helpers {
   chain prerouting {
     type filter hook prerouting priority filter;
     udp dport 5060 ct state new ct helper set "sip5060"
+  }
+}"""
+# Conntrack reassembles fragments at priority -400 (defrag): drop them before that.
+_FRAGMENTS = """table ip fragments {
+  chain prerouting {
+    type filter hook prerouting priority -500;
+    ip frag-off & 0x3fff != 0 counter drop
   }
 }"""
 DEFAULT_TIMEOUTS = (30, 120)  # the kernel's defaults for nf_conntrack_udp_timeout(_stream)
@@ -176,7 +186,7 @@ class Lab:
                               (RTR, "wan", f"{RTR_WAN_IP}/24"), (ISP, "eth0", f"{ISP_IP}/24")):
             sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
             sh("ip", "-n", ns, "link", "set", dev, "up")
-        for addr in (*STUN_IPS, SIP_IP, NTP_IP, DNS_IP):
+        for addr in (*STUN_IPS, PLAIN_STUN_IP, SIP_IP, NTP_IP, DNS_IP):
             sh("ip", "-n", ISP, "addr", "add", f"{addr}/32", "dev", "lo")
         sh("ip", "-n", LAN, "route", "add", "default", "via", RTR_LAN_IP)
         sh("ip", "-n", RTR, "route", "add", "default", "via", ISP_IP)
@@ -200,6 +210,9 @@ class Lab:
         w = self.workdir
         records = {"voip.gntel.nl": SIP_IP, "stun.gntel.nl": STUN_IPS[0], "ntp.gntel.nl": NTP_IP}
         self._daemon("coturn", coturn_argv(STUN_IPS, w))
+        plain = w / "plain"
+        plain.mkdir()
+        self._daemon("coturn-plain", coturn_argv((PLAIN_STUN_IP,), plain))
         self._daemon("kamailio", kamailio_argv(SIP_IP, w))
         self._daemon("chrony", chrony_argv(NTP_IP, 123, w))
         self._daemon("dnsmasq", dnsmasq_argv(DNS_IP, 53, "gntel.nl", records, w))
@@ -207,7 +220,7 @@ class Lab:
 
     def _wait_ready(self, timeout_s: float = 12.0) -> None:
         wanted = {f"{ip}:{port}" for ip in STUN_IPS for port in (3478, 3479)}
-        wanted |= {f"{SIP_IP}:5060", f"{SIP_IP}:38388", f"{NTP_IP}:123", f"{DNS_IP}:53"}
+        wanted |= {f"{PLAIN_STUN_IP}:3478", f"{SIP_IP}:5060", f"{SIP_IP}:38388", f"{NTP_IP}:123", f"{DNS_IP}:53"}
         deadline = time.monotonic() + timeout_s
         bound: set[str] = set()
         while time.monotonic() < deadline:
@@ -234,6 +247,8 @@ class Lab:
         rules = ["flush ruleset"]
         if spec.get("helper"):
             rules.append(_HELPER)
+        if spec.get("fragments"):
+            rules.append(_FRAGMENTS)
         rules.append(_FORWARD.format(rule=spec["fwd"]))
         if spec["nat"]:
             rules.append(_NAT.format(rule=spec["nat"]))
@@ -244,9 +259,9 @@ class Lab:
         self.flush_conntrack()
         self.mode = mode
 
-    def dropped_packets(self) -> int:
-        """Packets the router's drop rule has dropped since the mode was set."""
-        out = sh("nft", "list", "chain", "inet", "filter", "forward", ns=RTR).stdout
+    def dropped_packets(self, chain: tuple[str, str, str] = ("inet", "filter", "forward")) -> int:
+        """Packets a drop rule of the router has dropped since the mode was set."""
+        out = sh("nft", "list", "chain", *chain, ns=RTR).stdout
         for line in out.splitlines():
             if "drop" in line and "counter packets" in line:
                 return int(line.split("counter packets")[1].split()[0])

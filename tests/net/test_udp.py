@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from flexdiag.net.udp import Addr, UdpEndpoint
+from flexdiag.addr import Addr
+from flexdiag.net.udp import UdpEndpoint
 from tests.fakes import FakeServer, Reply
 
 
@@ -82,3 +83,17 @@ async def test_stop_ends_the_wait_early() -> None:
                                              stop=stop)
     assert result.reply is None and result.error is None and result.sent == 1
     assert loop.time() - begin < 5
+
+
+async def test_an_answer_ends_the_wait_even_with_a_stop_event() -> None:
+    # Regression: asyncio.wait's default (ALL_COMPLETED) made answered exchanges sit until
+    # stop was set.
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    async with FakeServer(echo) as server:
+        async with await UdpEndpoint.open("127.0.0.1") as endpoint:
+            handle = loop.call_later(30, stop.set)
+            result = await endpoint.exchange(b"r", server.addr, expect(b"r"), loop.time() + 30,
+                                             stop=stop)
+            handle.cancel()
+    assert result.reply == b"echo:r" and not stop.is_set()

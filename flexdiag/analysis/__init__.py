@@ -1,0 +1,1 @@
+"""Pure classification: observations in, verdicts out. No sockets, no clocks, no wording."""

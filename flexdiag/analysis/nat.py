@@ -1,0 +1,154 @@
+"""NAT behaviour from observations, in RFC 4787 vocabulary (RFC 5780 §4.3-4.4 tests and the
+STUN/SIP cross-check), and the SIP ALG decision. Pure functions, tested by truth tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flexdiag.addr import Addr, format_addr, same_addr, same_ip
+
+EIM = "endpoint-independent"
+ADDRESS = "address-dependent"
+ADDRESS_PORT = "address-and-port-dependent"
+UNKNOWN = "unknown"
+BEHAVIORS = (EIM, ADDRESS, ADDRESS_PORT, UNKNOWN)
+
+
+def classify_mapping_rfc5780(local: Addr, test1: Addr, test2: Addr | None,
+                             test3: Addr | None) -> str:
+    """RFC 5780 §4.3. ``test1``: mapped address from the primary address and port; ``test2``:
+    from the alternate address, primary port; ``test3``: alternate address and port."""
+    if same_addr(test1, local):
+        return EIM  # no translation at all
+    if test2 is None:
+        return UNKNOWN
+    if same_addr(test2, test1):
+        return EIM
+    if test3 is None:
+        return UNKNOWN
+    return ADDRESS if same_addr(test3, test2) else ADDRESS_PORT
+
+
+def classify_filtering(change_ip_and_port: bool | None, change_port: bool | None) -> str:
+    """RFC 5780 §4.4: did a response sent from the alternate address and port (test II), or
+    from the primary address and alternate port (test III), get through? ``None``: not run."""
+    if change_ip_and_port:
+        return EIM
+    if change_ip_and_port is None or change_port is None:
+        return UNKNOWN
+    return ADDRESS if change_port else ADDRESS_PORT
+
+
+@dataclass(frozen=True)
+class View:
+    """One server's view of the same local socket: where it is, and the public address it
+    saw the socket as (STUN XOR-MAPPED-ADDRESS, or SIP Via received/rport)."""
+
+    label: str
+    server: Addr
+    mapped: Addr
+
+
+def classify_mapping_crosscheck(local: Addr, views: Sequence[View]) -> tuple[str, list[str]]:
+    """Mapping behaviour from several servers' views of one socket (RFC 4787 §4.1 terms).
+
+    Two servers at different addresses seeing the same mapping prove endpoint independence;
+    one server address seeing different mappings on two ports proves port dependence; a
+    different mapping per server address with one mapping per port proves address dependence.
+    Anything less decides nothing.
+    """
+    evidence = [f"{v.label} ({format_addr(v.server)}) saw {format_addr(v.mapped)}"
+                for v in views]
+    if len(views) < 2:
+        return UNKNOWN, evidence + ["fewer than two servers' views of the same socket"]
+    if all(same_addr(v.mapped, local) for v in views):
+        return EIM, evidence + ["no server saw a translated address"]
+    kept_across_addresses = changed_across_addresses = False
+    kept_across_ports = changed_across_ports = False
+    for i, a in enumerate(views):
+        for b in views[i + 1:]:
+            same_mapping = same_addr(a.mapped, b.mapped)
+            if not same_ip(a.server[0], b.server[0]):
+                kept_across_addresses |= same_mapping
+                changed_across_addresses |= not same_mapping
+            elif a.server[1] != b.server[1]:
+                kept_across_ports |= same_mapping
+                changed_across_ports |= not same_mapping
+    if changed_across_ports:
+        return ADDRESS_PORT, evidence
+    if kept_across_addresses and not changed_across_addresses:
+        return EIM, evidence
+    if changed_across_addresses and kept_across_ports:
+        return ADDRESS, evidence
+    return UNKNOWN, evidence + ["the views do not separate address from port dependence"]
+
+
+@dataclass(frozen=True)
+class SipView:
+    """What one SIP exchange from the primary socket showed about the path."""
+
+    port: int
+    answered: bool
+    received: str | None = None  # Via received= (RFC 3261 §18.2.1), or None
+    rport: int | None = None  # Via rport= (RFC 3581 §4)
+    sent_by_echoed: str | None = None  # the Via sent-by the server echoed
+    changed_headers: tuple[str, ...] = ()  # headers echoed differently from what we sent
+
+
+def classify_alg(local: Addr, public: Addr | None, view: SipView) -> tuple[bool | None, str]:
+    """Did something on the path rewrite SIP on this port? ``public``: STUN's mapped address
+    of the same socket (``None`` if STUN gave none). Returns the decision and its evidence.
+
+    A server copies From, To, Call-ID, CSeq and Via into its response (RFC 3261 §8.2.6.2) and
+    adds where it saw the request come from (``received``/``rport``). A kernel-style ALG
+    rewrites the request's addresses on the way out and maps them back in the response, so the
+    server's ``received`` then names the private address although STUN sees a public one.
+    """
+    port = view.port
+    if not view.answered:
+        return None, f"port {port}: no SIP answer, nothing to compare"
+    if view.changed_headers:
+        return True, (f"port {port}: the server echoed {', '.join(view.changed_headers)} "
+                      "differently from what flexdiag sent: something rewrote the SIP message")
+    seen_ip = view.received or (view.sent_by_echoed or "").rsplit(":", 1)[0]
+    seen = f"{seen_ip}:{view.rport}" if view.rport is not None else seen_ip
+    if public is None:
+        return None, f"port {port}: no STUN address to compare the SIP server's view ({seen}) with"
+    nat = not same_ip(public[0], local[0])
+    if not nat:
+        if same_ip(seen_ip, local[0]):
+            return False, (f"port {port}: no NAT, and the SIP server saw this host's own "
+                           f"address {seen}")
+        return None, (f"port {port}: STUN sees no NAT but the SIP server saw {seen}: the "
+                      "paths differ")
+    if same_ip(seen_ip, local[0]):
+        return True, (f"port {port}: the SIP server reported the private address {seen} "
+                      f"although STUN sees {format_addr(public)}: a SIP ALG rewrote the "
+                      "addresses")
+    if same_ip(seen_ip, public[0]):
+        return False, (f"port {port}: the SIP server saw {seen}, the same public address as "
+                       "STUN: no rewriting")
+    return None, (f"port {port}: the SIP server saw {seen} but STUN saw "
+                  f"{format_addr(public)}: different public addresses per destination")
+
+
+def combine_alg(decisions: Sequence[bool | None]) -> bool | None:
+    """One verdict over all ports: any rewriting is an ALG; none decided is ``None``."""
+    if any(d is True for d in decisions):
+        return True
+    if any(d is False for d in decisions):
+        return False
+    return None
+
+
+def impact(mapping: str, filtering: str, port_translation: bool | None) -> str:
+    """What the NAT behaviour means for calls on the platform (FAQ items 4-6), as a key of
+    the advice catalogue: ``clean``, ``translated``, ``per-destination`` or ``phone-first``."""
+    if mapping in (ADDRESS, ADDRESS_PORT):
+        return "per-destination"  # media sees other public ports than signalling
+    if port_translation:
+        return "translated"  # the platform must latch; the start of calls can be lost
+    if filtering in (ADDRESS, ADDRESS_PORT):
+        return "phone-first"  # audio gets in once the phone has sent to that address/port
+    return "clean"

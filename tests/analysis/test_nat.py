@@ -1,0 +1,106 @@
+"""Truth tables for the pure NAT and ALG classifiers (RFC 5780 §4.3-4.4, RFC 4787 terms)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flexdiag.analysis import nat
+from flexdiag.analysis.nat import ADDRESS, ADDRESS_PORT, EIM, UNKNOWN, SipView, View
+
+LOCAL = ("203.0.113.10", 40000)
+PUB = "198.51.100.1"
+
+
+@pytest.mark.parametrize(("test1", "test2", "test3", "expected"), [
+    (LOCAL, None, None, EIM),  # no NAT at all
+    ((PUB, 40000), (PUB, 40000), (PUB, 40000), EIM),
+    ((PUB, 40000), (PUB, 40001), (PUB, 40001), ADDRESS),
+    ((PUB, 40000), (PUB, 40001), (PUB, 40002), ADDRESS_PORT),
+    ((PUB, 40000), None, None, UNKNOWN),
+    ((PUB, 40000), (PUB, 40001), None, UNKNOWN),
+])
+def test_mapping_rfc5780(test1, test2, test3, expected) -> None:  # type: ignore[no-untyped-def]
+    assert nat.classify_mapping_rfc5780(LOCAL, test1, test2, test3) == expected
+
+
+@pytest.mark.parametrize(("both", "port", "expected"), [
+    (True, True, EIM), (True, False, EIM), (True, None, EIM),
+    (False, True, ADDRESS), (False, False, ADDRESS_PORT),
+    (None, None, UNKNOWN), (False, None, UNKNOWN),
+])
+def test_filtering_rfc5780(both, port, expected) -> None:  # type: ignore[no-untyped-def]
+    assert nat.classify_filtering(both, port) == expected
+
+
+STUN = ("198.51.100.10", 3478)
+SIP5060, SIP38388 = ("198.51.100.20", 5060), ("198.51.100.20", 38388)
+
+
+@pytest.mark.parametrize(("stun_port", "p5060", "p38388", "expected"), [
+    (50000, 50000, 50000, EIM),  # same mapping towards two addresses
+    (50000, 50001, 50001, ADDRESS),  # new mapping per address, kept across ports
+    (50000, 50001, 50002, ADDRESS_PORT),  # new mapping per port of one address
+    (50000, 50000, 50002, ADDRESS_PORT),
+    (50000, 50001, None, UNKNOWN),  # only two addresses, different: address or port?
+    (50000, None, None, UNKNOWN),
+])
+def test_mapping_crosscheck(stun_port, p5060, p38388, expected) -> None:  # type: ignore[no-untyped-def]
+    views = [View("STUN", STUN, (PUB, stun_port))]
+    if p5060 is not None:
+        views.append(View("SIP 5060", SIP5060, (PUB, p5060)))
+    if p38388 is not None:
+        views.append(View("SIP 38388", SIP38388, (PUB, p38388)))
+    behavior, evidence = nat.classify_mapping_crosscheck(LOCAL, views)
+    assert behavior == expected
+    assert any("STUN" in line for line in evidence)
+
+
+def test_crosscheck_without_translation_is_endpoint_independent() -> None:
+    views = [View("STUN", STUN, LOCAL), View("SIP 5060", SIP5060, LOCAL)]
+    assert nat.classify_mapping_crosscheck(LOCAL, views)[0] == EIM
+
+
+@pytest.mark.parametrize(("public", "view", "expected"), [
+    # NAT, server saw the public address: clean.
+    ((PUB, 40000), SipView(5060, True, PUB, 40000), False),
+    # NAT, but the reply names our private address: rewritten by an ALG.
+    ((PUB, 40000), SipView(5060, True, LOCAL[0], LOCAL[1]), True),
+    # The echoed From differs from what was sent: rewritten.
+    ((PUB, 40000), SipView(5060, True, PUB, 40000, changed_headers=("From",)), True),
+    # No NAT and the server saw our own address: nothing to rewrite.
+    (LOCAL, SipView(5060, True, LOCAL[0], LOCAL[1]), False),
+    # No answer: undecided.
+    ((PUB, 40000), SipView(5060, False), None),
+    # No STUN: undecided.
+    (None, SipView(5060, True, PUB, 40000), None),
+    # Another public address per destination (carrier-grade NAT pool): undecided.
+    ((PUB, 40000), SipView(5060, True, "198.51.100.99", 40000), None),
+    # No received= (server saw sent-by unchanged) while NAT: sent-by is private => rewritten.
+    ((PUB, 40000), SipView(5060, True, None, None, sent_by_echoed="203.0.113.10:40000"), True),
+])
+def test_alg(public, view, expected) -> None:  # type: ignore[no-untyped-def]
+    decision, evidence = nat.classify_alg(LOCAL, public, view)
+    assert decision is expected
+    assert evidence.startswith("port 5060:")
+
+
+@pytest.mark.parametrize(("decisions", "expected"), [
+    ([True, False], True), ([False, False], False), ([None, False], False), ([None, None], None),
+    ([None, True], True), ([], None),
+])
+def test_combine_alg(decisions, expected) -> None:  # type: ignore[no-untyped-def]
+    assert nat.combine_alg(decisions) is expected
+
+
+@pytest.mark.parametrize(("mapping", "filtering", "translation", "expected"), [
+    (EIM, EIM, False, "clean"),
+    (EIM, ADDRESS_PORT, False, "phone-first"),
+    (EIM, ADDRESS, False, "phone-first"),
+    (EIM, EIM, True, "translated"),
+    (EIM, ADDRESS_PORT, True, "translated"),
+    (ADDRESS, EIM, False, "per-destination"),
+    (ADDRESS_PORT, ADDRESS_PORT, True, "per-destination"),
+    (UNKNOWN, UNKNOWN, None, "clean"),
+])
+def test_platform_impact(mapping, filtering, translation, expected) -> None:  # type: ignore[no-untyped-def]
+    assert nat.impact(mapping, filtering, translation) == expected
