@@ -28,11 +28,12 @@ def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["id"]: c for c in report["checks"]}
 
 
-def flow_to(lab: Lab, dst: str, dport: int) -> dict[str, Any]:
-    """The router's conntrack entry for the LAN host's flow to dst:dport."""
+def flow_to(lab: Lab, dst: str, dport: int, sport: str | None = None) -> dict[str, Any]:
+    """The router's conntrack entry for the LAN host's flow to dst:dport (from sport)."""
     flows = [f for f in lab.conntrack()
              if f["orig"].get("dst") == dst and f["orig"].get("dport") == str(dport)
-             and f["orig"].get("src") == PHONE_IP]
+             and f["orig"].get("src") == PHONE_IP
+             and (sport is None or f["orig"].get("sport") == sport)]
     assert flows, f"no conntrack flow to {dst}:{dport}: {lab.conntrack()}"
     return flows[-1]
 
@@ -58,7 +59,7 @@ def test_routed_no_nat(mode_lab: Lab, validate_report: Any) -> None:
     assert code == 0 and binding["nat"] is False and binding["port_translation"] is False
     assert binding["mapped"] == binding["local"] and binding["mapped"].startswith(PHONE_IP)
     # Kernel's view: the reply goes back to the phone's own address and port.
-    flow = flow_to(mode_lab, STUN_IPS[0], 3478)
+    flow = flow_to(mode_lab, STUN_IPS[0], 3478, binding["local"].rsplit(":", 1)[1])
     assert flow["reply"]["dst"] == PHONE_IP and flow["reply"]["dport"] == flow["orig"]["sport"]
 
 
@@ -69,12 +70,14 @@ def test_masquerade_keeps_ports(mode_lab: Lab, validate_report: Any) -> None:
     assert_common(report)
     c = checks(report)
     binding = c["stun.binding"]["data"]
-    assert code == 0, [(x["id"], x["summary"]) for x in report["checks"]]
+    failing = {x["id"] for x in report["checks"] if x["status"] not in ("pass", "skip")}
+    assert failing == ({"sip.alg"} if mode_lab.mode == "sip-alg" else set()), failing
+    assert code == (2 if mode_lab.mode == "sip-alg" else 0)
     assert binding["nat"] is True and binding["port_translation"] is False
     assert report["summary"]["public_ip"] == RTR_WAN_IP
-    flow = flow_to(mode_lab, STUN_IPS[0], 3478)
+    flow = flow_to(mode_lab, STUN_IPS[0], 3478, binding["local"].rsplit(":", 1)[1])
     assert flow["reply"]["dst"] == RTR_WAN_IP
-    assert flow["reply"]["dport"] == flow["orig"]["sport"] == binding["local"].rsplit(":", 1)[1]
+    assert flow["reply"]["dport"] == flow["orig"]["sport"]
     for port in (5060, 38388):
         sip = c[f"sip.udp.{port}"]
         assert sip["status"] == "pass" and sip["data"]["status_code"] == 200
@@ -87,7 +90,7 @@ def test_port_translation_matches_the_kernel(mode_lab: Lab, validate_report: Any
     validate_report(report)
     assert_common(report)
     binding = checks(report)["stun.binding"]
-    flow = flow_to(mode_lab, STUN_IPS[0], 3478)
+    flow = flow_to(mode_lab, STUN_IPS[0], 3478, binding["data"]["local"].rsplit(":", 1)[1])
     mapped_port = int(binding["data"]["mapped"].rsplit(":", 1)[1])
     local_port = int(binding["data"]["local"].rsplit(":", 1)[1])
     # What STUN reports is exactly the translation conntrack made.
@@ -120,7 +123,7 @@ def test_dropped_5060_fails_cleanly_and_advises_38388(mode_lab: Lab, validate_re
     assert dropped["data"]["sent"] >= 2 and "38388" in dropped["advice"]
     assert open_port["status"] == "pass"
     # Kernel's view: every OPTIONS to 5060 hit the drop rule; 38388 got its replies.
-    assert mode_lab.dropped_packets() == dropped["data"]["sent"]
+    assert mode_lab.dropped_packets() >= dropped["data"]["sent"]  # (+ the large probes)
     assert flow_to(mode_lab, SIP_IP, 38388)["reply"]["dst"] == RTR_WAN_IP
 
 

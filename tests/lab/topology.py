@@ -220,7 +220,8 @@ class Lab:
 
     def _wait_ready(self, timeout_s: float = 12.0) -> None:
         wanted = {f"{ip}:{port}" for ip in STUN_IPS for port in (3478, 3479)}
-        wanted |= {f"{PLAIN_STUN_IP}:3478", f"{SIP_IP}:5060", f"{SIP_IP}:38388", f"{NTP_IP}:123", f"{DNS_IP}:53"}
+        wanted |= {f"{PLAIN_STUN_IP}:3478", f"{SIP_IP}:5060", f"{SIP_IP}:38388",
+                   f"{NTP_IP}:123", f"{DNS_IP}:53"}
         deadline = time.monotonic() + timeout_s
         bound: set[str] = set()
         while time.monotonic() < deadline:
