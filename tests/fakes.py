@@ -117,8 +117,9 @@ class Stun5780:
     IPS = ("127.0.0.1", "127.0.0.2")
 
     def __init__(self, *, mapping: str = "eim", filtering: str = "eim",
-                 ignore_change: bool = False, public_ip: str | None = None) -> None:
-        self.mapping, self.filtering = mapping, filtering
+                 ignore_change: bool = False, public_ip: str | None = None,
+                 delay_s: float = 0.0) -> None:
+        self.mapping, self.filtering, self.delay_s = mapping, filtering, delay_s
         self.ignore_change, self.public_ip = ignore_change, public_ip
         self.transports: dict[tuple[int, int], Any] = {}
         self.ports: list[int] = []
@@ -188,7 +189,11 @@ class _Stun5780Proto(asyncio.DatagramProtocol):
         reply = stun.build_binding_response(
             tid, server.mapped_for(source, self.ip_index, self.port_index),
             other_address=other, response_origin=origin)
-        server.transports[(ip_i, port_i)].sendto(reply, addr)
+        transport = server.transports[(ip_i, port_i)]
+        if server.delay_s:
+            asyncio.get_running_loop().call_later(server.delay_s, transport.sendto, reply, addr)
+        else:
+            transport.sendto(reply, addr)
 
 
 # --- SIP ---------------------------------------------------------------------------------------
