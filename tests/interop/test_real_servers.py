@@ -38,6 +38,13 @@ def test_quick_run_passes_against_real_servers(real_platform: RealPlatform, caps
         # kamailio's force_rport() echoes what it saw: our own socket, as nothing translates.
         assert sip["via_rport"] == int(sip["local"].rsplit(":", 1)[1])
         assert sip["via_received"] == sip["local"].rsplit(":", 1)[0]
+    # coturn with two addresses speaks RFC 5780; on loopback nothing maps or filters.
+    assert checks["stun.binding"]["data"]["other_address"] == f"{STUN_IPS[1]}:3479"
+    assert checks["nat.mapping"]["data"]["method"] == "rfc5780"
+    assert checks["nat.mapping"]["data"]["behavior"] == "endpoint-independent"
+    assert checks["nat.filtering"]["data"]["behavior"] == "endpoint-independent"
+    assert checks["sip.alg"]["data"]["detected"] is False
+    assert checks["sip.large"]["status"] == "pass"  # kamailio takes 3000-byte requests
     ntp = checks["ntp.offset"]["data"]
     assert ntp["server"] == f"{NTP_IP}:11123" and ntp["stratum"] == 8 and ntp["leap"] == 0
     assert abs(ntp["offset_s"]) < 0.05  # chrony serves this machine's own clock
