@@ -18,6 +18,7 @@ TITLES: dict[str, str] = {
     "nat.filtering": "NAT filtering behaviour",
     "sip.alg": "SIP ALG (rewriting of SIP by the router)",
     "sip.large": "Large SIP messages (IP fragments)",
+    "nat.lifetime": "NAT mapping lifetime vs registration interval",
     "sip.udp": "SIP OPTIONS over UDP port {port}",
     "ntp.offset": "NTP: time server and clock offset",
 }
@@ -201,6 +202,46 @@ MESSAGES: dict[str, str] = {
     "ntp.fail.advice": (
         "Phones set their clocks from {server_name} (FAQ item 3). Allow outbound UDP to port "
         "{port} on the router or firewall."
+    ),
+    # --- NAT mapping lifetime ---------------------------------------------------------------
+    "lifetime.no_mapping": "no mapping could be made: the STUN server did not answer",
+    "lifetime.pass": (
+        "an established mapping survives {alive} s idle, at least the registration interval "
+        "({registration} s); fresh flows: alive {fresh_alive} s, expired {fresh_expired} s"
+    ),
+    "lifetime.fail": (
+        "an established mapping expires after {expired} s idle (alive at {alive} s), before "
+        "the phones re-register ({registration} s); fresh flows: alive {fresh_alive} s, "
+        "expired {fresh_expired} s"
+    ),
+    "lifetime.fail.advice": (
+        "The router forgets a phone's UDP mapping before the phone registers again, so calls "
+        "from the platform are dropped until the phone next sends (FAQ item 6). Either set "
+        "the phones' registration interval to {interval} s or less (safely below the "
+        "measured lifetime), or raise the router's UDP NAT/session timeout above "
+        "{registration} s."
+    ),
+    "lifetime.rfc4787": (
+        " This router also breaks RFC 4787 REQ-5: a UDP mapping must last at least 2 minutes "
+        "(5 minutes or more recommended)."
+    ),
+    "lifetime.inconclusive": (
+        "not decided within {elapsed} s: established mapping alive {alive} s, expired "
+        "{expired} s; registration interval {registration} s"
+    ),
+    "lifetime.interrupted": (
+        "interrupted after {elapsed} s: established mapping alive {alive} s, expired "
+        "{expired} s so far; registration interval {registration} s"
+    ),
+    "lifetime.inconclusive.advice": (
+        "Run again with a longer --max-wait (at least the registration interval plus a "
+        "minute) to see whether the router keeps mappings for the whole interval."
+    ),
+    "lifetime.rebind.hint": (
+        " This STUN server does not support RESPONSE-PORT (RFC 5780), so flexdiag can only "
+        "see a mapping expire when the router then picks a new port, never prove it alive: "
+        "for a conclusive answer use an RFC 5780 server (e.g. coturn with two addresses) via "
+        "--stun-server."
     ),
     # --- runner ----------------------------------------------------------------------------
     "runner.timeout": "flexdiag's check did not finish within {budget_s:g} s",

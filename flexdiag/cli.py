@@ -69,6 +69,12 @@ def run(
     ntp_max_offset: Annotated[str | None, typer.Option(
         "--ntp-max-offset", metavar="SECONDS",
         help="Warn when this host's clock is further off [default: 1]")] = None,
+    max_wait: Annotated[str | None, typer.Option(
+        "--max-wait", metavar="SECONDS",
+        help="Time budget of --lifetime [default: registration time + 32.5]")] = None,
+    lifetime: Annotated[bool, typer.Option(
+        "--lifetime", help="Also measure how long the router keeps idle UDP mappings "
+        "(slow: up to the registration time; Ctrl-C reports what was found so far)")] = False,
     profile: Annotated[str | None, typer.Option(
         "--profile", metavar="FILE", help="TOML file with any of the settings above")] = None,
     json_output: Annotated[bool, typer.Option(
@@ -85,32 +91,69 @@ def run(
         "--sip-server": sip_server, "--sip-ports": sip_ports, "--stun-server": stun_server,
         "--ntp-server": ntp_server, "--platform-ranges": platform_ranges,
         "--dns-server": dns_server, "--registration-time": registration_time,
-        "--timeout": timeout, "--ntp-max-offset": ntp_max_offset,
+        "--timeout": timeout, "--ntp-max-offset": ntp_max_offset, "--max-wait": max_wait,
     }
     try:
         settings = load_settings(cli, os.environ, profile)
     except SettingsError as exc:
         _fail(str(exc))
-    raise typer.Exit(_run(settings, json_output))
+    raise typer.Exit(_run(settings, json_output, lifetime))
 
 
-def _run(settings: object, json_output: bool) -> int:
+async def _run_checks(settings: object, checks: list[object], progress: object) -> object:
+    """Run the checks; the first Ctrl-C ends slow checks early (they report what they found),
+    a second one aborts."""
     import asyncio
+    import signal
 
     from flexdiag import runner
+
+    interrupt = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+
+    def on_sigint() -> None:
+        if interrupt.is_set() and main_task is not None:
+            main_task.cancel()
+        interrupt.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals
+        pass
+    try:
+        return await runner.run(
+            settings, checks,  # type: ignore[arg-type]
+            on_result=getattr(progress, "update", None),
+            on_progress=getattr(progress, "note", None),
+            interrupt=interrupt,
+        )
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+
+def _run(settings: object, json_output: bool, lifetime: bool = False) -> int:
+    import asyncio
+
     from flexdiag.checks import checks_for
+    from flexdiag.model import Report
     from flexdiag.settings import Settings
 
     assert isinstance(settings, Settings)
-    checks = checks_for(settings)
-    live = sys.stderr.isatty()
-    if live:
+    checks = checks_for(settings, lifetime=lifetime)
+    if sys.stderr.isatty():
         from flexdiag.render.text import Progress
 
         with Progress(len(checks)) as progress:
-            report = asyncio.run(runner.run(settings, checks, on_result=progress.update))
+            report = asyncio.run(_run_checks(settings, list(checks), progress))
     else:
-        report = asyncio.run(runner.run(settings, checks))
+        report = asyncio.run(_run_checks(settings, list(checks), None))
+    assert isinstance(report, Report)
     if json_output:
         from flexdiag.render import json as render_json
 

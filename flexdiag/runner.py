@@ -28,21 +28,26 @@ async def run(
     checks: Sequence[Check] | None = None,
     *,
     on_result: ProgressFn | None = None,
+    on_progress: Callable[[str, str], None] | None = None,
+    interrupt: asyncio.Event | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> Report:
     """Run ``checks`` (default: the quick run) and return the report.
 
-    ``on_result(result, done, total)`` is called as each check finishes, in finishing order.
+    ``on_result(result, done, total)`` is called as each check finishes, in finishing order;
+    ``on_progress(check_id, text)`` as slow checks progress. Setting ``interrupt`` ends slow
+    checks early with what they found so far.
     """
     checks = list(checks) if checks is not None else checks_for(settings)
     loop = asyncio.get_running_loop()
     started_at = datetime.datetime.fromtimestamp(wall_clock(), datetime.UTC)
-    ctx = Context(settings, wall_clock=wall_clock, start=loop.time())
-    budget_s = settings.timeout_s + OVERRUN_GRACE_S
+    ctx = Context(settings, wall_clock=wall_clock, start=loop.time(), interrupt=interrupt,
+                  on_progress=on_progress)
     done = 0
 
     async def one(check: Check) -> CheckResult:
         nonlocal done
+        budget_s = (check.budget_s or settings.timeout_s) + OVERRUN_GRACE_S
         begin = loop.time()
         try:
             finding = await asyncio.wait_for(check.run(ctx), budget_s)

@@ -51,6 +51,7 @@ class Settings:
     registration_time_s: int = 3600
     timeout_s: float = 8.0  # overall budget of the quick run
     ntp_max_offset_s: float = 1.0  # a local clock further off than this is a warning
+    max_wait_s: float | None = None  # nat.lifetime budget; None: registration time + margin
 
     def profile(self) -> dict[str, Any]:
         """The profile as it appears in the JSON report."""
@@ -64,6 +65,7 @@ class Settings:
             "registration_time_s": self.registration_time_s,
             "timeout_s": self.timeout_s,
             "ntp_max_offset_s": self.ntp_max_offset_s,
+            "max_wait_s": self.max_wait_s,
         }
 
 
@@ -194,6 +196,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("registration_time_s", "--registration-time", _positive(int, 1, 86400)),
     Option("timeout_s", "--timeout", _positive(float, 0.5, 600)),
     Option("ntp_max_offset_s", "--ntp-max-offset", _positive(float, 0.001, 86400)),
+    Option("max_wait_s", "--max-wait", _positive(float, 5, 7 * 86400)),
 )
 assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
 

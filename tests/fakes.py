@@ -88,7 +88,7 @@ def stun_handler(*, port_shift: int = 0, public_ip: str | None = None, error: in
 
     def handle(data: bytes, source: Addr) -> list[Reply]:
         try:
-            tid, _ = stun.parse_binding_request(data)
+            tid = stun.parse_binding_request(data).transaction_id
         except ValueError:
             return []
         replies = []
@@ -170,9 +170,10 @@ class _Stun5780Proto(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Any) -> None:
         server = self.server
         try:
-            tid, flags = stun.parse_binding_request(data)
+            request = stun.parse_binding_request(data)
         except ValueError:
             return
+        tid, flags = request.transaction_id, request.change
         source = (addr[0], addr[1])
         ip_i = self.ip_index ^ (1 if flags & stun.CHANGE_IP else 0)
         port_i = self.port_index ^ (1 if flags & stun.CHANGE_PORT else 0)

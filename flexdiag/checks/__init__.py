@@ -42,6 +42,8 @@ class Context:
     settings: Settings
     wall_clock: Callable[[], float] = time.time
     start: float = 0.0  # event-loop time at which the run started
+    interrupt: asyncio.Event | None = None  # set on Ctrl-C: slow checks end early
+    on_progress: Callable[[str, str], None] | None = None  # (check id, text) for live display
     _memo: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -65,6 +67,22 @@ class Context:
             self._memo[key] = task
         return asyncio.shield(task)
 
+    async def interruptible_sleep(self, seconds: float) -> bool:
+        """Sleep; ``False`` when interrupted (Ctrl-C) before the time was up."""
+        if self.interrupt is None:
+            await asyncio.sleep(seconds)
+            return True
+        try:
+            await asyncio.wait_for(self.interrupt.wait(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    def progress(self, check_id: str, text: str) -> None:
+        """Report progress of a slow check to the live display, if there is one."""
+        if self.on_progress is not None:
+            self.on_progress(check_id, text)
+
     def on_close(self, closer: Callable[[], None]) -> None:
         """Run ``closer`` when the run ends (sockets shared by several checks)."""
         self._closers.append(closer)
@@ -82,14 +100,17 @@ CheckFn = Callable[[Context], Awaitable[Finding]]
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check: stable id and the function that runs it."""
+    """A registered check: stable id, the function that runs it, and for a slow check its
+    own time budget (``None``: bounded by the quick run's ``--timeout``)."""
 
     id: str
     run: CheckFn
+    budget_s: float | None = None
 
 
-def checks_for(settings: Settings) -> list[Check]:
-    """The quick run's checks in report order (design.md's check ids)."""
+def checks_for(settings: Settings, lifetime: bool = False) -> list[Check]:
+    """The run's checks in report order (design.md's check ids); ``lifetime`` adds the slow
+    ``nat.lifetime`` check."""
     from flexdiag.checks import dns, nat, ntp, sip, sip_alg, sip_large, stun
 
     checks = [
@@ -106,4 +127,9 @@ def checks_for(settings: Settings) -> list[Check]:
         Check("sip.large", sip_large.check_large),
         Check("ntp.offset", ntp.check_offset),
     ]
+    if lifetime:
+        from flexdiag.checks.lifetime import check_lifetime, default_budget_s
+
+        budget = settings.max_wait_s or default_budget_s(settings.registration_time_s)
+        checks.append(Check("nat.lifetime", check_lifetime, budget_s=budget + 15.0))
     return checks

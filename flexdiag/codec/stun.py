@@ -20,6 +20,17 @@ HEADER_LENGTH = _stun.HEADER_LENGTH
 # RFC 5780 §7.2 CHANGE-REQUEST flags.
 CHANGE_IP = 0x04
 CHANGE_PORT = 0x02
+# RFC 5780 §7.5 RESPONSE-PORT: unknown to aioice, so encoded and decoded here.
+RESPONSE_PORT = 0x0027
+
+
+@dataclass(frozen=True)
+class StunRequest:
+    """A parsed Binding request (for test servers)."""
+
+    transaction_id: bytes
+    change: int  # CHANGE-REQUEST flags, 0 when absent
+    response_port: int | None  # RESPONSE-PORT, when present
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,10 @@ def build_binding_request(
     *,
     change_ip: bool = False,
     change_port: bool = False,
+    response_port: int | None = None,
 ) -> bytes:
-    """A Binding request (RFC 8489 §6.1), optionally with CHANGE-REQUEST (RFC 5780 §7.2)."""
+    """A Binding request (RFC 8489 §6.1), optionally with CHANGE-REQUEST (RFC 5780 §7.2) or
+    RESPONSE-PORT (RFC 5780 §7.5: answer to this port of my public address)."""
     if len(transaction_id) != 12:
         raise ValueError("STUN transaction ID must be 12 bytes")
     message = _stun.Message(
@@ -61,8 +74,15 @@ def build_binding_request(
         message.attributes["CHANGE-REQUEST"] = (CHANGE_IP if change_ip else 0) | (
             CHANGE_PORT if change_port else 0
         )
-    message.add_fingerprint()  # RFC 8489 §14.7: tells STUN apart from other protocols
-    return bytes(message)
+    data = bytes(message)
+    if response_port is not None:
+        # RFC 5780 §7.5: a 16-bit port and 2 bytes of padding.
+        data += struct.pack("!HHHH", RESPONSE_PORT, 4, response_port, 0)
+        data = data[:2] + struct.pack("!H", len(data) - HEADER_LENGTH) + data[4:]
+    # RFC 8489 §14.7: FINGERPRINT last, to tell STUN apart from other protocols.
+    fingerprint = _stun.message_fingerprint(data)
+    data += struct.pack("!HHI", 0x8028, 4, fingerprint)
+    return data[:2] + struct.pack("!H", len(data) - HEADER_LENGTH) + data[4:]
 
 
 def build_binding_response(
@@ -87,13 +107,21 @@ def build_binding_response(
     return bytes(message)
 
 
-def parse_binding_request(data: bytes) -> tuple[bytes, int]:
-    """The transaction ID and CHANGE-REQUEST flags (0 if absent) of a Binding request; for
-    test servers."""
+def parse_binding_request(data: bytes) -> StunRequest:
+    """A Binding request's transaction ID, CHANGE-REQUEST and RESPONSE-PORT; for test
+    servers."""
     message = _parse(data)
     if message.message_class != _stun.Class.REQUEST:
         raise ValueError("STUN message is not a request")
-    return bytes(message.transaction_id), int(message.attributes.get("CHANGE-REQUEST", 0))
+    response_port = None
+    pos = HEADER_LENGTH
+    while pos + 4 <= len(data):
+        attr_type, attr_len = struct.unpack("!HH", data[pos:pos + 4])
+        if attr_type == RESPONSE_PORT and attr_len >= 2:
+            response_port = struct.unpack("!H", data[pos + 4:pos + 6])[0]
+        pos += 4 + attr_len + (-attr_len % 4)
+    return StunRequest(bytes(message.transaction_id),
+                       int(message.attributes.get("CHANGE-REQUEST", 0)), response_port)
 
 
 def _parse(data: bytes) -> _stun.Message:

@@ -205,7 +205,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
 
     async def exchange(
         self,
-        payload: bytes | Callable[[], bytes],
+        payload: bytes | Callable[[], bytes] | None,
         dest: Addr,
         accept: Callable[[bytes, Addr], T],
         deadline: float,
@@ -217,7 +217,9 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         returns a value for a datagram, an ICMP error for ``dest`` arrives, or the loop clock
         reaches ``deadline``. ``accept`` raises ``ValueError`` (with the reason) to leave a
         datagram to other exchanges or to ignore it. A callable ``payload`` is called anew for
-        every copy sent. Setting ``stop`` ends the wait early, as if the deadline had come."""
+        every copy sent; with ``None`` nothing is sent and the exchange only listens (for an
+        answer another socket asked to be sent here). Setting ``stop`` ends the wait early, as
+        if the deadline had come."""
         loop = asyncio.get_running_loop()
         result: Exchange[T] = Exchange(local=self.local)
         waiter = _Waiter(dest, accept, loop.create_future(), result)
@@ -225,6 +227,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         next_send = loop.time()
         last_send = next_send
         rto = rto_s
+        if payload is None:
+            max_sends = 0
         stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
         try:
             while not waiter.future.done():
@@ -232,6 +236,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
                 if now >= deadline or (stop is not None and stop.is_set()):
                     return result
                 if now >= next_send and result.sent < max_sends:
+                    assert payload is not None
                     self.send(payload() if callable(payload) else payload, dest)
                     result.sent += 1
                     last_send = now

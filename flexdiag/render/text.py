@@ -77,6 +77,7 @@ class Progress:
 
         self.total = total
         self.done: list[str] = []
+        self.notes: dict[str, str] = {}
         self.console = Console(file=file, stderr=file is None)
         self._status: Any = None
 
@@ -87,10 +88,20 @@ class Progress:
 
     def _text(self) -> str:
         last = f" - last: {self.done[-1]}" if self.done else ""
-        return f"Running {self.total} checks... {len(self.done)}/{self.total} done{last}"
+        text = f"Running {self.total} checks... {len(self.done)}/{self.total} done{last}"
+        for check_id, note in self.notes.items():
+            text += f"\n  {check_id}: {note}"
+        return text
+
+    def note(self, check_id: str, text: str) -> None:
+        """Progress of a slow check (elapsed, budget, current bracket)."""
+        self.notes[check_id] = text
+        if self._status is not None:
+            self._status.update(self._text())
 
     def update(self, result: CheckResult, done: int, total: int) -> None:
         self.done.append(f"{result.id} {result.status.value}")
+        self.notes.pop(result.id, None)
         if self._status is not None:
             self._status.update(self._text())
 

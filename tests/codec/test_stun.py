@@ -29,13 +29,22 @@ def test_binding_request_golden() -> None:
     assert stun.build_binding_request(TID).hex() == (
         "000100082112a442" + TID.hex() + "802800045b0ff6fc"
     )
-    assert stun.parse_binding_request(stun.build_binding_request(TID)) == (TID, 0)
+    assert stun.parse_binding_request(stun.build_binding_request(TID)) == stun.StunRequest(
+        TID, 0, None)
 
 
 def test_change_request_attribute() -> None:
     data = stun.build_binding_request(TID, change_ip=True, change_port=True)
     assert bytes.fromhex("0003000400000006") in data  # RFC 5780 §7.2
-    assert stun.parse_binding_request(data) == (TID, stun.CHANGE_IP | stun.CHANGE_PORT)
+    assert stun.parse_binding_request(data).change == stun.CHANGE_IP | stun.CHANGE_PORT
+
+
+def test_response_port_attribute() -> None:
+    # RFC 5780 §7.5: type 0x0027, length 4, port, 2 bytes of padding; FINGERPRINT still last
+    # and valid (the parser checks it).
+    data = stun.build_binding_request(TID, response_port=40000)
+    assert bytes.fromhex("002700049c400000") in data
+    assert stun.parse_binding_request(data) == stun.StunRequest(TID, 0, 40000)
 
 
 def test_response_round_trip() -> None:

@@ -1,0 +1,147 @@
+"""Probing how long a UDP NAT mapping survives idle time: the socket work behind
+``nat.lifetime``.
+
+Two methods, chosen by what the STUN server supports:
+
+- ``rfc5780`` (RFC 5780 §4.6, binding lifetime discovery): socket X makes a mapping; after the
+  idle time, socket Y asks the server (RESPONSE-PORT, §7.5) to answer to X's public port. An
+  answer arriving on X proves X's mapping was alive; none proves it expired.
+- ``rebind``: X binds again after the idle time. A changed public port proves the mapping
+  expired; an unchanged one proves nothing on a port-preserving NAT (inconclusive).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flexdiag.addr import Addr, same_addr
+from flexdiag.codec import stun
+from flexdiag.net.probes import NoSocket, StunReply, binding, open_endpoint
+from flexdiag.net.udp import Exchange, UdpEndpoint
+
+RFC5780 = "rfc5780"
+REBIND = "rebind"
+PRIME_CONCURRENCY = 16  # sockets primed at once: a bounded burst towards the server
+
+
+@dataclass
+class Mapping:
+    """A socket whose mapping is being aged."""
+
+    endpoint: UdpEndpoint
+    flow: str
+    public: Addr
+    last_rx: float  # event-loop time of the last packet received (the idle clock's zero)
+    rtt_s: float
+
+
+class Prober:
+    """Opens, primes and tests mappings against one STUN server."""
+
+    def __init__(self, server: Addr, clock: Callable[[], float] | None = None) -> None:
+        self.server = server
+        self.method = REBIND
+        self.sent = 0  # packets sent, for the evidence and the benchmark
+        self._clock = clock
+        self._tester: UdpEndpoint | None = None
+        self._gate = asyncio.Semaphore(PRIME_CONCURRENCY)
+
+    def now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    async def _bind(self, endpoint: UdpEndpoint, timeout_s: float) -> Exchange[StunReply]:
+        exchange = await binding(self.server, self.now() + timeout_s, endpoint=endpoint)
+        self.sent += exchange.sent
+        return exchange
+
+    async def new(self, flow: str, timeout_s: float = 3.0) -> Mapping | None:
+        """A new socket with a fresh mapping; ``None`` if the server did not answer."""
+        async with self._gate:
+            try:
+                endpoint = await open_endpoint(self.server[0])
+            except NoSocket:
+                return None
+            first = await self._bind(endpoint, timeout_s)
+        reply = first.reply
+        if reply is None or reply.response.mapped is None or first.answered_at is None:
+            endpoint.close()
+            return None
+        return Mapping(endpoint, flow, reply.response.mapped, first.answered_at,
+                       first.rtt_s or 0.0)
+
+    async def refresh(self, mapping: Mapping, timeout_s: float = 3.0) -> None:
+        """Another exchange on the mapping, as a phone's next registration would make."""
+        async with self._gate:
+            again = await self._bind(mapping.endpoint, timeout_s)
+        if again.reply is not None and again.answered_at is not None:
+            mapping.last_rx = again.answered_at
+            mapping.public = again.reply.response.mapped or mapping.public
+
+    async def detect(self, wait_s: float) -> str:
+        """Decide the method with an idle time of zero: does a RESPONSE-PORT answer reach a
+        fresh mapping at once?"""
+        try:
+            self._tester = await open_endpoint(self.server[0])
+        except NoSocket:
+            return self.method
+        mapping = await self.new("support")
+        if mapping is None:
+            return self.method
+        try:
+            alive = await self._response_port_test(mapping, wait_s)
+        finally:
+            mapping.endpoint.close()
+        self.method = RFC5780 if alive else REBIND
+        return self.method
+
+    async def test(self, mapping: Mapping, wait_s: float) -> bool | None:
+        """Is the mapping still alive now? (``None``: cannot tell.) Closes its socket."""
+        try:
+            if self.method == RFC5780:
+                return await self._response_port_test(mapping, wait_s)
+            return await self._rebind_test(mapping, wait_s)
+        finally:
+            self.discard(mapping)
+
+    def discard(self, mapping: Mapping) -> None:
+        """Close a mapping's socket without testing it."""
+        mapping.endpoint.close()
+
+    async def _response_port_test(self, mapping: Mapping, wait_s: float) -> bool:
+        assert self._tester is not None
+        transaction_id = stun.new_transaction_id()
+        request = stun.build_binding_request(transaction_id, response_port=mapping.public[1])
+
+        def accept(data: bytes, source: Addr) -> bool:
+            if not same_addr(source, self.server):
+                raise ValueError("not from the STUN server")
+            if stun.parse_binding_response(data).transaction_id != transaction_id:
+                raise ValueError("STUN response for another transaction")
+            return True
+
+        deadline = self.now() + wait_s
+        listen = asyncio.ensure_future(
+            mapping.endpoint.exchange(None, self.server, accept, deadline))
+        # The request goes out twice within the wait, so that one lost datagram is not
+        # mistaken for an expired mapping.
+        for copy in range(2):
+            self._tester.send(request, self.server)
+            self.sent += 1
+            if copy == 0:
+                await asyncio.wait({listen}, timeout=wait_s / 2)
+                if listen.done():
+                    break
+        result = await listen
+        return result.reply is not None
+
+    async def _rebind_test(self, mapping: Mapping, wait_s: float) -> bool | None:
+        exchange = await self._bind(mapping.endpoint, max(wait_s, 1.0))
+        if exchange.reply is None or exchange.reply.response.mapped is None:
+            return None
+        return None if same_addr(exchange.reply.response.mapped, mapping.public) else False
+
+    def close(self) -> None:
+        if self._tester is not None:
+            self._tester.close()
