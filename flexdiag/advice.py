@@ -206,13 +206,13 @@ MESSAGES: dict[str, str] = {
     # --- NAT mapping lifetime ---------------------------------------------------------------
     "lifetime.no_mapping": "no mapping could be made: the STUN server did not answer",
     "lifetime.pass": (
-        "an established mapping survives {alive} s idle, at least the registration interval "
-        "({registration} s); fresh flows: alive {fresh_alive} s, expired {fresh_expired} s"
+        "an established mapping survives {alive} idle, at least the registration interval "
+        "({registration} s); fresh flows: alive at {fresh_alive}, expired at {fresh_expired}"
     ),
     "lifetime.fail": (
-        "an established mapping expires after {expired} s idle (alive at {alive} s), before "
-        "the phones re-register ({registration} s); fresh flows: alive {fresh_alive} s, "
-        "expired {fresh_expired} s"
+        "an established mapping expires after {expired} idle (alive at {alive}), before the "
+        "phones re-register ({registration} s); fresh flows: alive at {fresh_alive}, expired "
+        "at {fresh_expired}"
     ),
     "lifetime.fail.advice": (
         "The router forgets a phone's UDP mapping before the phone registers again, so calls "
@@ -226,12 +226,12 @@ MESSAGES: dict[str, str] = {
         "(5 minutes or more recommended)."
     ),
     "lifetime.inconclusive": (
-        "not decided within {elapsed} s: established mapping alive {alive} s, expired "
-        "{expired} s; registration interval {registration} s"
+        "not decided within {elapsed} s: established mapping alive at {alive}, expired at "
+        "{expired}; registration interval {registration} s"
     ),
     "lifetime.interrupted": (
-        "interrupted after {elapsed} s: established mapping alive {alive} s, expired "
-        "{expired} s so far; registration interval {registration} s"
+        "interrupted after {elapsed} s: established mapping alive at {alive}, expired at "
+        "{expired} so far; registration interval {registration} s"
     ),
     "lifetime.inconclusive.advice": (
         "Run again with a longer --max-wait (at least the registration interval plus a "

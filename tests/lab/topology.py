@@ -80,6 +80,11 @@ MODES: dict[str, dict[str, Any]] = {
                        "timeouts": (15, 25)},
     "drop-fragments": {"doc": "masquerade, and IP fragments are dropped (before reassembly)",
                        "nat": 'oifname "wan" masquerade', "fwd": "", "fragments": True},
+    "short-timeouts-random": {"doc": "masquerade fully-random with conntrack UDP timeouts of "
+                                     "15 s (fresh) and 25 s (established): a re-created "
+                                     "mapping gets a new port",
+                              "nat": 'oifname "wan" masquerade fully-random', "fwd": "",
+                              "timeouts": (15, 25)},
     "flow-limit": {"doc": "masquerade, and at most 4 UDP flows from the LAN at a time",
                    "nat": 'oifname "wan" masquerade',
                    "fwd": 'iifname "lan" meta l4proto udp ct count over 4 drop'},
@@ -299,13 +304,21 @@ class Lab:
         """Run a command in a lab namespace (default: the LAN host)."""
         return sh(*argv, ns=ns, check=False, timeout=timeout)
 
+    def flexdiag_argv(self, *args: str) -> list[str]:
+        """The command line of ``flexdiag run --json`` on the LAN host (lab's ranges)."""
+        return ["ip", "netns", "exec", LAN, sys.executable, "-m", "flexdiag", "run", "--json",
+                "--platform-ranges", PLATFORM_RANGE, "--timeout", "4", *args]
+
     def flexdiag(self, *args: str, timeout: float = 60) -> tuple[int, dict[str, Any]]:
         """``flexdiag run --json`` on the LAN host with the lab's platform ranges; returns the
         exit code and the parsed report."""
-        result = self.run(sys.executable, "-m", "flexdiag", "run", "--json",
-                          "--platform-ranges", PLATFORM_RANGE, "--timeout", "4", *args,
-                          timeout=timeout)
-        if not result.stdout.strip():
-            raise RuntimeError(f"flexdiag printed no report (exit {result.returncode}): "
-                               f"{result.stderr}")
-        return result.returncode, json.loads(result.stdout)
+        result = subprocess.run(self.flexdiag_argv(*args), capture_output=True, text=True,
+                                timeout=timeout)
+        return parse_report(result.returncode, result.stdout, result.stderr)
+
+
+def parse_report(code: int, stdout: str, stderr: str) -> tuple[int, dict[str, Any]]:
+    """Exit code and parsed JSON of a flexdiag run, or an error naming what it printed."""
+    if not stdout.strip():
+        raise RuntimeError(f"flexdiag printed no report (exit {code}): {stderr}")
+    return code, json.loads(stdout)

@@ -1,0 +1,59 @@
+"""nat.lifetime across the real Linux NAT with short conntrack timeouts (15 s fresh, 25 s
+established): the measured brackets must contain the configured timeouts, for both methods
+(coturn with RESPONSE-PORT, and a coturn without RFC 5780), measured at once."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+
+from tests.lab.topology import PLAIN_STUN_IP, Lab, parse_report
+
+pytestmark = pytest.mark.lab
+
+FRESH_S, ESTABLISHED_S = 15, 25  # the short-timeouts modes' conntrack settings
+REGISTRATION_S = 60
+
+
+@pytest.mark.parametrize("mode_lab", ["short-timeouts-random"], indirect=True)
+def test_lifetime_brackets_contain_the_conntrack_timeouts(mode_lab: Lab,
+                                                          validate_report: Any) -> None:
+    common = ("--lifetime", "--registration-time", str(REGISTRATION_S), "--max-wait", "90")
+    runs = {
+        "rfc5780": subprocess.Popen(mode_lab.flexdiag_argv(*common), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True),
+        "rebind": subprocess.Popen(mode_lab.flexdiag_argv(*common, "--stun-server",
+                                                          PLAIN_STUN_IP),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+    }
+    reports = {}
+    try:
+        for method, process in runs.items():
+            out, err = process.communicate(timeout=150)
+            reports[method] = parse_report(process.returncode, out, err)
+    finally:
+        for process in runs.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    for method, (code, report) in reports.items():
+        validate_report(report)
+        check = next(c for c in report["checks"] if c["id"] == "nat.lifetime")
+        data = check["data"]
+        assert data["method"] == method
+        assert check["status"] == "fail" and code == 2  # 25 s < the 60 s registration
+        assert data["expired_s"] >= ESTABLISHED_S
+        assert data["fresh"]["expired_s"] >= FRESH_S
+        if method == "rfc5780":
+            assert data["alive_s"] < ESTABLISHED_S <= data["expired_s"]
+            assert data["fresh"]["alive_s"] < FRESH_S <= data["fresh"]["expired_s"]
+            assert data["expired_s"] - data["alive_s"] <= 5
+        else:  # re-binding can only see expiry: a new random port
+            assert data["alive_s"] is None
+            assert data["expired_s"] <= ESTABLISHED_S + 5
+        assert data["stopped"] == "decided"  # stopped once known (bench/lifetime.py: speed)
+        assert "registration interval" in check["advice"]
+        assert report["summary"]["nat_lifetime_s"] == {"alive": data["alive_s"],
+                                                       "expired": data["expired_s"]}
