@@ -95,6 +95,27 @@ class Context:
             closer()
 
 
+def exchange_evidence(exchange: Any) -> dict[str, Any]:
+    """Evidence every exchange-based check reports: packets sent, and what was ignored."""
+    evidence: dict[str, Any] = {"sent": exchange.sent}
+    if exchange.ignored_count:
+        evidence["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
+    return evidence
+
+
+def silence(ctx: Context, prefix: str, exchange: Any, data: dict[str, Any],
+            **fields: Any) -> str:
+    """The summary of an exchange that got no reply (``<prefix>.unreachable`` when an ICMP
+    or socket error ended it, ``<prefix>.timeout`` otherwise); records the error as evidence."""
+    from flexdiag import advice
+
+    if exchange.error:
+        data["error"] = exchange.error
+        return advice.text(f"{prefix}.unreachable", error=exchange.error, **fields)
+    waited_s = asyncio.get_running_loop().time() - ctx.start
+    return advice.text(f"{prefix}.timeout", waited_s=waited_s, sent=exchange.sent, **fields)
+
+
 CheckFn = Callable[[Context], Awaitable[Finding]]
 
 

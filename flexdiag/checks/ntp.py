@@ -3,12 +3,11 @@ this host's clock (RFC 5905; FAQ item 3)?"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import format_addr
-from flexdiag.checks import Context, Finding
+from flexdiag.checks import Context, Finding, exchange_evidence, silence
 from flexdiag.checks.dns import resolved, unresolved
 from flexdiag.codec.ntp import LEAP_ALARM, STRATUM_UNSYNC
 from flexdiag.model import Status
@@ -32,20 +31,13 @@ async def check_offset(ctx: Context) -> Finding:
         "delay_s": None,
         "stratum": None,
         "leap": None,
-        "sent": exchange.sent,
+        **exchange_evidence(exchange),
     }
-    if exchange.ignored_count:
-        data["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
     names = {"server": data["server"], "server_name": settings.ntp_server.host,
              "port": settings.ntp_server.port}
     sample = exchange.reply
     if sample is None:
-        if exchange.error:
-            data["error"] = exchange.error
-            summary = advice.text("ntp.unreachable", error=exchange.error, **names)
-        else:
-            waited_s = asyncio.get_running_loop().time() - ctx.start
-            summary = advice.text("ntp.timeout", waited_s=waited_s, sent=exchange.sent, **names)
+        summary = silence(ctx, "ntp", exchange, data, **names)
         return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), (3,))
     reply = sample.reply
     data.update(offset_s=round(sample.offset_s, 6), delay_s=round(sample.delay_s, 6),

@@ -8,7 +8,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import format_addr
-from flexdiag.checks import CheckFn, Context, Finding
+from flexdiag.checks import CheckFn, Context, Finding, exchange_evidence, silence
 from flexdiag.checks.dns import unresolved
 from flexdiag.checks.observe import sip_options
 from flexdiag.codec.sip import describe_code
@@ -45,10 +45,8 @@ async def _check(ctx: Context, port: int) -> Finding:
         "reply_from": format_addr(exchange.reply_from) if exchange.reply_from else None,
         "via_received": None,
         "via_rport": None,
-        "sent": exchange.sent,
+        **exchange_evidence(exchange),
     }
-    if exchange.ignored_count:
-        data["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
     names = {"target": data["target"], "server_name": settings.sip_server, "port": port}
     if reply is None:
         return await _no_reply(ctx, port, exchange, data, names)
@@ -74,14 +72,12 @@ async def _no_reply(
     ctx: Context, port: int, exchange: Exchange[OptionsReply], data: dict[str, Any],
     names: dict[str, Any],
 ) -> Finding:
-    waited_s = asyncio.get_running_loop().time() - ctx.start
-    if exchange.error:
-        data["error"] = exchange.error
-        summary = advice.text("sip.unreachable", error=exchange.error, **names)
-    elif any(x.split(": ", 1)[-1].startswith("provisional") for x in exchange.ignored):
+    if not exchange.error and any(x.split(": ", 1)[-1].startswith("provisional")
+                                  for x in exchange.ignored):
+        waited_s = asyncio.get_running_loop().time() - ctx.start
         summary = advice.text("sip.provisional", waited_s=waited_s, **names)
     else:
-        summary = advice.text("sip.timeout", waited_s=waited_s, sent=exchange.sent, **names)
+        summary = silence(ctx, "sip", exchange, data, **names)
     # Which other ports answer decides the advice (FAQ item 5: both 5060 and 38388 work).
     others = [p for p in ctx.settings.sip_ports if p != port]
     observed = await asyncio.gather(*(sip_options(ctx, p) for p in others))

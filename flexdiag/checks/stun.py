@@ -8,7 +8,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import format_addr, same_ip
-from flexdiag.checks import Context, Finding
+from flexdiag.checks import Context, Finding, exchange_evidence, silence
 from flexdiag.checks.dns import unresolved
 from flexdiag.checks.observe import preservation_bindings, stun_test1
 from flexdiag.model import Status
@@ -34,20 +34,13 @@ async def check_binding(ctx: Context) -> Finding:
         "nat": None,
         "port_translation": None,
         "rtt_ms": ms(exchange.rtt_s),
-        "sent": exchange.sent,
+        **exchange_evidence(exchange),
     }
-    if exchange.ignored_count:
-        data["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
     names = {"server": data["server"], "server_name": settings.stun_server.host,
              "port": settings.stun_server.port}
     reply = exchange.reply
     if reply is None:
-        if exchange.error:
-            data["error"] = exchange.error
-            summary = advice.text("stun.unreachable", error=exchange.error, **names)
-        else:
-            waited = asyncio.get_running_loop().time() - ctx.start
-            summary = advice.text("stun.timeout", waited_s=waited, sent=exchange.sent, **names)
+        summary = silence(ctx, "stun", exchange, data, **names)
         return Finding(Status.FAIL, summary, data, advice.text("stun.fail.advice", **names), (2,))
     response = reply.response
     if response.software:
