@@ -2,17 +2,22 @@
 
 Exit codes (design.md): 0 all pass, 1 worst is warn, 2 worst is fail, 3 could not diagnose (bad
 arguments or profile, internal error). Usage errors exit 3 with one line, never a traceback.
+``health`` exits 0 (healthy) or 1 (unhealthy), as Docker's HEALTHCHECK expects.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from flexdiag import __version__
+
+if TYPE_CHECKING:
+    from flexdiag.model import Report
+    from flexdiag.settings import Settings
 
 EXIT_UNKNOWN = 3
 
@@ -42,118 +47,127 @@ def _root(
     """Check a network for the Flex hosted VoIP platform before phones are installed."""
 
 
+def _opt(name: str, metavar: str, text: str) -> Any:
+    return typer.Option(name, metavar=metavar, help=text)
+
+
+# The profile options, shared by `run` and `watch` (settings.OPTIONS validates them).
+SipServer = Annotated[str | None, _opt("--sip-server", "HOST",
+                                       "SIP server [default: voip.gntel.nl]")]
+SipPorts = Annotated[str | None, _opt("--sip-ports", "PORT[,PORT...]",
+                                      "SIP UDP ports [default: 5060,38388]")]
+StunServer = Annotated[str | None, _opt("--stun-server", "HOST[:PORT]",
+                                        "STUN server [default: stun.gntel.nl:3478]")]
+NtpServer = Annotated[str | None, _opt("--ntp-server", "HOST[:PORT]",
+                                       "NTP server [default: ntp.gntel.nl:123]")]
+PlatformRanges = Annotated[str | None, _opt(
+    "--platform-ranges", "CIDR[,CIDR...]",
+    "Platform address ranges [default: 194.140.246.0/24,91.215.4.0/22]")]
+DnsServer = Annotated[str | None, _opt("--dns-server", "IP[:PORT]",
+                                       "DNS server to ask [default: the system's]")]
+RegistrationTime = Annotated[str | None, _opt("--registration-time", "SECONDS",
+                                              "Phones' registration interval [default: 3600]")]
+Timeout = Annotated[str | None, _opt("--timeout", "SECONDS",
+                                     "Overall time budget of the quick run [default: 8]")]
+NtpMaxOffset = Annotated[str | None, _opt("--ntp-max-offset", "SECONDS",
+                                          "Warn when this host's clock is further off "
+                                          "[default: 1]")]
+MaxWait = Annotated[str | None, _opt("--max-wait", "SECONDS",
+                                     "Time budget of the lifetime check "
+                                     "[default: registration time + 32.5]")]
+Profile = Annotated[str | None, _opt("--profile", "FILE",
+                                     "TOML file with any of the settings above")]
+HistoryPath = Annotated[str | None, _opt(
+    "--history", "PATH", "History file [default: $FLEXDIAG_HISTORY or "
+    "~/.local/state/flexdiag/history.sqlite]")]
+
+
+def _settings(profile: str | None, **options: str | None) -> Settings:
+    from flexdiag.settings import SettingsError, load_settings
+
+    cli = {"--" + name.replace("_", "-"): value for name, value in options.items()}
+    try:
+        return load_settings(cli, os.environ, profile)
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
 @app.command()
 def run(
-    sip_server: Annotated[str | None, typer.Option(
-        "--sip-server", metavar="HOST", help="SIP server [default: voip.gntel.nl]")] = None,
-    sip_ports: Annotated[str | None, typer.Option(
-        "--sip-ports", metavar="PORT[,PORT...]",
-        help="SIP UDP ports [default: 5060,38388]")] = None,
-    stun_server: Annotated[str | None, typer.Option(
-        "--stun-server", metavar="HOST[:PORT]", help="STUN server [default: stun.gntel.nl:3478]"
-    )] = None,
-    ntp_server: Annotated[str | None, typer.Option(
-        "--ntp-server", metavar="HOST[:PORT]",
-        help="NTP server [default: ntp.gntel.nl:123]")] = None,
-    platform_ranges: Annotated[str | None, typer.Option(
-        "--platform-ranges", metavar="CIDR[,CIDR...]",
-        help="Platform address ranges [default: 194.140.246.0/24,91.215.4.0/22]")] = None,
-    dns_server: Annotated[str | None, typer.Option(
-        "--dns-server", metavar="IP[:PORT]", help="DNS server to ask [default: the system's]"
-    )] = None,
-    registration_time: Annotated[str | None, typer.Option(
-        "--registration-time", metavar="SECONDS",
-        help="Phones' registration interval [default: 3600]")] = None,
-    timeout: Annotated[str | None, typer.Option(
-        "--timeout", metavar="SECONDS", help="Overall time budget of the run [default: 8]")] = None,
-    ntp_max_offset: Annotated[str | None, typer.Option(
-        "--ntp-max-offset", metavar="SECONDS",
-        help="Warn when this host's clock is further off [default: 1]")] = None,
-    max_wait: Annotated[str | None, typer.Option(
-        "--max-wait", metavar="SECONDS",
-        help="Time budget of --lifetime [default: registration time + 32.5]")] = None,
+    sip_server: SipServer = None, sip_ports: SipPorts = None, stun_server: StunServer = None,
+    ntp_server: NtpServer = None, platform_ranges: PlatformRanges = None,
+    dns_server: DnsServer = None, registration_time: RegistrationTime = None,
+    timeout: Timeout = None, ntp_max_offset: NtpMaxOffset = None, max_wait: MaxWait = None,
     lifetime: Annotated[bool, typer.Option(
         "--lifetime", help="Also measure how long the router keeps idle UDP mappings "
         "(slow: up to the registration time; Ctrl-C reports what was found so far)")] = False,
-    profile: Annotated[str | None, typer.Option(
-        "--profile", metavar="FILE", help="TOML file with any of the settings above")] = None,
+    profile: Profile = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print the report as JSON (schema flexdiag.report/1)")] = False,
 ) -> None:
-    """Run the quick diagnostic: DNS, STUN, SIP OPTIONS and NTP against the platform.
+    """Run the diagnostic: DNS, STUN and NAT behaviour, SIP OPTIONS, SIP ALG, NTP.
 
     Every setting can also come from a FLEXDIAG_* environment variable (FLEXDIAG_SIP_SERVER,
     ...) or a --profile file; an option beats the environment, which beats the file.
     """
-    from flexdiag.settings import SettingsError, load_settings
-
-    cli = {
-        "--sip-server": sip_server, "--sip-ports": sip_ports, "--stun-server": stun_server,
-        "--ntp-server": ntp_server, "--platform-ranges": platform_ranges,
-        "--dns-server": dns_server, "--registration-time": registration_time,
-        "--timeout": timeout, "--ntp-max-offset": ntp_max_offset, "--max-wait": max_wait,
-    }
-    try:
-        settings = load_settings(cli, os.environ, profile)
-    except SettingsError as exc:
-        _fail(str(exc))
+    settings = _settings(profile, sip_server=sip_server, sip_ports=sip_ports,
+                         stun_server=stun_server, ntp_server=ntp_server,
+                         platform_ranges=platform_ranges, dns_server=dns_server,
+                         registration_time=registration_time, timeout=timeout,
+                         ntp_max_offset=ntp_max_offset, max_wait=max_wait)
     raise typer.Exit(_run(settings, json_output, lifetime))
 
 
-async def _run_checks(settings: object, checks: list[object], progress: object) -> object:
-    """Run the checks; the first Ctrl-C ends slow checks early (they report what they found),
-    a second one aborts."""
+async def _run_checks(settings: Settings, lifetime: bool, progress: Any,
+                      interrupt: Any = None) -> Report:
+    """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C ends slow checks
+    early (they report what they found) and a second one aborts."""
     import asyncio
     import signal
 
     from flexdiag import runner
+    from flexdiag.checks import checks_for
 
-    interrupt = asyncio.Event()
     loop = asyncio.get_running_loop()
+    own = interrupt is None
+    event = asyncio.Event() if own else interrupt
     main_task = asyncio.current_task()
 
     def on_sigint() -> None:
-        if interrupt.is_set() and main_task is not None:
+        if event.is_set() and main_task is not None:
             main_task.cancel()
-        interrupt.set()
+        event.set()
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-    except (NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals
-        pass
+    if own:
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            own = False
     try:
         return await runner.run(
-            settings, checks,  # type: ignore[arg-type]
+            settings, checks_for(settings, lifetime=lifetime),
             on_result=getattr(progress, "update", None),
             on_progress=getattr(progress, "note", None),
-            interrupt=interrupt,
+            interrupt=event,
         )
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None
     finally:
-        try:
+        if own:
             loop.remove_signal_handler(signal.SIGINT)
-        except (NotImplementedError, RuntimeError):
-            pass
 
 
-def _run(settings: object, json_output: bool, lifetime: bool = False) -> int:
+def _run(settings: Settings, json_output: bool, lifetime: bool = False) -> int:
     import asyncio
 
-    from flexdiag.checks import checks_for
-    from flexdiag.model import Report
-    from flexdiag.settings import Settings
-
-    assert isinstance(settings, Settings)
-    checks = checks_for(settings, lifetime=lifetime)
     if sys.stderr.isatty():
+        from flexdiag.checks import checks_for
         from flexdiag.render.text import Progress
 
-        with Progress(len(checks)) as progress:
-            report = asyncio.run(_run_checks(settings, list(checks), progress))
+        with Progress(len(checks_for(settings, lifetime=lifetime))) as progress:
+            report = asyncio.run(_run_checks(settings, lifetime, progress))
     else:
-        report = asyncio.run(_run_checks(settings, list(checks), None))
-    assert isinstance(report, Report)
+        report = asyncio.run(_run_checks(settings, lifetime, None))
     if json_output:
         from flexdiag.render import json as render_json
 
@@ -163,6 +177,88 @@ def _run(settings: object, json_output: bool, lifetime: bool = False) -> int:
 
         render_text.render(report, sys.stdout)
     return report.status.exit_code
+
+
+@app.command()
+def watch(
+    interval: Annotated[str, _opt("--interval", "DURATION",
+                                  "Time between runs, e.g. 300, 5m, 1h [default: 5m]")] = "5m",
+    lifetime_every: Annotated[str | None, _opt(
+        "--lifetime-every", "DURATION", "Also run the slow lifetime check this often "
+        "(e.g. 24h) [default: never]")] = None,
+    output: Annotated[str | None, _opt(
+        "--output", "FILE", "Append the JSON lines to FILE instead of stdout")] = None,
+    metrics_listen: Annotated[str | None, _opt(
+        "--metrics-listen", "[ADDR:]PORT", "Serve Prometheus metrics on /metrics "
+        "(ADDR defaults to 127.0.0.1)")] = None,
+    metrics_file: Annotated[str | None, _opt(
+        "--metrics-file", "PATH", "Write metrics for node-exporter's textfile collector "
+        "(atomically)")] = None,
+    history: HistoryPath = None,
+    keep: Annotated[int, typer.Option("--keep", metavar="N",
+                                      help="Runs kept in the history [default: 500]")] = 500,
+    sip_server: SipServer = None, sip_ports: SipPorts = None, stun_server: StunServer = None,
+    ntp_server: NtpServer = None, platform_ranges: PlatformRanges = None,
+    dns_server: DnsServer = None, registration_time: RegistrationTime = None,
+    timeout: Timeout = None, ntp_max_offset: NtpMaxOffset = None, max_wait: MaxWait = None,
+    profile: Profile = None,
+) -> None:
+    """Run the diagnostic on a schedule: one JSON report per line, history, metrics.
+
+    Logs a line on stderr whenever a check changes status (e.g. "sip.alg pass -> fail").
+    Stops cleanly on SIGTERM or SIGINT.
+    """
+    from flexdiag.settings import SettingsError, parse_duration, parse_listen
+
+    settings = _settings(profile, sip_server=sip_server, sip_ports=sip_ports,
+                         stun_server=stun_server, ntp_server=ntp_server,
+                         platform_ranges=platform_ranges, dns_server=dns_server,
+                         registration_time=registration_time, timeout=timeout,
+                         ntp_max_offset=ntp_max_offset, max_wait=max_wait)
+    try:
+        interval_s = parse_duration(interval)
+        lifetime_s = parse_duration(lifetime_every) if lifetime_every else None
+        listen = parse_listen(metrics_listen) if metrics_listen else None
+    except SettingsError as exc:
+        _fail(f"watch: {exc}")
+    if keep < 1:
+        _fail("--keep: must be at least 1")
+    from flexdiag.service import run_watch
+
+    raise typer.Exit(run_watch(settings, interval_s=interval_s, lifetime_every_s=lifetime_s,
+                               output=output, listen=listen, metrics_file=metrics_file,
+                               history_path=history, keep=keep,
+                               run_checks=_run_checks, fail=_fail))
+
+
+@app.command()
+def history(
+    history: HistoryPath = None,
+    limit: Annotated[int, typer.Option("--limit", metavar="N",
+                                       help="How many runs to show [default: 20]")] = 20,
+) -> None:
+    """Show the recent runs of `flexdiag watch` and the status changes between them."""
+    from flexdiag.service import show_history
+
+    raise typer.Exit(show_history(history, limit, fail=_fail))
+
+
+@app.command()
+def health(
+    history: HistoryPath = None,
+    max_age: Annotated[str, _opt("--max-age", "DURATION",
+                                 "Unhealthy when the last run is older [default: 15m]")] = "15m",
+) -> None:
+    """Exit 0 if the latest recorded run is recent and not failing, else 1 (for Docker's
+    HEALTHCHECK). Reads the history only: sends no packets."""
+    from flexdiag.service import check_health
+    from flexdiag.settings import SettingsError, parse_duration
+
+    try:
+        max_age_s = parse_duration(max_age)
+    except SettingsError as exc:
+        _fail(f"--max-age: {exc}")
+    raise typer.Exit(check_health(history, max_age_s))
 
 
 def _fail(message: str) -> NoReturn:

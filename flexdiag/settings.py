@@ -168,6 +168,36 @@ def _positive(kind: type[int] | type[float], low: float, high: float) -> Callabl
     return parse
 
 
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+
+
+def parse_duration(text: str, low_s: float = 1.0, high_s: float = 7 * 86400) -> float:
+    """``90``, ``90s``, ``5m``, ``1h``, ``1h30m``: a duration in seconds, within bounds."""
+    match = _DURATION.match(text.strip().lower())
+    if not text.strip() or not match or not any(match.groups()):
+        raise SettingsError(f"{text!r} is not a duration (e.g. 90s, 5m, 1h)")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    value = hours * 3600 + minutes * 60 + seconds
+    if not low_s <= value <= high_s:
+        raise SettingsError(f"{text!r} is out of range {low_s:g} s - {high_s:g} s")
+    return value
+
+
+def parse_listen(text: str, default_host: str = "127.0.0.1") -> HostPort:
+    """``PORT``, ``ADDR:PORT`` or ``[IPv6]:PORT`` to listen on (an IP address, not a name)."""
+    text = text.strip()
+    if text.isdigit():
+        return HostPort(default_host, parse_port(text))
+    server = parse_host_port(text, 0)
+    try:
+        ipaddress.ip_address(server.host)
+    except ValueError:
+        raise SettingsError(f"{server.host!r} is not an IP address") from None
+    if server.port == 0:
+        raise SettingsError(f"{text!r} has no port")
+    return server
+
+
 @dataclass(frozen=True)
 class Option:
     """One profile setting: its field, command-line option, environment variable and parser."""

