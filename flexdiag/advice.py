@@ -1,13 +1,15 @@
 """All user-facing wording of findings: check titles, summaries and advice, in one catalogue.
 
 Checks refer to messages by key and fill in named fields; nothing else in the package writes
-prose for the user. English only for now; the catalogue is keyed so that translation (Dutch)
-can be added in one place.
+prose for findings. The English texts are the gettext message ids; :mod:`flexdiag.i18n`
+translates them (Dutch: ``locale/nl/LC_MESSAGES/flexdiag.po``).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from flexdiag.i18n import _
 
 TITLES: dict[str, str] = {
     "dns.voip": "DNS: SIP server",
@@ -155,10 +157,6 @@ MESSAGES: dict[str, str] = {
     "sip.pass": (
         "answered {code} in {rtt_ms:.0f} ms: the SIP path to {target} works"
     ),
-    "sip.pass.note": (
-        "Any SIP reply proves that SIP reaches the server and its answers come back; "
-        "{meaning} is the server's answer to a probe without an account, not an error."
-    ),
     "sip.wrong_port": (
         "answered {code}, but from {reply_from} instead of {target}"
     ),
@@ -204,6 +202,11 @@ MESSAGES: dict[str, str] = {
         "{port} on the router or firewall."
     ),
     # --- NAT mapping lifetime ---------------------------------------------------------------
+    "lifetime.progress": (
+        "{elapsed} s of at most {budget} s; established mapping alive at {alive}, expired at "
+        "{expired}"
+    ),
+    "lifetime.unknown": "unknown",
     "lifetime.no_mapping": "no mapping could be made: the STUN server did not answer",
     "lifetime.pass": (
         "an established mapping survives {alive} idle, at least the registration interval "
@@ -250,12 +253,13 @@ MESSAGES: dict[str, str] = {
 
 
 def text(key: str, **fields: Any) -> str:
-    """The message ``key`` with its fields filled in."""
-    return MESSAGES[key].format(**fields)
+    """The message ``key`` in the active language, with its fields filled in."""
+    return _(MESSAGES[key]).format(**fields)
 
 
 def title(check_id: str) -> str:
     """The human title of a check id (``sip.udp.5060`` -> "SIP OPTIONS over UDP port 5060")."""
     if check_id.startswith("sip.udp."):
-        return TITLES["sip.udp"].format(port=check_id.rsplit(".", 1)[1])
-    return TITLES.get(check_id, check_id)
+        template = TITLES["sip.udp"]
+        return _(template).format(port=check_id.rsplit(".", 1)[1])
+    return _(TITLES[check_id]) if check_id in TITLES else check_id

@@ -77,9 +77,22 @@ MaxWait = Annotated[str | None, _opt("--max-wait", "SECONDS",
                                      "[default: registration time + 32.5]")]
 Profile = Annotated[str | None, _opt("--profile", "FILE",
                                      "TOML file with any of the settings above")]
+Lang = Annotated[str | None, _opt(
+    "--lang", "en|nl", "Language of summaries and advice [default: from the locale, "
+    "or $FLEXDIAG_LANG]")]
 HistoryPath = Annotated[str | None, _opt(
     "--history", "PATH", "History file [default: $FLEXDIAG_HISTORY or "
     "~/.local/state/flexdiag/history.sqlite]")]
+
+
+def _language(lang: str | None) -> None:
+    from flexdiag import i18n
+
+    chosen = lang or os.environ.get("FLEXDIAG_LANG") or i18n.default_language(os.environ)
+    try:
+        i18n.activate(chosen)
+    except i18n.LanguageError as exc:
+        _fail(f"--lang: {exc}")
 
 
 def _settings(profile: str | None, **options: str | None) -> Settings:
@@ -102,20 +115,51 @@ def run(
         "--lifetime", help="Also measure how long the router keeps idle UDP mappings "
         "(slow: up to the registration time; Ctrl-C reports what was found so far)")] = False,
     profile: Profile = None,
+    fmt: Annotated[str, _opt("--format", "text|json|markdown",
+                             "Report format [default: text]")] = "text",
     json_output: Annotated[bool, typer.Option(
-        "--json", help="Print the report as JSON (schema flexdiag.report/1)")] = False,
+        "--json", help="Short for --format json (schema flexdiag.report/1)")] = False,
+    output: Annotated[str | None, _opt("--output", "FILE",
+                                       "Write the report to FILE instead of stdout")] = None,
+    redact: Annotated[bool, typer.Option(
+        "--redact", help="Remove public addresses and host names, for sharing")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q",
+                                        help="Print only a one-line summary")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Add every check's evidence (text)")] = False,
+    lang: Lang = None,
 ) -> None:
     """Run the diagnostic: DNS, STUN and NAT behaviour, SIP OPTIONS, SIP ALG, NTP.
 
     Every setting can also come from a FLEXDIAG_* environment variable (FLEXDIAG_SIP_SERVER,
     ...) or a --profile file; an option beats the environment, which beats the file.
+
+    Examples:
+
+      flexdiag run                          # on the customer LAN, before phones go in
+
+      flexdiag run --json > ticket.json     # evidence for a support ticket
+
+      flexdiag run --format markdown --redact --output ticket.md
+
+      flexdiag run --lifetime               # also: how long the router keeps mappings
+
+      flexdiag run --lang nl --sip-ports 38388
     """
+    from flexdiag.render import Format
+
+    _language(lang)
+    try:
+        chosen = Format.JSON if json_output else Format(fmt)
+    except ValueError:
+        _fail(f"--format: {fmt!r} is not one of text, json, markdown")
     settings = _settings(profile, sip_server=sip_server, sip_ports=sip_ports,
                          stun_server=stun_server, ntp_server=ntp_server,
                          platform_ranges=platform_ranges, dns_server=dns_server,
                          registration_time=registration_time, timeout=timeout,
                          ntp_max_offset=ntp_max_offset, max_wait=max_wait)
-    raise typer.Exit(_run(settings, json_output, lifetime))
+    raise typer.Exit(_run(settings, chosen, lifetime=lifetime, output=output, redact=redact,
+                          quiet=quiet, verbose=verbose))
 
 
 async def _run_checks(settings: Settings, lifetime: bool, progress: Any,
@@ -157,8 +201,14 @@ async def _run_checks(settings: Settings, lifetime: bool, progress: Any,
             loop.remove_signal_handler(signal.SIGINT)
 
 
-def _run(settings: Settings, json_output: bool, lifetime: bool = False) -> int:
+def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | None = None,
+         redact: bool = False, quiet: bool = False, verbose: bool = False) -> int:
     import asyncio
+
+    from flexdiag.render import render
+    from flexdiag.render.json import from_dict, to_dict
+    from flexdiag.render.redact import redact as redacted
+    from flexdiag.render.text import one_line
 
     if sys.stderr.isatty():
         from flexdiag.checks import checks_for
@@ -168,15 +218,51 @@ def _run(settings: Settings, json_output: bool, lifetime: bool = False) -> int:
             report = asyncio.run(_run_checks(settings, lifetime, progress))
     else:
         report = asyncio.run(_run_checks(settings, lifetime, None))
-    if json_output:
-        from flexdiag.render import json as render_json
-
-        sys.stdout.write(render_json.render(report) + "\n")
+    data = to_dict(report)
+    if redact:
+        data = redacted(data)
+    if quiet:
+        sys.stdout.write(one_line(from_dict(data)) + "\n")
+        return report.status.exit_code
+    text = render(data, fmt, verbose=verbose)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            _fail(f"--output {output}: {exc.strerror or exc}")
+        sys.stderr.write(one_line(from_dict(data)) + "\n")
     else:
-        from flexdiag.render import text as render_text
-
-        render_text.render(report, sys.stdout)
+        sys.stdout.write(text)
     return report.status.exit_code
+
+
+@app.command()
+def explain(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="A SIP response code, e.g. 408")],
+    lang: Lang = None,
+) -> None:
+    """Explain a SIP response code: its meaning (platform FAQ section 7), typical cause and
+    what to check on the Flex platform.
+
+    Example: flexdiag explain 408
+    """
+    from flexdiag.i18n import _
+    from flexdiag.sipcodes import explain as explain_code
+
+    _language(lang)
+    try:
+        e = explain_code(int(code.strip()))
+    except ValueError:
+        _fail(f"{code!r} is not a SIP response code (100-699)")
+    lines = [f"{e.code} {e.phrase} ({e.class_name})",
+             _("Meaning") + ": " + e.meaning,
+             _("Typical cause") + ": " + e.cause,
+             _("What to check") + ": " + e.check]
+    if not e.in_faq:
+        lines.append(_("This code is not in the platform FAQ's list (section 7); its class "
+                       "says what it means."))
+    print("\n".join(lines))
 
 
 @app.command()
@@ -202,6 +288,7 @@ def watch(
     dns_server: DnsServer = None, registration_time: RegistrationTime = None,
     timeout: Timeout = None, ntp_max_offset: NtpMaxOffset = None, max_wait: MaxWait = None,
     profile: Profile = None,
+    lang: Lang = None,
 ) -> None:
     """Run the diagnostic on a schedule: one JSON report per line, history, metrics.
 
@@ -210,6 +297,7 @@ def watch(
     """
     from flexdiag.settings import SettingsError, parse_duration, parse_listen
 
+    _language(lang)
     settings = _settings(profile, sip_server=sip_server, sip_ports=sip_ports,
                          stun_server=stun_server, ntp_server=ntp_server,
                          platform_ranges=platform_ranges, dns_server=dns_server,

@@ -153,13 +153,13 @@ async def check_lifetime(ctx: Context) -> Finding:
 
 
 def _fmt(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:.1f} s"
+    return advice.text("lifetime.unknown") if value is None else f"{value:.1f} s"
 
 
 def _progress(m: Measurement, budget_s: float) -> str:
     b = m.bracket(lt.ESTABLISHED)
-    return (f"{m.elapsed_s:.0f} s of at most {budget_s:.0f} s; established mapping alive at "
-            f"{_fmt(b.alive_s)}, expired at {_fmt(b.expired_s)}")
+    return advice.text("lifetime.progress", elapsed=f"{m.elapsed_s:.0f}",
+                       budget=f"{budget_s:.0f}", alive=_fmt(b.alive_s), expired=_fmt(b.expired_s))
 
 
 def evaluate(m: Measurement, *, method: str, registration_s: int, budget_s: float,

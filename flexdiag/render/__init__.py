@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 
 class Format(enum.Enum):
@@ -10,3 +11,24 @@ class Format(enum.Enum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+
+
+def render(report: dict[str, Any], fmt: Format, *, verbose: bool = False) -> str:
+    """The report (the JSON contract's dict, possibly redacted) in format ``fmt``."""
+    if fmt is Format.JSON:
+        from flexdiag.render import json
+
+        return json.render(report) + "\n"
+    if fmt is Format.MARKDOWN:
+        from flexdiag.render import markdown
+
+        return markdown.render(report)
+    import io
+
+    from flexdiag.render import json as json_render
+    from flexdiag.render import text
+
+    buffer = io.StringIO()
+    text.render(json_render.from_dict(report), buffer, verbose=verbose)
+    return buffer.getvalue()

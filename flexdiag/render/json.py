@@ -68,6 +68,20 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
-    """The report as indented JSON text."""
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False)
+def from_dict(data: dict[str, Any]) -> Report:
+    """The inverse of :func:`to_dict` (for renderers given a redacted dict)."""
+    from flexdiag.model import Status
+
+    return Report(
+        version=data["version"], started_at=data["started_at"],
+        duration_s=data["duration_s"], profile=data["profile"],
+        checks=tuple(CheckResult(
+            id=c["id"], title=c["title"], status=Status(c["status"]), summary=c["summary"],
+            data=c["data"], advice=c["advice"], faq=tuple(c["faq"]),
+            duration_ms=c["duration_ms"]) for c in data["checks"]),
+    )
+
+
+def render(report: dict[str, Any]) -> str:
+    """A report dict (from :func:`to_dict`, possibly redacted) as indented JSON text."""
+    return json.dumps(report, indent=2, ensure_ascii=False)

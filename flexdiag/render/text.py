@@ -1,10 +1,14 @@
-"""The terminal report (rich): a table of checks with coloured statuses, then the findings with
-advice; and the live progress shown while checks run. The only module importing rich."""
+"""The terminal report (rich): a table of checks with coloured statuses (colours only on a
+terminal), then the findings with advice; ``--verbose`` adds each check's evidence, ``--quiet``
+prints one line. Also the live progress shown while checks run. The only module importing rich.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import IO, Any
 
+from flexdiag.i18n import _
 from flexdiag.model import CheckResult, Report, Status
 
 STYLE = {
@@ -22,22 +26,23 @@ VERDICT = {
 }
 
 
-def _console(file: IO[str] | None, color: bool | None = None) -> Any:
+def _console(file: IO[str] | None) -> Any:
     from rich.console import Console
 
-    return Console(file=file, highlight=False, no_color=color is False, soft_wrap=False)
+    # Colours only on a terminal (rich checks the file), never in a pipe or a file.
+    return Console(file=file, highlight=False, soft_wrap=False)
 
 
-def render(report: Report, file: IO[str] | None = None, color: bool | None = None) -> None:
-    """Print the report: table, findings with advice, verdict."""
+def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -> None:
+    """Print the report: table, findings with advice, verdict (and evidence if verbose)."""
     from rich.table import Table
     from rich.text import Text
 
-    console = _console(file, color)
+    console = _console(file)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("Check")
-    table.add_column("Status")
-    table.add_column("Result", overflow="fold")
+    table.add_column(_("Check"))
+    table.add_column(_("Status"))
+    table.add_column(_("Result"), overflow="fold")
     for check in report.checks:
         table.add_row(check.id, Text(check.status.value.upper(), style=STYLE[check.status]),
                       check.summary)
@@ -45,13 +50,28 @@ def render(report: Report, file: IO[str] | None = None, color: bool | None = Non
     findings = [c for c in report.checks if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
     if findings:
         console.print()
-        console.print(Text("Findings", style="bold underline"))
+        console.print(Text(_("Findings"), style="bold underline"))
         for check in findings:
             _finding(console, check)
+    if verbose:
+        console.print()
+        console.print(Text(_("Evidence"), style="bold underline"))
+        for check in report.checks:
+            console.print(Text(f"{check.id} ({check.duration_ms:.0f} ms)", style="bold"))
+            for key, value in check.data.items():
+                console.print(Text(f"  {key}: {json.dumps(value, ensure_ascii=False)}"))
     console.print()
     status = report.status
-    console.print(Text(f"{status.value.upper()}: {VERDICT[status]}", style=STYLE[status]),
+    console.print(Text(f"{status.value.upper()}: {_(VERDICT[status])}", style=STYLE[status]),
                   Text(f" ({report.duration_s:.1f} s)", style="dim"))
+
+
+def one_line(report: Report) -> str:
+    """``--quiet``: the verdict and the checks that are not fine, in one line."""
+    bad = [f"{c.id} {c.status.value}" for c in report.checks
+           if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
+    details = f" ({', '.join(bad)})" if bad else ""
+    return f"{report.status.value.upper()}: {_(VERDICT[report.status])}{details}"
 
 
 def _finding(console: Any, check: CheckResult) -> None:
@@ -61,12 +81,12 @@ def _finding(console: Any, check: CheckResult) -> None:
     head.append(f"{check.status.value.upper()} ", style=STYLE[check.status])
     head.append(f"{check.title} ({check.id})", style="bold")
     console.print(head)
-    console.print(f"  {check.summary}", highlight=False, markup=False)
+    console.print(Text(f"  {check.summary}"))
     if check.advice:
-        console.print(Text("  What to do: ", style="bold") + Text(check.advice))
+        console.print(Text("  " + _("What to do:") + " ", style="bold") + Text(check.advice))
     if check.faq:
-        console.print(Text("  Platform FAQ item(s): " + ", ".join(map(str, check.faq)),
-                           style="dim"))
+        console.print(Text("  " + _("Platform FAQ item(s):") + " "
+                           + ", ".join(map(str, check.faq)), style="dim"))
 
 
 class Progress:
@@ -87,8 +107,10 @@ class Progress:
         return self
 
     def _text(self) -> str:
-        last = f" - last: {self.done[-1]}" if self.done else ""
-        text = f"Running {self.total} checks... {len(self.done)}/{self.total} done{last}"
+        text = _("Running {total} checks... {done}/{total} done").format(
+            total=self.total, done=len(self.done))
+        if self.done:
+            text += " - " + self.done[-1]
         for check_id, note in self.notes.items():
             text += f"\n  {check_id}: {note}"
         return text

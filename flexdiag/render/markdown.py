@@ -1,0 +1,52 @@
+"""The Markdown report, ready to paste into a support ticket: a summary table, the findings
+with advice, and the evidence of every check folded away in ``<details>``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flexdiag.i18n import _
+
+ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": "🛑"}
+
+
+def render(report: dict[str, Any]) -> str:
+    """Markdown text of a report (the JSON contract's dict, possibly redacted)."""
+    title = _("flexdiag report")
+    when = _("Started {started_at}, took {duration:.1f} s, flexdiag {version}.").format(
+        started_at=report["started_at"], duration=report["duration_s"],
+        version=report["version"])
+    columns = (_("Check"), _("Status"), _("Result"))
+    lines = [
+        f"## {title}: {report['status'].upper()}",
+        "",
+        when,
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|---|---|---|",
+    ]
+    for check in report["checks"]:
+        summary = check["summary"].replace("|", "\\|")
+        lines.append(f"| `{check['id']}` | {ICON[check['status']]} {check['status']} | "
+                     f"{summary} |")
+    findings = [c for c in report["checks"] if c["status"] in ("warn", "fail", "error")]
+    if findings:
+        lines += ["", "### " + _("Findings"), ""]
+        for check in findings:
+            lines.append(f"- **{check['title']}** (`{check['id']}`, {check['status']}): "
+                         f"{check['summary']}")
+            if check["advice"]:
+                lines.append("  - " + _("What to do:") + " " + check["advice"])
+            if check["faq"]:
+                lines.append("  - " + _("Platform FAQ item(s):") + " "
+                             + ", ".join(map(str, check["faq"])))
+    summary = {k: v for k, v in report["summary"].items() if v is not None}
+    lines += ["", "### " + _("Summary"), "", "| | |", "|---|---|"]
+    lines += [f"| {key} | `{json.dumps(value)}` |" for key, value in summary.items()]
+    lines += ["", "<details><summary>" + _("Evidence of every check") + "</summary>", "",
+              "```json", json.dumps({c["id"]: c["data"] for c in report["checks"]}, indent=2,
+                                    ensure_ascii=False), "```", "", "</details>",
+              "", "<details><summary>" + _("Profile") + "</summary>", "", "```json",
+              json.dumps(report["profile"], indent=2), "```", "", "</details>", ""]
+    return "\n".join(lines)

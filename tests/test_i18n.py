@@ -1,0 +1,99 @@
+"""The catalogue: every message in English and Dutch, placeholders intact, and language never
+changing JSON keys, ids or enums."""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+
+from flexdiag import i18n
+from flexdiag.cli import main
+from tests.fakes import platform_in_thread, sip_handler
+from tests.i18n_catalogue import message_ids
+
+PO = Path(i18n.LOCALE_DIR) / "nl" / "LC_MESSAGES" / "flexdiag.po"
+
+
+def catalogue() -> dict[str, str]:
+    with open(PO, "rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id}
+
+
+def fields(text: str) -> list[str]:
+    return sorted(f for _, f, _, _ in string.Formatter().parse(text) if f)
+
+
+def test_no_message_is_missing_in_dutch() -> None:
+    nl = catalogue()
+    ids = message_ids()
+    missing = sorted(i for i in ids if not nl.get(i))
+    stale = sorted(i for i in nl if i not in ids)
+    assert not missing, f"add to {PO}: {missing}"
+    assert not stale, f"remove from {PO}: {stale}"
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for msgid, msgstr in catalogue().items():
+        assert fields(msgid) == fields(msgstr), msgid
+
+
+@pytest.fixture
+def dutch() -> Iterator[None]:
+    i18n.activate("nl")
+    try:
+        yield
+    finally:
+        i18n.activate("en")
+
+
+def test_the_compiled_catalogue_is_used(dutch: None) -> None:
+    from flexdiag import advice
+
+    assert advice.title("dns.voip") == "DNS: SIP-server"
+    assert advice.title("sip.udp.5060") == "SIP OPTIONS via UDP-poort 5060"
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"LANG": "nl_NL.UTF-8"}, "nl"), ({"LC_ALL": "nl_BE"}, "nl"), ({"LANG": "en_GB"}, "en"),
+    ({}, "en"), ({"LC_ALL": "C", "LANG": "nl_NL"}, "en"),
+])
+def test_default_language_from_locale(env: dict[str, str], expected: str) -> None:
+    assert i18n.default_language(env) == expected
+
+
+def run_json(argv: list[str], capsys: Any) -> dict[str, Any]:
+    with pytest.raises(SystemExit):
+        main(argv)
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def shape(value: Any) -> Any:
+    """Keys and non-text values: what must not change with the language."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items() if k not in ("summary", "advice", "title")
+                or not isinstance(v, str | None)}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return value if not isinstance(value, str) else "<text>"
+
+
+def test_language_changes_text_not_keys(capsys: Any, validate_report: Any) -> None:
+    with platform_in_thread(sip_h=[sip_handler(silent=True), sip_handler()]) as fake:
+        args = ["run", "--json", *fake.args(), "--timeout", "1"]
+        english = run_json([*args, "--lang", "en"], capsys)
+        dutch = run_json([*args, "--lang", "nl"], capsys)
+    i18n.activate("en")
+    validate_report(dutch)
+    assert [c["id"] for c in english["checks"]] == [c["id"] for c in dutch["checks"]]
+    assert [c["status"] for c in english["checks"]] == [c["status"] for c in dutch["checks"]]
+    assert set(english) == set(dutch) and set(english["summary"]) == set(dutch["summary"])
+    silent = next(c for c in dutch["checks"] if c["status"] == "fail")
+    assert silent["summary"].startswith("geen SIP-antwoord")
+    assert "luistert op zowel 5060 als 38388" in silent["advice"]
+    assert dutch["checks"][0]["title"] == "DNS: SIP-server"
