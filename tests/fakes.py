@@ -360,10 +360,17 @@ def platform_in_thread(**kwargs: Any) -> Iterator[Platform]:
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     platform = asyncio.run_coroutine_threadsafe(start_platform(**kwargs), loop).result(5)
+    async def close() -> None:
+        platform.close()
+        # Transports close their sockets on the next loop iterations: let them, so that the
+        # ports are free when this returns.
+        for _ in range(3):
+            await asyncio.sleep(0)
+
     try:
         yield platform
     finally:
-        loop.call_soon_threadsafe(platform.close)
+        asyncio.run_coroutine_threadsafe(close(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
