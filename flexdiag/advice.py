@@ -37,6 +37,11 @@ MESSAGES: dict[str, str] = {
         "flexdiag again."
     ),
     "dns.fail": "{name} did not resolve via {resolver}: {error}",
+    "dns.error.nxdomain": "the name does not exist (NXDOMAIN)",
+    "dns.error.no-answer": "the name exists but has no address records",
+    "dns.error.timeout": "no answer from the DNS server in time",
+    "dns.error.no-nameservers": "every DNS server failed to answer",
+    "dns.error.config": "no resolver is configured (/etc/resolv.conf has no nameserver)",
     "dns.fail.advice": (
         "Phones find the platform by name ({name}, FAQ items {faq}). Check that this network "
         "has working DNS (the router's DNS server, or the one given with --dns-server) and "
@@ -80,11 +85,10 @@ MESSAGES: dict[str, str] = {
     "mapping.no_stun": "not decided: the STUN server gave no public address (see stun.binding)",
     "mapping.eim": (
         "endpoint-independent mapping: one public address and port for every destination "
-        "({method}: {evidence})"
+        "({method})"
     ),
     "mapping.dependent": (
-        "{behavior} mapping: the router uses another public port per destination "
-        "({method}: {evidence})"
+        "{behavior} mapping: the router uses another public port per destination ({method})"
     ),
     "mapping.dependent.advice": (
         "The platform sends audio from other addresses and ports than SIP (FAQ item 4), and "
@@ -94,7 +98,7 @@ MESSAGES: dict[str, str] = {
         "cone', 'endpoint-independent' or 'consistent NAT' in the router, or turn off "
         "'symmetric NAT' / randomised source ports for the phones."
     ),
-    "mapping.unknown": "not decided ({method}: {evidence})",
+    "mapping.unknown": "not decided ({method}): the servers' views do not separate the cases",
     "mapping.unknown.hint": (
         ". For a conclusive answer use a STUN server with RFC 5780 support (two addresses, "
         "e.g. coturn) via --stun-server"
@@ -138,7 +142,7 @@ MESSAGES: dict[str, str] = {
         "listens on 5060 and 38388 (FAQ item 5)."
     ),
     "alg.clean": "no SIP rewriting seen on any port",
-    "alg.undecided": "not decided: {reason}",
+    "alg.undecided": "not decided: nothing to compare on any port (see the evidence)",
     "alg.silent_port": (
         "no answer on port(s) {ports} while others answer: ALGs often intercept port 5060"
     ),
@@ -146,6 +150,7 @@ MESSAGES: dict[str, str] = {
     "large.untested": "not tested: no SIP port answered a small request",
     "large.ok": "OPTIONS of {sizes} bytes answered on port(s) {ports}: fragments get through",
     "large.lost": "no answer to large SIP messages ({lost}) while small ones are answered",
+    "large.lost.item": "{size} bytes on {port}",
     "large.lost.advice": (
         "Messages larger than one packet travel as IP fragments, and something on the path "
         "drops them: calls whose INVITE carries a large SDP will fail to set up. Let the "

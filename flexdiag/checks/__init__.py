@@ -108,10 +108,13 @@ def silence(ctx: Context, prefix: str, exchange: Any, data: dict[str, Any],
     """The summary of an exchange that got no reply (``<prefix>.unreachable`` when an ICMP
     or socket error ended it, ``<prefix>.timeout`` otherwise); records the error as evidence."""
     from flexdiag import advice
+    from flexdiag.i18n import _
 
     if exchange.error:
         data["error"] = exchange.error
-        return advice.text(f"{prefix}.unreachable", error=exchange.error, **fields)
+        # Known network errors (flexdiag.net.udp.ERROR_TEXT) are in the catalogue; an OS
+        # error's own text passes through unchanged.
+        return advice.text(f"{prefix}.unreachable", error=_(exchange.error), **fields)
     waited_s = asyncio.get_running_loop().time() - ctx.start
     return advice.text(f"{prefix}.timeout", waited_s=waited_s, sent=exchange.sent, **fields)
 

@@ -82,10 +82,11 @@ async def _check(ctx: Context, check_id: str) -> Finding:
         data["errors"] = resolution.details
     if resolution.error is not None:
         data["error"] = resolution.error_kind
+        key = f"dns.error.{resolution.error_kind}"
+        error = advice.text(key) if key in advice.MESSAGES else resolution.error
         return Finding(
             Status.FAIL,
-            advice.text("dns.fail", name=name, resolver=resolution.resolver,
-                        error=resolution.error),
+            advice.text("dns.fail", name=name, resolver=resolution.resolver, error=error),
             data,
             advice.text("dns.fail.advice", name=name, faq="/".join(map(str, faq))),
             faq,

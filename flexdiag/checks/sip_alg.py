@@ -81,5 +81,5 @@ async def check_alg(ctx: Context) -> Finding:
                        advice.text("alg.detected.advice", clean=clean or "none"), (5,))
     if detected is False:
         return Finding(Status.PASS, advice.text("alg.clean"), data, None, (5,))
-    return Finding(Status.SKIP, advice.text("alg.undecided", reason=evidence[0]), data, None,
+    return Finding(Status.SKIP, advice.text("alg.undecided"), data, None,
                    (5,))

@@ -66,10 +66,10 @@ async def check_large(ctx: Context) -> Finding:
     tested = {p: r for p, r in per_port.items() if r["small"]}
     if not tested:
         return Finding(Status.SKIP, advice.text("large.untested"), data, None, (5,))
-    lost = [f"{size} bytes on {p}" for p, r in tested.items() for size in SIZES
-            if not r[str(size)]]
+    lost = [advice.text("large.lost.item", size=size, port=p) for p, r in tested.items()
+            for size in SIZES if not r[str(size)]]
     if lost:
         return Finding(Status.FAIL, advice.text("large.lost", lost=", ".join(lost)), data,
                        advice.text("large.lost.advice"), (5,))
-    return Finding(Status.PASS, advice.text("large.ok", sizes=" and ".join(map(str, SIZES)),
+    return Finding(Status.PASS, advice.text("large.ok", sizes="/".join(map(str, SIZES)),
                                             ports=", ".join(tested)), data, None, (5,))
