@@ -4,6 +4,10 @@ Every user-facing text lives in one catalogue: the English strings in :mod:`flex
 and the renderers are the message ids, ``locale/nl/LC_MESSAGES/flexdiag.po`` translates them,
 and the build compiles it to ``.mo`` (Babel, in ``setup.py``). JSON keys, check ids and status
 values never change with the language.
+
+Adding or changing a message: write the English text where it is used (``advice.MESSAGES``, or
+``_("...")`` in a renderer), then add its ``msgid``/``msgstr`` to the ``.po``;
+``tests/test_i18n.py`` lists every message missing or stale there.
 """
 
 from __future__ import annotations

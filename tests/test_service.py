@@ -137,6 +137,18 @@ def test_watch_bad_input(args: list[str], needle: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_metrics_port_that_cannot_be_bound(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = flexdiag("watch", "--history", str(tmp_path / "h.sqlite"),
+                          "--metrics-listen", f"127.0.0.1:{port}")
+    assert result.returncode == 3
+    assert result.stderr.startswith("flexdiag: error: --metrics-listen")
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
 def test_dockerfile_lints_clean() -> None:
     if shutil.which("hadolint") is None:
         if IN_CI:

@@ -1,0 +1,28 @@
+"""The terminal renderer's live progress and one-line summary."""
+
+from __future__ import annotations
+
+import io
+
+from flexdiag.model import CheckResult, Report, Status
+from flexdiag.render.text import Progress, one_line, render
+
+
+def test_progress_shows_done_checks_and_slow_check_notes() -> None:
+    progress = Progress(3, file=io.StringIO())
+    progress.update(CheckResult("dns.voip", "t", Status.PASS, "ok"), 1, 3)
+    progress.note("nat.lifetime", "12 s of at most 92 s")
+    text = progress._text()
+    assert "1/3" in text and "dns.voip pass" in text and "nat.lifetime: 12 s" in text
+    progress.update(CheckResult("nat.lifetime", "t", Status.FAIL, "x"), 2, 3)
+    assert "nat.lifetime:" not in progress._text()  # the note goes when the check is done
+
+
+def test_one_line_and_no_colours_in_a_file() -> None:
+    report = Report("0", "2026-11-25T10:00:00Z", 1.0, {}, (
+        CheckResult("a.b", "A", Status.PASS, "fine"),
+        CheckResult("c.d", "C", Status.WARN, "hmm", advice="do this", faq=(4,))))
+    assert one_line(report).startswith("WARN: ") and "c.d warn" in one_line(report)
+    out = io.StringIO()
+    render(report, out)
+    assert "do this" in out.getvalue() and "\x1b[" not in out.getvalue()
