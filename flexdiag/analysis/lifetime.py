@@ -17,7 +17,6 @@ FIRST_RUNG_S = 2.0
 MIN_STEP_S = 2.0
 STEP_RATIO = 0.1  # bracket width: 10 % or 2 s, whichever is larger (issue: <= 10 % or <= 5 s)
 RFC4787_MIN_S = 120.0  # REQ-5
-RFC4787_RECOMMENDED_S = 300.0
 SAFETY = 0.8  # advise a registration interval this far below the measured lifetime
 
 

@@ -12,7 +12,6 @@ EIM = "endpoint-independent"
 ADDRESS = "address-dependent"
 ADDRESS_PORT = "address-and-port-dependent"
 UNKNOWN = "unknown"
-BEHAVIORS = (EIM, ADDRESS, ADDRESS_PORT, UNKNOWN)
 
 
 def classify_mapping_rfc5780(local: Addr, test1: Addr, test2: Addr | None,

@@ -34,11 +34,6 @@ def default_budget_s(registration_s: float) -> float:
     return registration_s + ESTABLISH_GAP_S + MARGIN_S
 
 
-class MappingLike(Protocol):
-    flow: str
-    last_rx: float
-
-
 class ProberLike(Protocol):
     """What the scheduler needs from a prober (the real one is :class:`flexdiag.net.lifetime.
     Prober`; tests use one on a fake clock)."""
