@@ -133,9 +133,10 @@ async def check_lifetime(ctx: Context) -> Finding:
     loop = asyncio.get_running_loop()
     prober = Prober(target.addr)
     try:
-        support_wait = negative_wait_s(None) * 4
-        method = await prober.detect(support_wait)
-        wait_s = negative_wait_s(None)
+        # Support detection waits generously (the RTT is not known yet); every later test
+        # waits a few RTTs of the path, as measured while priming the first mapping.
+        method = await prober.detect(4 * negative_wait_s(None))
+        wait_s = negative_wait_s(prober.rtt_s)
         measurement = await measure(
             prober, registration_s=registration_s, budget_s=budget_s, wait_s=wait_s,
             now=loop.time, sleep=ctx.interruptible_sleep,

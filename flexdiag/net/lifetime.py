@@ -44,6 +44,7 @@ class Prober:
         self.server = server
         self.method = REBIND
         self.sent = 0  # packets sent, for the evidence and the benchmark
+        self.rtt_s: float | None = None  # longest RTT seen while priming: sizes the waits
         self._clock = clock
         self._tester: UdpEndpoint | None = None
         self._gate = asyncio.Semaphore(PRIME_CONCURRENCY)
@@ -68,6 +69,8 @@ class Prober:
         if reply is None or reply.response.mapped is None or first.answered_at is None:
             endpoint.close()
             return None
+        if first.rtt_s is not None:
+            self.rtt_s = max(self.rtt_s or 0.0, first.rtt_s)
         return Mapping(endpoint, flow, reply.response.mapped, first.answered_at,
                        first.rtt_s or 0.0)
 
