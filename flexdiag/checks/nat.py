@@ -16,19 +16,17 @@ from flexdiag.addr import Addr, format_addr, same_addr, same_ip
 from flexdiag.analysis import nat
 from flexdiag.checks import Context, Finding
 from flexdiag.checks.dns import unresolved
-from flexdiag.checks.observe import filtering_tests, mapping_tests, sip_options, stun_test1
+from flexdiag.checks.observe import (
+    filtering_tests,
+    mapped_address,
+    mapping_tests,
+    sip_options,
+    stun_test1,
+)
 from flexdiag.model import Status
 
 RFC5780 = "rfc5780"
 CROSSCHECK = "stun-sip-crosscheck"
-
-
-def _mapped(exchange: Any) -> Addr | None:
-    reply = exchange.reply if exchange is not None else None
-    if reply is None or reply.response.is_error:
-        return None
-    mapped: Addr | None = reply.response.mapped
-    return mapped
 
 
 async def _views(ctx: Context, local: Addr, stun_server: Addr, public: Addr) -> list[nat.View]:
@@ -55,7 +53,7 @@ async def check_mapping(ctx: Context) -> Finding:
     skip = unresolved("nat.mapping", target.resolution)
     if skip:
         return skip
-    public = _mapped(test1)
+    public = mapped_address(test1)
     if test1 is None or public is None or target.addr is None:
         return Finding(Status.SKIP, advice.text("mapping.no_stun"),
                        {"behavior": nat.UNKNOWN, "method": None}, None, (2,))
@@ -64,7 +62,7 @@ async def check_mapping(ctx: Context) -> Finding:
                             "test1": format_addr(public)}
     test2, test3 = await mapping_tests(ctx)
     if test2 is not None:
-        m2, m3 = _mapped(test2), _mapped(test3)
+        m2, m3 = mapped_address(test2), mapped_address(test3)
         behavior = nat.classify_mapping_rfc5780(local, public, m2, m3)
         data.update(method=RFC5780, test2=m2 and format_addr(m2), test3=m3 and format_addr(m3))
         evidence = [f"test I {format_addr(public)}, test II {data['test2']}, "
@@ -121,7 +119,7 @@ async def check_filtering(ctx: Context) -> Finding:
     if behavior == nat.UNKNOWN:
         return Finding(Status.SKIP, advice.text("filtering.server_ignored"), data, None, (2,))
     _, test1 = await stun_test1(ctx)
-    public = _mapped(test1)
+    public = mapped_address(test1)
     translation = public is not None and test1 is not None and public[1] != test1.local[1]
     impact = nat.impact(nat.EIM, behavior, translation)
     data["impact"] = impact

@@ -40,6 +40,14 @@ def negative_wait_s(rtt_s: float | None) -> float:
     return min(NEGATIVE_WAIT_MAX_S, max(NEGATIVE_WAIT_MIN_S, NEGATIVE_WAIT_RTTS * rtt_s))
 
 
+def mapped_address(exchange: Exchange[StunReply] | None) -> Addr | None:
+    """The public address a Binding exchange learnt (``None``: no answer, or an error)."""
+    reply = exchange.reply if exchange is not None else None
+    if reply is None or reply.response.is_error:
+        return None
+    return reply.response.mapped
+
+
 @dataclass(frozen=True)
 class Target:
     """A server name's resolution and the address chosen to probe (``None``: unresolved)."""

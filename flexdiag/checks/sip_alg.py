@@ -15,7 +15,7 @@ from flexdiag.addr import Addr
 from flexdiag.analysis import nat
 from flexdiag.checks import Context, Finding
 from flexdiag.checks.dns import unresolved
-from flexdiag.checks.observe import sip_options, stun_test1
+from flexdiag.checks.observe import mapped_address, sip_options, stun_test1
 from flexdiag.codec.sip import SipResponse, parse_via
 from flexdiag.model import Status
 from flexdiag.net.probes import OptionsReply
@@ -50,9 +50,7 @@ async def check_alg(ctx: Context) -> Finding:
     skip = unresolved("sip.alg", sip_target.resolution)
     if skip:
         return skip
-    public: Addr | None = None
-    if test1 is not None and test1.reply is not None and not test1.reply.response.is_error:
-        public = test1.reply.response.mapped
+    public = mapped_address(test1)
     decisions: dict[str, bool | None] = {}
     evidence: list[str] = []
     for port, (_, exchange) in zip(ports, observed, strict=True):
