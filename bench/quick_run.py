@@ -26,8 +26,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flexdiag import runner  # noqa: E402
-from flexdiag.checks.observe import NEGATIVE_WAIT_RTTS, negative_wait_s  # noqa: E402
 from flexdiag.model import Report, Status  # noqa: E402
+from flexdiag.observe import NEGATIVE_WAIT_RTTS, negative_wait_s  # noqa: E402
 from tests.fakes import Stun5780, start_platform  # noqa: E402
 
 DELAY_S = 0.2

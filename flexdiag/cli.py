@@ -7,8 +7,11 @@ arguments or profile, internal error). Usage errors exit 3 with one line, never 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -16,7 +19,6 @@ import typer
 from flexdiag import __version__
 
 if TYPE_CHECKING:
-    from flexdiag.model import Report
     from flexdiag.settings import Settings
 
 EXIT_UNKNOWN = 3
@@ -51,30 +53,32 @@ def _opt(name: str, metavar: str, text: str) -> Any:
     return typer.Option(name, metavar=metavar, help=text)
 
 
-# The profile options, shared by `run` and `watch` (settings.OPTIONS validates them).
-SipServer = Annotated[str | None, _opt("--sip-server", "HOST",
-                                       "SIP server [default: voip.gntel.nl]")]
-SipPorts = Annotated[str | None, _opt("--sip-ports", "PORT[,PORT...]",
-                                      "SIP UDP ports [default: 5060,38388]")]
-StunServer = Annotated[str | None, _opt("--stun-server", "HOST[:PORT]",
-                                        "STUN server [default: stun.gntel.nl:3478]")]
-NtpServer = Annotated[str | None, _opt("--ntp-server", "HOST[:PORT]",
-                                       "NTP server [default: ntp.gntel.nl:123]")]
-PlatformRanges = Annotated[str | None, _opt(
-    "--platform-ranges", "CIDR[,CIDR...]",
-    "Platform address ranges [default: 194.140.246.0/24,91.215.4.0/22]")]
-DnsServer = Annotated[str | None, _opt("--dns-server", "IP[:PORT]",
-                                       "DNS server to ask [default: the system's]")]
-RegistrationTime = Annotated[str | None, _opt("--registration-time", "SECONDS",
-                                              "Phones' registration interval [default: 3600]")]
-Timeout = Annotated[str | None, _opt("--timeout", "SECONDS",
-                                     "Overall time budget of the quick run [default: 8]")]
-NtpMaxOffset = Annotated[str | None, _opt("--ntp-max-offset", "SECONDS",
-                                          "Warn when this host's clock is further off "
-                                          "[default: 1]")]
-MaxWait = Annotated[str | None, _opt("--max-wait", "SECONDS",
-                                     "Time budget of the lifetime check "
-                                     "[default: registration time + 32.5]")]
+def profile_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command one option per profile setting (:data:`flexdiag.settings.OPTIONS`:
+    names, metavars, help and defaults are declared there, once), collected into its
+    ``settings_options`` argument as ``{"--sip-server": text or None, ...}``."""
+    from flexdiag.settings import OPTIONS
+
+    added = [inspect.Parameter(
+        opt.field, inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[str | None, _opt(opt.option, opt.metavar,
+                                              f"{opt.help} [default: {opt.default}]")])
+        for opt in OPTIONS]
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values()
+           if p.name != "settings_options"]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        given = {opt.option: kwargs.pop(opt.field) for opt in OPTIONS}
+        return command(settings_options=given, **kwargs)
+
+    params = [*own, *added]
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # typer must read the signature above, not the command's
+    return wrapper
+
+
 Profile = Annotated[str | None, _opt("--profile", "FILE",
                                      "TOML file with any of the settings above")]
 Lang = Annotated[str | None, _opt(
@@ -95,22 +99,19 @@ def _language(lang: str | None) -> None:
         _fail(f"--lang: {exc}")
 
 
-def _settings(profile: str | None, **options: str | None) -> Settings:
+def _settings(profile: str | None, options: dict[str, str | None]) -> Settings:
     from flexdiag.settings import SettingsError, load_settings
 
-    cli = {"--" + name.replace("_", "-"): value for name, value in options.items()}
     try:
-        return load_settings(cli, os.environ, profile)
+        return load_settings(options, os.environ, profile)
     except SettingsError as exc:
         _fail(str(exc))
 
 
 @app.command()
+@profile_options
 def run(
-    sip_server: SipServer = None, sip_ports: SipPorts = None, stun_server: StunServer = None,
-    ntp_server: NtpServer = None, platform_ranges: PlatformRanges = None,
-    dns_server: DnsServer = None, registration_time: RegistrationTime = None,
-    timeout: Timeout = None, ntp_max_offset: NtpMaxOffset = None, max_wait: MaxWait = None,
+    settings_options: dict[str, str | None],
     lifetime: Annotated[bool, typer.Option(
         "--lifetime", help="Also measure how long the router keeps idle UDP mappings "
         "(slow: up to the registration time; Ctrl-C reports what was found so far)")] = False,
@@ -153,52 +154,9 @@ def run(
         chosen = Format.JSON if json_output else Format(fmt)
     except ValueError:
         _fail(f"--format: {fmt!r} is not one of text, json, markdown")
-    settings = _settings(profile, sip_server=sip_server, sip_ports=sip_ports,
-                         stun_server=stun_server, ntp_server=ntp_server,
-                         platform_ranges=platform_ranges, dns_server=dns_server,
-                         registration_time=registration_time, timeout=timeout,
-                         ntp_max_offset=ntp_max_offset, max_wait=max_wait)
+    settings = _settings(profile, settings_options)
     raise typer.Exit(_run(settings, chosen, lifetime=lifetime, output=output, redact=redact,
                           quiet=quiet, verbose=verbose))
-
-
-async def _run_checks(settings: Settings, lifetime: bool, progress: Any,
-                      interrupt: Any = None) -> Report:
-    """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C ends slow checks
-    early (they report what they found) and a second one aborts."""
-    import asyncio
-    import signal
-
-    from flexdiag import runner
-    from flexdiag.checks import checks_for
-
-    loop = asyncio.get_running_loop()
-    own = interrupt is None
-    event = asyncio.Event() if own else interrupt
-    main_task = asyncio.current_task()
-
-    def on_sigint() -> None:
-        if event.is_set() and main_task is not None:
-            main_task.cancel()
-        event.set()
-
-    if own:
-        try:
-            loop.add_signal_handler(signal.SIGINT, on_sigint)
-        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
-            own = False
-    try:
-        return await runner.run(
-            settings, checks_for(settings, lifetime=lifetime),
-            on_result=getattr(progress, "update", None),
-            on_progress=getattr(progress, "note", None),
-            interrupt=event,
-        )
-    except asyncio.CancelledError:
-        raise KeyboardInterrupt from None
-    finally:
-        if own:
-            loop.remove_signal_handler(signal.SIGINT)
 
 
 def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | None = None,
@@ -206,32 +164,31 @@ def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | 
     import asyncio
 
     from flexdiag.render import render
-    from flexdiag.render.json import from_dict, to_dict
     from flexdiag.render.redact import redact as redacted
     from flexdiag.render.text import one_line
+    from flexdiag.runner import run_interruptible
 
     if sys.stderr.isatty():
         from flexdiag.checks import checks_for
         from flexdiag.render.text import Progress
 
         with Progress(len(checks_for(settings, lifetime=lifetime))) as progress:
-            report = asyncio.run(_run_checks(settings, lifetime, progress))
+            report = asyncio.run(run_interruptible(settings, lifetime, progress))
     else:
-        report = asyncio.run(_run_checks(settings, lifetime, None))
-    data = to_dict(report)
+        report = asyncio.run(run_interruptible(settings, lifetime, None))
     if redact:
-        data = redacted(data)
+        report = redacted(report)
     if quiet:
-        sys.stdout.write(one_line(from_dict(data)) + "\n")
+        sys.stdout.write(one_line(report) + "\n")
         return report.status.exit_code
-    text = render(data, fmt, verbose=verbose)
+    text = render(report, fmt, verbose=verbose)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as handle:
                 handle.write(text)
         except OSError as exc:
             _fail(f"--output {output}: {exc.strerror or exc}")
-        sys.stderr.write(one_line(from_dict(data)) + "\n")
+        sys.stderr.write(one_line(report) + "\n")
     else:
         sys.stdout.write(text)
     return report.status.exit_code
@@ -266,7 +223,9 @@ def explain(
 
 
 @app.command()
+@profile_options
 def watch(
+    settings_options: dict[str, str | None],
     interval: Annotated[str, _opt("--interval", "DURATION",
                                   "Time between runs, e.g. 300, 5m, 1h [default: 5m]")] = "5m",
     lifetime_every: Annotated[str | None, _opt(
@@ -283,10 +242,6 @@ def watch(
     history: HistoryPath = None,
     keep: Annotated[int, typer.Option("--keep", metavar="N",
                                       help="Runs kept in the history [default: 500]")] = 500,
-    sip_server: SipServer = None, sip_ports: SipPorts = None, stun_server: StunServer = None,
-    ntp_server: NtpServer = None, platform_ranges: PlatformRanges = None,
-    dns_server: DnsServer = None, registration_time: RegistrationTime = None,
-    timeout: Timeout = None, ntp_max_offset: NtpMaxOffset = None, max_wait: MaxWait = None,
     profile: Profile = None,
     lang: Lang = None,
 ) -> None:
@@ -298,11 +253,7 @@ def watch(
     from flexdiag.settings import SettingsError, parse_duration, parse_listen
 
     _language(lang)
-    settings = _settings(profile, sip_server=sip_server, sip_ports=sip_ports,
-                         stun_server=stun_server, ntp_server=ntp_server,
-                         platform_ranges=platform_ranges, dns_server=dns_server,
-                         registration_time=registration_time, timeout=timeout,
-                         ntp_max_offset=ntp_max_offset, max_wait=max_wait)
+    settings = _settings(profile, settings_options)
     try:
         interval_s = parse_duration(interval)
         lifetime_s = parse_duration(lifetime_every) if lifetime_every else None
@@ -311,12 +262,15 @@ def watch(
         _fail(f"watch: {exc}")
     if keep < 1:
         _fail("--keep: must be at least 1")
-    from flexdiag.service import run_watch
+    from flexdiag.service import ServiceError, run_watch
 
-    raise typer.Exit(run_watch(settings, interval_s=interval_s, lifetime_every_s=lifetime_s,
-                               output=output, listen=listen, metrics_file=metrics_file,
-                               history_path=history, keep=keep,
-                               run_checks=_run_checks, fail=_fail))
+    try:
+        code = run_watch(settings, interval_s=interval_s, lifetime_every_s=lifetime_s,
+                         output=output, listen=listen, metrics_file=metrics_file,
+                         history_path=history, keep=keep)
+    except ServiceError as exc:
+        _fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -326,9 +280,13 @@ def history(
                                        help="How many runs to show [default: 20]")] = 20,
 ) -> None:
     """Show the recent runs of `flexdiag watch` and the status changes between them."""
-    from flexdiag.service import show_history
+    from flexdiag.service import ServiceError, show_history
 
-    raise typer.Exit(show_history(history, limit, fail=_fail))
+    try:
+        code = show_history(history, limit)
+    except ServiceError as exc:
+        _fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command()

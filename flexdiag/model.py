@@ -66,14 +66,37 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One step of the plan: what to do, the FAQ items it rests on, and the checks whose
+    findings it answers."""
+
+    text: str
+    faq: tuple[int, ...] = ()
+    checks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do about a run's findings, decided over all of them (:mod:`flexdiag.planner`):
+    ordered steps, and the phone settings that make phones work on the network as it is
+    (keys of design.md's ``summary.phone_settings``, each only when it differs from the
+    phones' default)."""
+
+    steps: tuple[Step, ...] = ()
+    phone_settings: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Report:
-    """The outcome of one run: every check in a fixed order plus the effective profile."""
+    """The outcome of one run: every check in a fixed order, the effective profile, and the
+    plan."""
 
     version: str
     started_at: str
     duration_s: float
     profile: Mapping[str, Any]
     checks: tuple[CheckResult, ...]
+    plan: Plan = field(default_factory=Plan)
 
     @property
     def status(self) -> Status:

@@ -1,26 +1,52 @@
-"""Runs checks: all started at once, each bounded, results reported in a fixed order.
+"""Runs a diagnosis: observe everything at once, judge each check as soon as what it needs is
+in, then plan over all results. Fixed report order.
 
-A check that raises, or overruns its bound, becomes an ``error`` result; the others still report
-(the Flutter-doctor model: concurrent work, deterministic output).
+Every observation the run's checks need starts at once (:class:`~flexdiag.observe.Observer`),
+each bounded by the run's deadline. A check waits only for the observations it declared, then
+its pure judgement runs. An observation or judgement that raises, or overruns its bound,
+becomes an ``error`` result; the others still report (the Flutter-doctor model: concurrent
+work, deterministic output).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import signal
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from flexdiag import __version__, advice
-from flexdiag.checks import Check, Context, Finding, checks_for
+from flexdiag import __version__, advice, planner
+from flexdiag.checks import Check, Finding, checks_for, evaluate, observations_needed
 from flexdiag.model import CheckResult, Report, Status
+from flexdiag.observe import Observer
 from flexdiag.settings import Settings
 
-# A check's own waits end at the run's deadline; this extra bound only catches a check that
-# hangs despite that (a bug), so it is generous.
+# An observation's own waits end at the run's deadline; this extra bound only catches one
+# that hangs despite that (a bug), so it is generous.
 OVERRUN_GRACE_S = 2.0
 
 ProgressFn = Callable[[CheckResult, int, int], None]
+
+
+def _crash(exc: BaseException) -> Finding:
+    return Finding(Status.ERROR, advice.text("runner.crash", error=f"{type(exc).__name__}: {exc}"),
+                   {"exception": type(exc).__name__})
+
+
+async def _finding(check: Check, observer: Observer, budget_s: float) -> Finding:
+    """Wait (bounded) for what the check needs, then judge it."""
+    try:
+        await asyncio.wait_for(observer.wait((*check.requires, *check.needs)), budget_s)
+    except TimeoutError:
+        return Finding(Status.ERROR, advice.text("runner.timeout", budget_s=budget_s))
+    except Exception as exc:  # a crashing observation is evidence, not an abort
+        return _crash(exc)
+    try:
+        return evaluate(check, observer.snapshot((*check.requires, *check.needs)))
+    except Exception as exc:
+        return _crash(exc)
 
 
 async def run(
@@ -41,33 +67,19 @@ async def run(
     checks = list(checks) if checks is not None else checks_for(settings)
     loop = asyncio.get_running_loop()
     started_at = datetime.datetime.fromtimestamp(wall_clock(), datetime.UTC)
-    ctx = Context(settings, wall_clock=wall_clock, start=loop.time(), interrupt=interrupt,
-                  on_progress=on_progress)
+    observer = Observer(settings, wall_clock=wall_clock, start=loop.time(),
+                        interrupt=interrupt, on_progress=on_progress)
     done = 0
 
     async def one(check: Check) -> CheckResult:
         nonlocal done
-        budget_s = (check.budget_s or settings.timeout_s) + OVERRUN_GRACE_S
         begin = loop.time()
-        try:
-            finding = await asyncio.wait_for(check.run(ctx), budget_s)
-        except TimeoutError:
-            finding = Finding(Status.ERROR, advice.text("runner.timeout", budget_s=budget_s))
-        except Exception as exc:  # a crashing check is evidence, not an abort
-            finding = Finding(
-                Status.ERROR,
-                advice.text("runner.crash", error=f"{type(exc).__name__}: {exc}"),
-                {"exception": type(exc).__name__},
-            )
+        budget_s = (check.budget_s or settings.timeout_s) + OVERRUN_GRACE_S
+        finding = await _finding(check, observer, budget_s)
         result = CheckResult(
-            id=check.id,
-            title=advice.title(check.id),
-            status=finding.status,
-            summary=finding.summary,
-            data=dict(finding.data),
-            advice=finding.advice,
-            faq=finding.faq,
-            duration_ms=round((loop.time() - begin) * 1000, 1),
+            id=check.id, title=advice.title(check.id), status=finding.status,
+            summary=finding.summary, data=dict(finding.data), advice=finding.advice,
+            faq=finding.faq, duration_ms=round((loop.time() - begin) * 1000, 1),
         )
         done += 1
         if on_result is not None:
@@ -75,13 +87,48 @@ async def run(
         return result
 
     try:
-        results = await asyncio.gather(*(one(c) for c in checks))
+        observer.start_all(observations_needed(checks))
+        results = tuple(await asyncio.gather(*(one(c) for c in checks)))
     finally:
-        ctx.close()
+        observer.close()
     return Report(
         version=__version__,
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        duration_s=round(loop.time() - ctx.start, 3),
+        duration_s=round(loop.time() - observer.start, 3),
         profile=settings.profile(),
-        checks=tuple(results),
+        checks=results,
+        plan=planner.plan(results),
     )
+
+
+async def run_interruptible(settings: Settings, lifetime: bool, progress: Any = None,
+                            interrupt: asyncio.Event | None = None) -> Report:
+    """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C ends slow checks
+    early (they report what they found) and a second one aborts."""
+    loop = asyncio.get_running_loop()
+    own = interrupt is None
+    event = interrupt if interrupt is not None else asyncio.Event()
+    main_task = asyncio.current_task()
+
+    def on_sigint() -> None:
+        if event.is_set() and main_task is not None:
+            main_task.cancel()
+        event.set()
+
+    if own:
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            own = False
+    try:
+        return await run(
+            settings, checks_for(settings, lifetime=lifetime),
+            on_result=getattr(progress, "update", None),
+            on_progress=getattr(progress, "note", None),
+            interrupt=event,
+        )
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+    finally:
+        if own:
+            loop.remove_signal_handler(signal.SIGINT)

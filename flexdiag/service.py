@@ -10,14 +10,33 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 from flexdiag import __version__
 from flexdiag.history import History, HistoryError, default_path
+from flexdiag.render.metrics import Metrics
 from flexdiag.settings import HostPort, Settings
 from flexdiag.watch import WatchPlan, assess_health, run_age_s, status_changes, watch
+
+
+class ServiceError(Exception):
+    """The watch, history or health command cannot start; the message is one line."""
+
+
+def serve_metrics(metrics: Metrics, host: str, port: int) -> Any:
+    """Serve ``/metrics`` over HTTP from a background thread; returns the server."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=host, registry=metrics.registry)
+    return server
+
+
+def write_metrics_file(metrics: Metrics, path: str) -> None:
+    """Write for node-exporter's textfile collector; atomic (temporary file + rename)."""
+    from prometheus_client import write_to_textfile
+
+    write_to_textfile(path, metrics.registry)
 
 
 def _log(line: str) -> None:
@@ -26,100 +45,128 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
+class Outlets:
+    """Where every report of the watch loop goes: the JSON-lines sink, the history, the
+    metrics (endpoint and textfile) and the status-change log. Opened by :meth:`open`
+    (raising :class:`ServiceError` with one line when one cannot be), closed by
+    :meth:`close`."""
+
+    def __init__(self, store: History, metrics: Metrics, sink: IO[str], own_sink: bool,
+                 server: Any, metrics_file: str | None,
+                 previous: dict[str, Any] | None) -> None:
+        self.store, self.metrics, self.sink = store, metrics, sink
+        self.own_sink, self.server, self.metrics_file = own_sink, server, metrics_file
+        self.previous = previous  # the last report, for status-change lines across restarts
+
+    @classmethod
+    def open(cls, *, history_path: str | None, keep: int, listen: HostPort | None,
+             output: str | None, metrics_file: str | None) -> Outlets:
+        try:
+            store = History(Path(history_path) if history_path else default_path(), keep=keep)
+            latest = store.latest()
+        except HistoryError as exc:
+            raise ServiceError(str(exc)) from None
+        metrics = Metrics(__version__)
+        server = None
+        try:
+            if listen is not None:
+                try:
+                    server = serve_metrics(metrics, listen.host, listen.port)
+                except OSError as exc:
+                    raise ServiceError(
+                        f"--metrics-listen {listen}: {exc.strerror or exc}") from None
+                _log(f"metrics on http://{listen}/metrics")
+            try:
+                sink: IO[str] = open(output, "a", encoding="utf-8") if output else sys.stdout
+            except OSError as exc:
+                raise ServiceError(f"--output {output}: {exc.strerror or exc}") from None
+        except ServiceError:
+            store.close()
+            if server is not None:
+                server.shutdown()
+            raise
+        return cls(store, metrics, sink, bool(output), server, metrics_file,
+                   latest.report if latest else None)
+
+    def report(self, report: dict[str, Any]) -> None:
+        self.sink.write(json.dumps(report, ensure_ascii=False) + "\n")
+        self.sink.flush()
+        try:
+            self.store.add(report)
+        except Exception as exc:  # a full disk must not stop the monitoring
+            _log(f"history not written: {exc}")
+        self.metrics.update(report, time.time())
+        if self.metrics_file:
+            try:
+                write_metrics_file(self.metrics, self.metrics_file)
+            except OSError as exc:
+                _log(f"metrics file not written: {exc}")
+        for change in status_changes(self.previous, report):
+            _log(change)
+        self.previous = report
+
+    def failure(self, exc: BaseException) -> None:
+        self.metrics.run_failed()
+        _log(f"run failed: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        self.store.close()
+        if self.own_sink:
+            self.sink.close()
+        if self.server is not None:
+            self.server.shutdown()
+
+
+async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: Outlets) -> int:
+    from flexdiag.render.json import to_dict
+    from flexdiag.runner import run_interruptible
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    async def once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        return to_dict(await run_interruptible(settings, with_lifetime, None, interrupt))
+
+    async def sleep(seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    _log(f"watching every {plan.interval_s:g} s"
+         + (f", lifetime every {plan.lifetime_every_s:g} s" if plan.lifetime_every_s else ""))
+    runs = await watch(plan, once, on_report=outlets.report, on_failure=outlets.failure,
+                       stop=stop, clock=loop.time, sleep=sleep)
+    _log(f"stopped after {runs} run(s)")
+    return 0
+
+
 def run_watch(
     settings: Settings, *, interval_s: float, lifetime_every_s: float | None,
     output: str | None, listen: HostPort | None, metrics_file: str | None,
-    history_path: str | None, keep: int, run_checks: Callable[..., Any],
-    fail: Callable[[str], NoReturn],
+    history_path: str | None, keep: int,
 ) -> int:
-    """Run the watch loop until SIGTERM/SIGINT; exit code 0 after a clean stop."""
-    from flexdiag.render.json import to_dict
-    from flexdiag.render.metrics import Metrics
-
+    """Run the watch loop until SIGTERM/SIGINT; exit code 0 after a clean stop. Raises
+    :class:`ServiceError` when it cannot start."""
+    outlets = Outlets.open(history_path=history_path, keep=keep, listen=listen, output=output,
+                           metrics_file=metrics_file)
     try:
-        store = History(Path(history_path) if history_path else default_path(), keep=keep)
-        previous_run = store.latest()
-    except HistoryError as exc:
-        fail(str(exc))
-    metrics = Metrics(__version__)
-    if listen is not None:
-        try:
-            server = metrics.serve(listen.host, listen.port)
-        except OSError as exc:
-            fail(f"--metrics-listen {listen}: {exc.strerror or exc}")
-        _log(f"metrics on http://{listen}/metrics")
-    else:
-        server = None
-    try:
-        sink: IO[str] = open(output, "a", encoding="utf-8") if output else sys.stdout
-    except OSError as exc:
-        fail(f"--output {output}: {exc.strerror or exc}")
-    previous: dict[str, Any] | None = previous_run.report if previous_run else None
-
-    def on_report(report: dict[str, Any]) -> None:
-        nonlocal previous
-        sink.write(json.dumps(report, ensure_ascii=False) + "\n")
-        sink.flush()
-        try:
-            store.add(report)
-        except Exception as exc:  # a full disk must not stop the monitoring
-            _log(f"history not written: {exc}")
-        metrics.update(report, time.time())
-        if metrics_file:
-            try:
-                metrics.write_textfile(metrics_file)
-            except OSError as exc:
-                _log(f"metrics file not written: {exc}")
-        for change in status_changes(previous, report):
-            _log(change)
-        previous = report
-
-    def on_failure(exc: BaseException) -> None:
-        metrics.run_failed()
-        _log(f"run failed: {type(exc).__name__}: {exc}")
-
-    async def main() -> int:
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-
-        async def once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
-            report = await run_checks(settings, with_lifetime, None, interrupt)
-            return to_dict(report)
-
-        async def sleep(seconds: float) -> bool:
-            try:
-                await asyncio.wait_for(stop.wait(), seconds)
-            except TimeoutError:
-                return True
-            return False
-
-        plan = WatchPlan(interval_s, lifetime_every_s)
-        _log(f"watching every {interval_s:g} s"
-             + (f", lifetime every {lifetime_every_s:g} s" if lifetime_every_s else ""))
-        runs = await watch(plan, once, on_report=on_report, on_failure=on_failure, stop=stop,
-                           clock=loop.time, sleep=sleep)
-        _log(f"stopped after {runs} run(s)")
-        return 0
-
-    try:
-        return asyncio.run(main())
+        return asyncio.run(_watch_until_signalled(
+            settings, WatchPlan(interval_s, lifetime_every_s), outlets))
     finally:
-        store.close()
-        if output:
-            sink.close()
-        if server is not None:
-            server.shutdown()
+        outlets.close()
 
 
-def show_history(path: str | None, limit: int, fail: Callable[[str], NoReturn]) -> int:
+def show_history(path: str | None, limit: int) -> int:
     """Print the recent runs, oldest first, with the status changes between them."""
     try:
         store = History(Path(path) if path else default_path(), create=False)
         runs = list(reversed(store.recent(limit + 1)))
     except HistoryError as exc:
-        fail(str(exc))
+        raise ServiceError(str(exc)) from None
     store.close()
     if not runs:
         sys.stdout.write("no runs recorded yet\n")

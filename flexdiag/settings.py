@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from flexdiag.analysis import lifetime as _lifetime
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -200,11 +202,15 @@ def parse_listen(text: str, default_host: str = "127.0.0.1") -> HostPort:
 
 @dataclass(frozen=True)
 class Option:
-    """One profile setting: its field, command-line option, environment variable and parser."""
+    """One profile setting: its field, command-line option, environment variable, parser,
+    and what ``--help`` says of it (its default is read from :class:`Settings`)."""
 
     field: str
     option: str
     parse: Callable[[Any], Any]
+    metavar: str = "VALUE"
+    help: str = ""
+    default_text: str | None = None  # what the default means when it is not a plain value
 
     @property
     def env(self) -> str:
@@ -215,18 +221,36 @@ class Option:
         """The key in a TOML profile file (dashes and underscores are both accepted)."""
         return self.option[2:].replace("-", "_")
 
+    @property
+    def default(self) -> str:
+        """The default as ``--help`` shows it."""
+        if self.default_text is not None:
+            return self.default_text
+        value = Settings().profile()[self.field]
+        return ",".join(map(str, value)) if isinstance(value, list) else f"{value:g}" if (
+            isinstance(value, float)) else str(value)
+
 
 OPTIONS: tuple[Option, ...] = (
-    Option("sip_server", "--sip-server", parse_host),
-    Option("sip_ports", "--sip-ports", parse_ports),
-    Option("stun_server", "--stun-server", lambda v: parse_host_port(str(v), 3478)),
-    Option("ntp_server", "--ntp-server", lambda v: parse_host_port(str(v), 123)),
-    Option("platform_ranges", "--platform-ranges", parse_ranges),
-    Option("dns_server", "--dns-server", lambda v: parse_dns_server(str(v))),
-    Option("registration_time_s", "--registration-time", _positive(int, 1, 86400)),
-    Option("timeout_s", "--timeout", _positive(float, 0.5, 600)),
-    Option("ntp_max_offset_s", "--ntp-max-offset", _positive(float, 0.001, 86400)),
-    Option("max_wait_s", "--max-wait", _positive(float, 5, 7 * 86400)),
+    Option("sip_server", "--sip-server", parse_host, "HOST", "SIP server"),
+    Option("sip_ports", "--sip-ports", parse_ports, "PORT[,PORT...]", "SIP UDP ports"),
+    Option("stun_server", "--stun-server", lambda v: parse_host_port(str(v), 3478),
+           "HOST[:PORT]", "STUN server"),
+    Option("ntp_server", "--ntp-server", lambda v: parse_host_port(str(v), 123),
+           "HOST[:PORT]", "NTP server"),
+    Option("platform_ranges", "--platform-ranges", parse_ranges, "CIDR[,CIDR...]",
+           "Platform address ranges"),
+    Option("dns_server", "--dns-server", lambda v: parse_dns_server(str(v)), "IP[:PORT]",
+           "DNS server to ask", "the system's"),
+    Option("registration_time_s", "--registration-time", _positive(int, 1, 86400), "SECONDS",
+           "Phones' registration interval"),
+    Option("timeout_s", "--timeout", _positive(float, 0.5, 600), "SECONDS",
+           "Overall time budget of the quick run"),
+    Option("ntp_max_offset_s", "--ntp-max-offset", _positive(float, 0.001, 86400), "SECONDS",
+           "Warn when this host's clock is further off"),
+    Option("max_wait_s", "--max-wait", _positive(float, 5, 7 * 86400), "SECONDS",
+           "Time budget of the lifetime check",
+           f"registration time + {_lifetime.ESTABLISH_GAP_S + _lifetime.MARGIN_S:g}"),
 )
 assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
 

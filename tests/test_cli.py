@@ -57,12 +57,14 @@ def test_fail_exits_2(capsys: Any) -> None:
 
 
 def test_error_exits_3(capsys: Any, monkeypatch: Any) -> None:
+    import dataclasses
+
     from flexdiag.checks import stun
 
-    async def broken(ctx: Any) -> Any:
+    def broken(obs: Any) -> Any:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(stun, "check_binding", broken)
+    monkeypatch.setattr(stun, "CHECK", dataclasses.replace(stun.CHECK, judge=broken))
     with platform_in_thread(ntp_h=ntp_handler()) as fake:
         code, out, _ = cli(["run", "--json", *fake.args()], capsys)
     report = json.loads(out)

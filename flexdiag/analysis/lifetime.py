@@ -11,20 +11,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ESTABLISHED = "established"  # primed as a registered phone's flow: replies over > 2 s
-FRESH = "fresh"  # one exchange, then idle
+from flexdiag.vocab import FlowKind, Verdict
+
+ESTABLISHED = FlowKind.ESTABLISHED  # primed with replies over > 2 s (a kept-alive flow)
+FRESH = FlowKind.FRESH  # one exchange, then idle (a phone between two registrations)
 FIRST_RUNG_S = 2.0
 MIN_STEP_S = 2.0
 STEP_RATIO = 0.1  # bracket width: 10 % or 2 s, whichever is larger (issue: <= 10 % or <= 5 s)
 RFC4787_MIN_S = 120.0  # REQ-5
 SAFETY = 0.8  # advise a registration interval this far below the measured lifetime
+# Linux conntrack marks a UDP flow ASSURED (and gives it the longer stream timeout) when a
+# packet arrives more than ~2 s after the flow was created. Priming a mapping as "established"
+# repeats the binding after this gap.
+ESTABLISH_GAP_S = 2.5
+MARGIN_S = 30.0  # default budget: registration time plus this
+
+
+def default_budget_s(registration_s: float) -> float:
+    """The default ``--max-wait``: the registration time plus priming and a margin."""
+    return registration_s + ESTABLISH_GAP_S + MARGIN_S
 
 
 @dataclass(frozen=True)
 class Probe:
     """One probe: which flow kind, how long the mapping was idle, and what was seen."""
 
-    flow: str
+    flow: FlowKind
     idle_s: float
     alive: bool | None
 
@@ -55,7 +67,7 @@ def ladder(max_s: float, first_s: float = FIRST_RUNG_S) -> list[float]:
     return rungs
 
 
-def bracket(probes: Iterable[Probe], flow: str) -> Bracket:
+def bracket(probes: Iterable[Probe], flow: FlowKind) -> Bracket:
     """The bracket for one flow kind: the shortest expired idle time, and the longest alive
     one below it (a mapping alive after an expiry at a shorter idle is a measurement fluke
     and cannot raise the bound)."""
@@ -80,14 +92,14 @@ def decided(b: Bracket, target_s: float, first_rung_s: float = FIRST_RUNG_S) -> 
         b.expired_s <= first_rung_s)
 
 
-def verdict(b: Bracket, registration_s: float) -> str:
+def verdict(b: Bracket, registration_s: float) -> Verdict:
     """``pass`` (survives the registration interval), ``fail`` (expires before it) or
     ``inconclusive``."""
     if b.alive_s is not None and b.alive_s >= registration_s:
-        return "pass"
+        return Verdict.PASS
     if b.expired_s is not None and b.expired_s <= registration_s:
-        return "fail"
-    return "inconclusive"
+        return Verdict.FAIL
+    return Verdict.INCONCLUSIVE
 
 
 def safe_interval_s(b: Bracket) -> int | None:

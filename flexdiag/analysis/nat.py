@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flexdiag.addr import Addr, format_addr, same_addr, same_ip
+from flexdiag.vocab import Behavior, Impact
 
-EIM = "endpoint-independent"
-ADDRESS = "address-dependent"
-ADDRESS_PORT = "address-and-port-dependent"
-UNKNOWN = "unknown"
+EIM = Behavior.EIM
+ADDRESS = Behavior.ADDRESS
+ADDRESS_PORT = Behavior.ADDRESS_PORT
+UNKNOWN = Behavior.UNKNOWN
 
 
 def classify_mapping_rfc5780(local: Addr, test1: Addr, test2: Addr | None,
-                             test3: Addr | None) -> str:
+                             test3: Addr | None) -> Behavior:
     """RFC 5780 §4.3. ``test1``: mapped address from the primary address and port; ``test2``:
     from the alternate address, primary port; ``test3``: alternate address and port."""
     if same_addr(test1, local):
@@ -29,7 +30,8 @@ def classify_mapping_rfc5780(local: Addr, test1: Addr, test2: Addr | None,
     return ADDRESS if same_addr(test3, test2) else ADDRESS_PORT
 
 
-def classify_filtering(change_ip_and_port: bool | None, change_port: bool | None) -> str:
+def classify_filtering(change_ip_and_port: bool | None,
+                       change_port: bool | None) -> Behavior:
     """RFC 5780 §4.4: did a response sent from the alternate address and port (test II), or
     from the primary address and alternate port (test III), get through? ``None``: not run."""
     if change_ip_and_port:
@@ -49,7 +51,8 @@ class View:
     mapped: Addr
 
 
-def classify_mapping_crosscheck(local: Addr, views: Sequence[View]) -> tuple[str, list[str]]:
+def classify_mapping_crosscheck(local: Addr,
+                                views: Sequence[View]) -> tuple[Behavior, list[str]]:
     """Mapping behaviour from several servers' views of one socket (RFC 4787 §4.1 terms).
 
     Two servers at different addresses seeing the same mapping prove endpoint independence;
@@ -141,13 +144,13 @@ def combine_alg(decisions: Sequence[bool | None]) -> bool | None:
     return None
 
 
-def impact(mapping: str, filtering: str, port_translation: bool | None) -> str:
+def impact(mapping: Behavior, filtering: Behavior, port_translation: bool | None) -> Impact:
     """What the NAT behaviour means for calls on the platform (FAQ items 4-6), as a key of
     the advice catalogue: ``clean``, ``translated``, ``per-destination`` or ``phone-first``."""
     if mapping in (ADDRESS, ADDRESS_PORT):
-        return "per-destination"  # media sees other public ports than signalling
+        return Impact.PER_DESTINATION  # media sees other public ports than signalling
     if port_translation:
-        return "translated"  # the platform must latch; the start of calls can be lost
+        return Impact.TRANSLATED  # the platform must latch; the start of calls can be lost
     if filtering in (ADDRESS, ADDRESS_PORT):
-        return "phone-first"  # audio gets in once the phone has sent to that address/port
-    return "clean"
+        return Impact.PHONE_FIRST  # audio gets in once the phone has sent to that address/port
+    return Impact.CLEAN

@@ -1,27 +1,23 @@
-"""Checks: each turns observations into a verdict with evidence and advice.
+"""Checks: pure functions from observations to a verdict with evidence and advice.
 
-A check is an async function of a :class:`Context` returning a :class:`Finding`; the runner adds
-id, title and duration. Observations (a name's resolution, a SIP exchange) are memoised in the
-context, so checks that need the same one share it, and a check that needs a name waits only for
-that name.
+A check is a :class:`Check`: a stable id, the observations it needs, the DNS checks whose names
+it needs resolved (a skip, and its cross-reference, come from that declaration), and a pure
+``judge`` function of :class:`~flexdiag.records.Observations` returning a :class:`Finding`.
+Nothing in this package does I/O, imports asyncio or the net layer, or reads a clock: the runner
+gathers the observations (:mod:`flexdiag.observe`) and adds id, title and duration.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flexdiag import advice
+from flexdiag.i18n import _
 from flexdiag.model import Status
+from flexdiag.records import Exchange, Obs, Observations
 from flexdiag.settings import Settings
-
-# Share of the overall budget that name resolution may take, so that the exchanges which
-# depend on it still have time for retransmissions.
-DNS_BUDGET_SHARE = 0.4
-# Share of the budget after which exchanges stop waiting, leaving room to report.
-EXCHANGE_BUDGET_SHARE = 0.95
 
 
 @dataclass(frozen=True)
@@ -35,125 +31,84 @@ class Finding:
     faq: tuple[int, ...] = ()
 
 
-@dataclass
-class Context:
-    """What checks share during one run: settings, clocks, budgets and memoised observations."""
-
-    settings: Settings
-    wall_clock: Callable[[], float] = time.time
-    start: float = 0.0  # event-loop time at which the run started
-    interrupt: asyncio.Event | None = None  # set on Ctrl-C: slow checks end early
-    on_progress: Callable[[str, str], None] | None = None  # (check id, text) for live display
-    _memo: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
-    _closers: list[Callable[[], None]] = field(default_factory=list)
-
-    @property
-    def dns_timeout_s(self) -> float:
-        return self.settings.timeout_s * DNS_BUDGET_SHARE
-
-    @property
-    def deadline(self) -> float:
-        """Event-loop time by which every exchange gives up."""
-        return self.start + self.settings.timeout_s * EXCHANGE_BUDGET_SHARE
-
-    def remaining_s(self) -> float:
-        return max(0.0, self.deadline - asyncio.get_running_loop().time())
-
-    def memo(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
-        """Start ``factory()`` once per key; every caller awaits the same task."""
-        task = self._memo.get(key)
-        if task is None:
-            task = asyncio.ensure_future(factory())
-            self._memo[key] = task
-        return asyncio.shield(task)
-
-    async def interruptible_sleep(self, seconds: float) -> bool:
-        """Sleep; ``False`` when interrupted (Ctrl-C) before the time was up."""
-        if self.interrupt is None:
-            await asyncio.sleep(seconds)
-            return True
-        try:
-            await asyncio.wait_for(self.interrupt.wait(), seconds)
-        except TimeoutError:
-            return True
-        return False
-
-    def progress(self, check_id: str, text: str) -> None:
-        """Report progress of a slow check to the live display, if there is one."""
-        if self.on_progress is not None:
-            self.on_progress(check_id, text)
-
-    def on_close(self, closer: Callable[[], None]) -> None:
-        """Run ``closer`` when the run ends (sockets shared by several checks)."""
-        self._closers.append(closer)
-
-    def close(self) -> None:
-        """Cancel observations nobody awaited to the end and release shared resources."""
-        for task in self._memo.values():
-            task.cancel()
-        for closer in self._closers:
-            closer()
+Judge = Callable[[Observations], Finding]
 
 
-def exchange_evidence(exchange: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Check:
+    """A registered check.
+
+    ``needs``: the observations ``judge`` reads (it is given only those). ``requires``: the
+    DNS observations whose names must resolve, in order; the first that did not makes the
+    check a skip that points at that DNS check. ``budget_s``: a slow check's own time budget
+    (``None``: bounded by the quick run's ``--timeout``).
+    """
+
+    id: str
+    judge: Judge
+    needs: tuple[Obs, ...]
+    requires: tuple[Obs, ...] = ()
+    budget_s: float | None = None
+
+
+def unresolved(check: Check, obs: Observations) -> Finding | None:
+    """The skip of a check whose server name did not resolve (``None``: all resolved)."""
+    for key in check.requires:
+        resolution = obs.resolution(key)
+        if resolution is not None and resolution.preferred() is None:
+            return Finding(
+                Status.SKIP,
+                advice.text("skip.unresolved", name=resolution.name, dns_id=key.value),
+                data={"reason": "unresolved", "name": resolution.name, "see": key.value},
+            )
+    return None
+
+
+def evaluate(check: Check, obs: Observations) -> Finding:
+    """Run a check's pure judgement, after its declared name dependencies."""
+    return unresolved(check, obs) or check.judge(obs)
+
+
+def exchange_evidence(exchange: Exchange[Any]) -> dict[str, Any]:
     """Evidence every exchange-based check reports: packets sent, and what was ignored."""
-    evidence: dict[str, Any] = {"sent": exchange.sent}
+    evidence: dict[str, Any] = {"sent": exchange.sent, "waited_s": exchange.waited_s}
     if exchange.ignored_count:
         evidence["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
     return evidence
 
 
-def silence(ctx: Context, prefix: str, exchange: Any, data: dict[str, Any],
-            **fields: Any) -> str:
+def silence(prefix: str, exchange: Exchange[Any], data: dict[str, Any], **fields: Any) -> str:
     """The summary of an exchange that got no reply (``<prefix>.unreachable`` when an ICMP
     or socket error ended it, ``<prefix>.timeout`` otherwise); records the error as evidence."""
-    from flexdiag import advice
-    from flexdiag.i18n import _
-
     if exchange.error:
         data["error"] = exchange.error
         # Known network errors (flexdiag.net.udp.ERROR_TEXT) are in the catalogue; an OS
         # error's own text passes through unchanged.
         return advice.text(f"{prefix}.unreachable", error=_(exchange.error), **fields)
-    waited_s = asyncio.get_running_loop().time() - ctx.start
-    return advice.text(f"{prefix}.timeout", waited_s=waited_s, sent=exchange.sent, **fields)
+    return advice.text(f"{prefix}.timeout", waited_s=exchange.waited_s, sent=exchange.sent,
+                       **fields)
 
 
-CheckFn = Callable[[Context], Awaitable[Finding]]
-
-
-@dataclass(frozen=True)
-class Check:
-    """A registered check: stable id, the function that runs it, and for a slow check its
-    own time budget (``None``: bounded by the quick run's ``--timeout``)."""
-
-    id: str
-    run: CheckFn
-    budget_s: float | None = None
+def ms(seconds: float | None) -> float | None:
+    """Seconds as milliseconds for evidence, ``None`` kept."""
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def checks_for(settings: Settings, lifetime: bool = False) -> list[Check]:
     """The run's checks in report order (design.md's check ids); ``lifetime`` adds the slow
     ``nat.lifetime`` check."""
     from flexdiag.checks import dns, nat, ntp, sip, sip_alg, sip_large, stun
+    from flexdiag.checks import lifetime as lifetime_check
 
-    checks = [
-        Check("dns.voip", dns.check_voip),
-        Check("dns.stun", dns.check_stun),
-        Check("dns.ntp", dns.check_ntp),
-        Check("stun.binding", stun.check_binding),
-        Check("nat.mapping", nat.check_mapping),
-        Check("nat.filtering", nat.check_filtering),
-    ]
-    checks += [Check(f"sip.udp.{port}", sip.check_port(port)) for port in settings.sip_ports]
-    checks += [
-        Check("sip.alg", sip_alg.check_alg),
-        Check("sip.large", sip_large.check_large),
-        Check("ntp.offset", ntp.check_offset),
-    ]
+    checks = [*dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING]
+    checks += [sip.check_port(port) for port in settings.sip_ports]
+    checks += [sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
     if lifetime:
-        from flexdiag.checks.lifetime import check_lifetime, default_budget_s
-
-        budget = settings.max_wait_s or default_budget_s(settings.registration_time_s)
-        checks.append(Check("nat.lifetime", check_lifetime, budget_s=budget + 15.0))
+        checks.append(lifetime_check.check(settings))
     return checks
+
+
+def observations_needed(checks: list[Check]) -> list[Obs]:
+    """Every observation the checks need, once each, in first-needed order."""
+    return list(dict.fromkeys(key for check in checks for key in (*check.requires,
+                                                                    *check.needs)))

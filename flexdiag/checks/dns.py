@@ -4,49 +4,15 @@ addresses (FAQ items 1-4)?"""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from typing import Any
 
 from flexdiag import advice
-from flexdiag.checks import Context, Finding
+from flexdiag.checks import Check, Finding
 from flexdiag.model import Status
-from flexdiag.net.dns import Resolution, resolve
-from flexdiag.settings import Settings
+from flexdiag.records import Obs, Observations
 
-# Which name each DNS check resolves, and the FAQ items that name rests on.
-NAMES: dict[str, tuple[Callable[[Settings], str], tuple[int, ...]]] = {
-    "dns.voip": (lambda s: s.sip_server, (1, 5)),
-    "dns.stun": (lambda s: s.stun_server.host, (2,)),
-    "dns.ntp": (lambda s: s.ntp_server.host, (3,)),
-}
-
-
-async def resolved(ctx: Context, name: str) -> Resolution:
-    """The (memoised) resolution of ``name``: each name is asked once per run."""
-    settings = ctx.settings
-    result: Resolution = await ctx.memo(
-        ("dns", name), lambda: resolve(name, settings.dns_server, ctx.dns_timeout_s)
-    )
-    return result
-
-
-def unresolved(check_id: str, resolution: Resolution) -> Finding | None:
-    """A skip for a check whose server name did not resolve, else ``None``."""
-    if resolution.preferred() is not None:
-        return None
-    return Finding(
-        Status.SKIP,
-        advice.text("skip.unresolved", name=resolution.name, dns_id=_dns_id_of(check_id)),
-        data={"reason": "unresolved", "name": resolution.name},
-    )
-
-
-def _dns_id_of(check_id: str) -> str:
-    if check_id.startswith("sip."):
-        return "dns.voip"
-    if check_id.startswith("stun."):
-        return "dns.stun"
-    return "dns.ntp"
+# The FAQ items each name rests on.
+FAQ: dict[Obs, tuple[int, ...]] = {Obs.DNS_VOIP: (1, 5), Obs.DNS_STUN: (2,), Obs.DNS_NTP: (3,)}
 
 
 def in_ranges(addresses: tuple[str, ...], ranges: tuple[Any, ...]) -> tuple[bool, list[str]]:
@@ -64,11 +30,12 @@ def in_ranges(addresses: tuple[str, ...], ranges: tuple[Any, ...]) -> tuple[bool
     return not outside, outside
 
 
-async def _check(ctx: Context, check_id: str) -> Finding:
-    name_of, faq = NAMES[check_id]
-    name = name_of(ctx.settings)
-    resolution = await resolved(ctx, name)
-    ranges = ctx.settings.platform_ranges
+def _judge(key: Obs, obs: Observations) -> Finding:
+    resolution = obs.resolution(key)
+    assert resolution is not None
+    faq = FAQ[key]
+    name = resolution.name
+    ranges = obs.settings.platform_ranges
     ranges_text = ", ".join(str(r) for r in ranges)
     inside, outside = in_ranges(resolution.addresses, ranges)
     data: dict[str, Any] = {
@@ -82,8 +49,8 @@ async def _check(ctx: Context, check_id: str) -> Finding:
         data["errors"] = resolution.details
     if resolution.error is not None:
         data["error"] = resolution.error_kind
-        key = f"dns.error.{resolution.error_kind}"
-        error = advice.text(key) if key in advice.MESSAGES else resolution.error
+        message = f"dns.error.{resolution.error_kind}"
+        error = advice.text(message) if message in advice.MESSAGES else resolution.error
         return Finding(
             Status.FAIL,
             advice.text("dns.fail", name=name, resolver=resolution.resolver, error=error),
@@ -109,16 +76,16 @@ async def _check(ctx: Context, check_id: str) -> Finding:
     )
 
 
-async def check_voip(ctx: Context) -> Finding:
-    """Resolve the SIP server name (FAQ item 1)."""
-    return await _check(ctx, "dns.voip")
+def _check(key: Obs, doc: str) -> Check:
+    def judge(obs: Observations) -> Finding:
+        return _judge(key, obs)
+
+    judge.__doc__ = doc
+    return Check(key.value, judge, needs=(key,))
 
 
-async def check_stun(ctx: Context) -> Finding:
-    """Resolve the STUN server name (FAQ item 2)."""
-    return await _check(ctx, "dns.stun")
-
-
-async def check_ntp(ctx: Context) -> Finding:
-    """Resolve the NTP server name (FAQ item 3)."""
-    return await _check(ctx, "dns.ntp")
+CHECKS = (
+    _check(Obs.DNS_VOIP, "Resolve the SIP server name (FAQ item 1)."),
+    _check(Obs.DNS_STUN, "Resolve the STUN server name (FAQ item 2)."),
+    _check(Obs.DNS_NTP, "Resolve the NTP server name (FAQ item 3)."),
+)

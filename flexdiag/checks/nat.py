@@ -8,86 +8,76 @@ on every SIP port) saw for the same local socket. Filtering: RFC 5780 §4.4 (CHA
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr, same_addr, same_ip
 from flexdiag.analysis import nat
-from flexdiag.checks import Context, Finding
-from flexdiag.checks.dns import unresolved
-from flexdiag.checks.observe import (
-    filtering_tests,
-    mapped_address,
-    mapping_tests,
-    sip_options,
-    stun_test1,
-)
+from flexdiag.checks import Check, Finding
 from flexdiag.model import Status
+from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
+from flexdiag.vocab import Behavior, Method
 
-RFC5780 = "rfc5780"
-CROSSCHECK = "stun-sip-crosscheck"
 
-
-async def _views(ctx: Context, local: Addr, stun_server: Addr, public: Addr) -> list[nat.View]:
+def _views(obs: Observations, local: Addr, stun_server: Addr, public: Addr) -> list[nat.View]:
     """STUN's view plus every SIP port's view of the primary socket, leaving out a port whose
     answer names our private address (rewritten by an ALG: not a view of the mapping)."""
     views = [nat.View("STUN", stun_server, public)]
-    observed = await asyncio.gather(*(sip_options(ctx, p) for p in ctx.settings.sip_ports))
-    for port, (target, exchange) in zip(ctx.settings.sip_ports, observed, strict=True):
-        if exchange is None or exchange.reply is None or target.addr is None:
-            continue
-        if not same_addr(exchange.local, local):
-            continue  # SIP went out from another socket: not the same mapping
+    for port, exchange in obs.sip.items():
+        target = obs.sip_target(port)
+        if exchange.reply is None or target is None or not same_addr(exchange.local, local):
+            continue  # unanswered, or SIP went out from another socket: not the same mapping
         via = exchange.reply.via
         seen_ip = via.received or via.sent_by.rsplit(":", 1)[0]
         if via.rport is None or (same_ip(seen_ip, local[0]) and not same_ip(public[0], local[0])):
             continue
-        views.append(nat.View(f"SIP {port}", target.addr, (seen_ip, via.rport)))
+        views.append(nat.View(f"SIP {port}", target, (seen_ip, via.rport)))
     return views
 
 
-async def check_mapping(ctx: Context) -> Finding:
-    """Mapping behaviour: one public port for every destination, or one per destination?"""
-    target, test1 = await stun_test1(ctx)
-    skip = unresolved("nat.mapping", target.resolution)
-    if skip:
-        return skip
-    public = mapped_address(test1)
-    if test1 is None or public is None or target.addr is None:
-        return Finding(Status.SKIP, advice.text("mapping.no_stun"),
-                       {"behavior": nat.UNKNOWN, "method": None}, None, (2,))
+def _classify(obs: Observations, test1: Exchange[StunReply], public: Addr,
+              data: dict[str, Any]) -> Behavior:
+    """RFC 5780 §4.3 where the server supports it, else the STUN/SIP cross-check; fills in
+    the method and evidence."""
     local = test1.local
-    data: dict[str, Any] = {"behavior": nat.UNKNOWN, "method": None, "local": format_addr(local),
-                            "test1": format_addr(public)}
-    test2, test3 = await mapping_tests(ctx)
-    if test2 is not None:
-        m2, m3 = mapped_address(test2), mapped_address(test3)
-        behavior = nat.classify_mapping_rfc5780(local, public, m2, m3)
-        data.update(method=RFC5780, test2=m2 and format_addr(m2), test3=m3 and format_addr(m3))
-        evidence = [f"test I {format_addr(public)}, test II {data['test2']}, "
-                    f"test III {data['test3']}"]
-    else:
-        views = await _views(ctx, local, target.addr, public)
-        behavior, evidence = nat.classify_mapping_crosscheck(local, views)
-        data["method"] = CROSSCHECK
-    data["behavior"] = behavior
-    data["evidence"] = evidence
-    summary_fields = {"method": data["method"]}
-    if behavior == nat.EIM:
-        return Finding(Status.PASS, advice.text("mapping.eim", **summary_fields), data, None,
+    if obs.mapping is not None:
+        m2, m3 = mapped_address(obs.mapping.test2), mapped_address(obs.mapping.test3)
+        data.update(method=Method.RFC5780, test2=m2 and format_addr(m2),
+                    test3=m3 and format_addr(m3))
+        data["evidence"] = [f"test I {format_addr(public)}, test II {data['test2']}, "
+                            f"test III {data['test3']}"]
+        return nat.classify_mapping_rfc5780(local, public, m2, m3)
+    assert obs.stun_server is not None
+    behavior, data["evidence"] = nat.classify_mapping_crosscheck(
+        local, _views(obs, local, obs.stun_server, public))
+    data["method"] = Method.CROSSCHECK
+    return behavior
+
+
+def judge_mapping(obs: Observations) -> Finding:
+    """Mapping behaviour: one public port for every destination, or one per destination?"""
+    test1, public = obs.stun, obs.public
+    if test1 is None or public is None:
+        return Finding(Status.SKIP, advice.text("mapping.no_stun"),
+                       {"behavior": Behavior.UNKNOWN, "method": None}, None, (2,))
+    data: dict[str, Any] = {"behavior": Behavior.UNKNOWN, "method": None,
+                            "local": format_addr(test1.local), "test1": format_addr(public)}
+    behavior = data["behavior"] = _classify(obs, test1, public, data)
+    method = data["method"]
+    if behavior is Behavior.EIM:
+        return Finding(Status.PASS, advice.text("mapping.eim", method=method), data, None,
                        (4, 6))
-    if behavior == nat.UNKNOWN:
-        hint = "" if data["method"] == RFC5780 else advice.text("mapping.unknown.hint")
-        return Finding(Status.SKIP, advice.text("mapping.unknown", **summary_fields) + hint,
+    if behavior is Behavior.UNKNOWN:
+        hint = "" if method is Method.RFC5780 else advice.text("mapping.unknown.hint")
+        return Finding(Status.SKIP, advice.text("mapping.unknown", method=method) + hint,
                        data, None, (4, 6))
     return Finding(Status.WARN, advice.text("mapping.dependent", behavior=behavior,
-                                            **summary_fields),
+                                            method=method),
                    data, advice.text("mapping.dependent.advice"), (4, 5, 6))
 
 
-def _arrived(exchange: Any, expected: Addr) -> bool | None:
-    """Did the changed-address response arrive (``None``: the server did not change)."""
+def _arrived(exchange: Exchange[StunReply] | None, expected: Addr) -> bool | None:
+    """Did the changed-address response arrive (``None``: the server did not change)?"""
     if exchange is None:
         return None
     if exchange.reply is None:
@@ -95,38 +85,40 @@ def _arrived(exchange: Any, expected: Addr) -> bool | None:
     return True if same_addr(exchange.reply.source, expected) else None
 
 
-async def check_filtering(ctx: Context) -> Finding:
+def judge_filtering(obs: Observations) -> Finding:
     """Filtering behaviour: does traffic from other platform addresses and ports get in before
     the phone has sent to them (FAQ item 4, footnote)?"""
-    target, obs = await filtering_tests(ctx)
-    skip = unresolved("nat.filtering", target.resolution)
-    if skip:
-        return skip
-    data: dict[str, Any] = {"behavior": nat.UNKNOWN, "method": None}
-    if obs is None or obs.test1.reply is None:
+    tests = obs.filtering
+    data: dict[str, Any] = {"behavior": Behavior.UNKNOWN, "method": None}
+    if tests is None or tests.test1.reply is None:
         return Finding(Status.SKIP, advice.text("filtering.no_stun"), data, None, (2,))
-    reply = obs.test1.reply
+    reply = tests.test1.reply
     other = reply.response.other_address
-    if other is None or obs.change_both is None:
+    if other is None or tests.change_both is None:
         hint = advice.text("filtering.unsupported", server=format_addr(reply.source))
         return Finding(Status.SKIP, hint, {**data, "reason": "no OTHER-ADDRESS"}, None, (2,))
-    both_ok = _arrived(obs.change_both, other)
-    port_ok = _arrived(obs.change_port, (reply.source[0], other[1]))
+    both_ok = _arrived(tests.change_both, other)
+    port_ok = _arrived(tests.change_port, (reply.source[0], other[1]))
     behavior = nat.classify_filtering(both_ok, port_ok)
-    data.update(behavior=behavior, method=RFC5780, wait_s=round(obs.wait_s, 3),
+    data.update(behavior=behavior, method=Method.RFC5780, wait_s=round(tests.wait_s, 3),
                 change_ip_and_port=both_ok, change_port=port_ok,
-                local=format_addr(obs.test1.local))
-    if behavior == nat.UNKNOWN:
+                local=format_addr(tests.test1.local))
+    if behavior is Behavior.UNKNOWN:
         return Finding(Status.SKIP, advice.text("filtering.server_ignored"), data, None, (2,))
-    _, test1 = await stun_test1(ctx)
-    public = mapped_address(test1)
-    translation = public is not None and test1 is not None and public[1] != test1.local[1]
-    impact = nat.impact(nat.EIM, behavior, translation)
-    data["impact"] = impact
-    key = "filtering.open" if behavior == nat.EIM else "filtering.closed"
+    public = obs.public
+    translation = public is not None and obs.stun is not None and public[1] != obs.stun.local[1]
+    data["impact"] = nat.impact(Behavior.EIM, behavior, translation)
+    key = "filtering.open" if behavior is Behavior.EIM else "filtering.closed"
     summary = advice.text(key, behavior=behavior)
-    if behavior != nat.EIM and translation:
+    if behavior is not Behavior.EIM and translation:
         return Finding(Status.WARN, summary, data, advice.text("filtering.translated.advice"),
                        (4, 5, 6))
-    note = None if behavior == nat.EIM else advice.text("filtering.phone_first.note")
+    note = None if behavior is Behavior.EIM else advice.text("filtering.phone_first.note")
     return Finding(Status.PASS, summary, data, note, (4,))
+
+
+MAPPING = Check("nat.mapping", judge_mapping,
+                needs=(Obs.STUN, Obs.MAPPING, Obs.SIP, Obs.DNS_VOIP),
+                requires=(Obs.DNS_STUN,))
+FILTERING = Check("nat.filtering", judge_filtering, needs=(Obs.FILTERING, Obs.STUN),
+                  requires=(Obs.DNS_STUN,))

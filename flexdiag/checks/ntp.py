@@ -7,24 +7,17 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import format_addr
-from flexdiag.checks import Context, Finding, exchange_evidence, silence
-from flexdiag.checks.dns import resolved, unresolved
+from flexdiag.checks import Check, Finding, exchange_evidence, silence
 from flexdiag.codec.ntp import LEAP_ALARM, STRATUM_UNSYNC
 from flexdiag.model import Status
-from flexdiag.net.probes import ntp_query
+from flexdiag.records import Obs, Observations
 
 
-async def check_offset(ctx: Context) -> Finding:
+def judge(obs: Observations) -> Finding:
     """One NTP exchange: reachability, server health (stratum, leap) and the local offset."""
-    settings = ctx.settings
-    resolution = await resolved(ctx, settings.ntp_server.host)
-    skip = unresolved("ntp.offset", resolution)
-    ip = resolution.preferred()
-    if skip or ip is None:
-        assert skip is not None
-        return skip
-    server = (ip, settings.ntp_server.port)
-    exchange = await ntp_query(server, ctx.deadline, ctx.wall_clock)
+    settings = obs.settings
+    exchange, server = obs.ntp, obs.ntp_server
+    assert exchange is not None and server is not None
     data: dict[str, Any] = {
         "server": format_addr(server),
         "offset_s": None,
@@ -37,7 +30,7 @@ async def check_offset(ctx: Context) -> Finding:
              "port": settings.ntp_server.port}
     sample = exchange.reply
     if sample is None:
-        summary = silence(ctx, "ntp", exchange, data, **names)
+        summary = silence("ntp", exchange, data, **names)
         return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), (3,))
     reply = sample.reply
     data.update(offset_s=round(sample.offset_s, 6), delay_s=round(sample.delay_s, 6),
@@ -61,3 +54,6 @@ async def check_offset(ctx: Context) -> Finding:
                     stratum=reply.stratum),
         data, None, (3,),
     )
+
+
+CHECK = Check("ntp.offset", judge, needs=(Obs.NTP,), requires=(Obs.DNS_NTP,))

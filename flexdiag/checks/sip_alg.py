@@ -7,18 +7,14 @@ address STUN reports. ALGs often watch port 5060 only, so ports are judged one b
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from flexdiag import advice
-from flexdiag.addr import Addr
 from flexdiag.analysis import nat
-from flexdiag.checks import Context, Finding
-from flexdiag.checks.dns import unresolved
-from flexdiag.checks.observe import mapped_address, sip_options, stun_test1
+from flexdiag.checks import Check, Finding
 from flexdiag.codec.sip import SipResponse, parse_via
 from flexdiag.model import Status
-from flexdiag.net.probes import OptionsReply
+from flexdiag.records import Obs, Observations, OptionsReply
 
 
 def _echo_changes(reply: OptionsReply) -> tuple[str, ...]:
@@ -40,36 +36,31 @@ def _echo_changes(reply: OptionsReply) -> tuple[str, ...]:
     return tuple(changed)
 
 
-async def check_alg(ctx: Context) -> Finding:
-    """Per SIP port: rewritten echo, or a private address where STUN sees a public one."""
-    ports = ctx.settings.sip_ports
-    # Both observations are memoised and already under way for other checks.
-    observed = await asyncio.gather(*(sip_options(ctx, p) for p in ports))
-    _, test1 = await stun_test1(ctx)
-    sip_target = observed[0][0]
-    skip = unresolved("sip.alg", sip_target.resolution)
-    if skip:
-        return skip
-    public = mapped_address(test1)
+def _decide(obs: Observations) -> tuple[dict[str, bool | None], list[str]]:
+    """Per SIP port: rewriting seen (True), not seen (False) or undecided (None)."""
     decisions: dict[str, bool | None] = {}
     evidence: list[str] = []
-    for port, (_, exchange) in zip(ports, observed, strict=True):
+    for port in obs.settings.sip_ports:
+        exchange = obs.sip.get(port)
         reply = exchange.reply if exchange is not None else None
-        if reply is None or exchange is None:
-            view = nat.SipView(port, answered=False)
-            local: Addr = ("", 0)
+        if exchange is None or reply is None:
+            view, local = nat.SipView(port, answered=False), ("", 0)
         else:
-            local = exchange.local
             view = nat.SipView(port, True, reply.via.received, reply.via.rport,
                                reply.via.sent_by, _echo_changes(reply))
-        decision, line = nat.classify_alg(local, public, view)
-        decisions[str(port)] = decision
+            local = exchange.local
+        decisions[str(port)], line = nat.classify_alg(local, obs.public, view)
         evidence.append(line)
+    return decisions, evidence
+
+
+def judge(obs: Observations) -> Finding:
+    """Per SIP port: rewritten echo, or a private address where STUN sees a public one."""
+    decisions, evidence = _decide(obs)
     detected = nat.combine_alg(list(decisions.values()))
-    answered = [p for p in ports if decisions[str(p)] is not None]
-    silent = [str(p) for p, (_, ex) in zip(ports, observed, strict=True)
-              if ex is None or ex.reply is None]
-    if silent and answered:
+    silent = [str(p) for p in obs.settings.sip_ports
+              if (exchange := obs.sip.get(p)) is None or exchange.reply is None]
+    if silent and any(d is not None for d in decisions.values()):
         evidence.append(advice.text("alg.silent_port", ports=", ".join(silent)))
     data: dict[str, Any] = {"detected": detected, "evidence": evidence, "ports": decisions}
     if detected is True:
@@ -79,5 +70,7 @@ async def check_alg(ctx: Context) -> Finding:
                        advice.text("alg.detected.advice", clean=clean or "none"), (5,))
     if detected is False:
         return Finding(Status.PASS, advice.text("alg.clean"), data, None, (5,))
-    return Finding(Status.SKIP, advice.text("alg.undecided"), data, None,
-                   (5,))
+    return Finding(Status.SKIP, advice.text("alg.undecided"), data, None, (5,))
+
+
+CHECK = Check("sip.alg", judge, needs=(Obs.SIP, Obs.STUN), requires=(Obs.DNS_VOIP,))

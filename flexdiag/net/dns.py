@@ -4,31 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from dataclasses import dataclass, field
 
+from flexdiag.records import Resolution
 from flexdiag.settings import HostPort
 
-
-@dataclass(frozen=True)
-class Resolution:
-    """What the resolver said about one name."""
-
-    name: str
-    resolver: str
-    addresses: tuple[str, ...] = ()
-    rtt_ms: float | None = None
-    error: str | None = None  # None when at least one address came back
-    error_kind: str | None = None  # nxdomain | no-answer | timeout | no-nameservers | config
-    literal: bool = False  # the "name" was an IP address; nothing was resolved
-    details: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ipv4(self) -> tuple[str, ...]:
-        return tuple(a for a in self.addresses if ":" not in a)
-
-    def preferred(self) -> str | None:
-        """The address to probe: IPv4 first, as most customer sites still route only IPv4."""
-        return (self.ipv4 or self.addresses or (None,))[0]
+__all__ = ["Resolution", "resolve"]
 
 
 def _is_ip(text: str) -> bool:

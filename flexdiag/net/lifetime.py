@@ -13,16 +13,20 @@ Two methods, chosen by what the STUN server supports:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from flexdiag.addr import Addr, same_addr
+from flexdiag.analysis import lifetime as lt
 from flexdiag.codec import stun
-from flexdiag.net.probes import NoSocket, StunReply, binding, open_endpoint
-from flexdiag.net.udp import Exchange, UdpEndpoint
+from flexdiag.net.probes import NoSocket, binding, open_endpoint
+from flexdiag.net.udp import NotOurs, UdpEndpoint
+from flexdiag.records import Exchange, Measurement, StunReply
+from flexdiag.vocab import FlowKind, Method, Stopped
 
-RFC5780 = "rfc5780"
-REBIND = "rebind"
+RFC5780 = Method.RFC5780
+REBIND = Method.REBIND
 PRIME_CONCURRENCY = 16  # sockets primed at once: a bounded burst towards the server
 
 
@@ -31,7 +35,7 @@ class Mapping:
     """A socket whose mapping is being aged."""
 
     endpoint: UdpEndpoint
-    flow: str
+    flow: FlowKind
     public: Addr
     last_rx: float  # event-loop time of the last packet received (the idle clock's zero)
     rtt_s: float
@@ -57,7 +61,7 @@ class Prober:
         self.sent += exchange.sent
         return exchange
 
-    async def new(self, flow: str, timeout_s: float = 3.0) -> Mapping | None:
+    async def new(self, flow: FlowKind, timeout_s: float = 3.0) -> Mapping | None:
         """A new socket with a fresh mapping; ``None`` if the server did not answer."""
         async with self._gate:
             try:
@@ -82,14 +86,14 @@ class Prober:
             mapping.last_rx = again.answered_at
             mapping.public = again.reply.response.mapped or mapping.public
 
-    async def detect(self, wait_s: float) -> str:
+    async def detect(self, wait_s: float) -> Method:
         """Decide the method with an idle time of zero: does a RESPONSE-PORT answer reach a
         fresh mapping at once?"""
         try:
             self._tester = await open_endpoint(self.server[0])
         except NoSocket:
             return self.method
-        mapping = await self.new("support")
+        mapping = await self.new(FlowKind.SUPPORT)
         if mapping is None:
             return self.method
         try:
@@ -119,9 +123,9 @@ class Prober:
 
         def accept(data: bytes, source: Addr) -> bool:
             if not same_addr(source, self.server):
-                raise ValueError("not from the STUN server")
+                raise NotOurs("not from the STUN server")
             if stun.parse_binding_response(data).transaction_id != transaction_id:
-                raise ValueError("STUN response for another transaction")
+                raise NotOurs("STUN response for another transaction")
             return True
 
         deadline = self.now() + wait_s
@@ -148,3 +152,99 @@ class Prober:
     def close(self) -> None:
         if self._tester is not None:
             self._tester.close()
+
+
+class ProberLike(Protocol):
+    """What the scheduler needs from a prober (the real one is :class:`Prober`; tests use
+    one on a fake clock)."""
+
+    method: Method
+    sent: int
+
+    async def new(self, flow: FlowKind) -> Any: ...
+    async def refresh(self, mapping: Any) -> None: ...
+    async def test(self, mapping: Any, wait_s: float) -> bool | None: ...
+    def discard(self, mapping: Any) -> None: ...
+
+
+async def measure(
+    prober: ProberLike,
+    *,
+    registration_s: float,
+    budget_s: float,
+    wait_s: float,
+    now: Callable[[], float],
+    sleep: Callable[[float], Awaitable[bool]],
+    on_progress: Callable[[Measurement], None] | None = None,
+) -> Measurement:
+    """Prime a ladder of mappings per flow kind, then test each when its idle time is due.
+
+    Seeing a lifetime of T takes at least T of waiting, so every rung of the ladder is a socket
+    of its own, all primed at the start and tested when their idle time comes due (in time
+    order). ``sleep(seconds)`` returns ``False`` when interrupted (Ctrl-C). Stops as soon as
+    the established flow's answer is known, at the budget, or on interruption.
+    """
+    start = now()
+    top = max(lt.FIRST_RUNG_S, min(registration_s, budget_s - lt.ESTABLISH_GAP_S - 2 * wait_s))
+    result = Measurement(rungs=lt.ladder(top))
+    queue, primed = await _prime(prober, result, sleep)
+    if not queue:
+        result.stopped = Stopped.NO_MAPPING
+    try:
+        await _test_in_time_order(prober, result, queue, start=start, budget_s=budget_s,
+                                  targets={FlowKind.ESTABLISHED: registration_s,
+                                           FlowKind.FRESH: top},
+                                  wait_s=wait_s, now=now, sleep=sleep,
+                                  on_progress=on_progress)
+    finally:
+        for mapping in primed:  # discarding is idempotent: tested ones are closed
+            prober.discard(mapping)
+    result.elapsed_s = now() - start
+    return result
+
+
+_Due = tuple[float, int, Any]
+
+
+async def _prime(prober: ProberLike, result: Measurement,
+                 sleep: Callable[[float], Awaitable[bool]]) -> tuple[list[_Due], list[Any]]:
+    """Open one mapping per rung and flow kind; the due times, in order."""
+    # Established first (its priming needs the gap), then fresh, so both ladders start at once.
+    established = await asyncio.gather(*(prober.new(FlowKind.ESTABLISHED)
+                                         for _ in result.rungs))
+    if not await sleep(lt.ESTABLISH_GAP_S):
+        result.stopped = Stopped.INTERRUPTED
+    await asyncio.gather(*(prober.refresh(m) for m in established if m is not None))
+    fresh = await asyncio.gather(*(prober.new(FlowKind.FRESH) for _ in result.rungs))
+    primed = [m for m in (*established, *fresh) if m is not None]
+    queue = sorted(
+        ((m.last_rx + rung, i, m) for ladder in (established, fresh)
+         for i, (m, rung) in enumerate(zip(ladder, result.rungs, strict=True)) if m is not None),
+        key=lambda item: (item[0], item[1]))
+    return queue, primed
+
+
+async def _test_in_time_order(
+    prober: ProberLike, result: Measurement, queue: list[_Due], *, start: float,
+    budget_s: float, targets: dict[FlowKind, float], wait_s: float,
+    now: Callable[[], float], sleep: Callable[[float], Awaitable[bool]],
+    on_progress: Callable[[Measurement], None] | None,
+) -> None:
+    decided = dict.fromkeys(targets, False)
+    for due, _, mapping in queue:
+        if result.stopped in (Stopped.DECIDED, Stopped.INTERRUPTED) or due - start > budget_s:
+            return
+        if decided[mapping.flow]:
+            continue
+        if not await sleep(max(0.0, due - now())):
+            result.stopped = Stopped.INTERRUPTED
+            return
+        idle_s = now() - mapping.last_rx
+        alive = await prober.test(mapping, wait_s)
+        result.probes.append(lt.Probe(mapping.flow, round(idle_s, 3), alive))
+        decided[mapping.flow] = lt.decided(result.bracket(mapping.flow), targets[mapping.flow])
+        result.elapsed_s = now() - start
+        if decided[FlowKind.ESTABLISHED]:
+            result.stopped = Stopped.DECIDED
+        if on_progress is not None:
+            on_progress(result)

@@ -12,11 +12,18 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from flexdiag.addr import Addr, same_addr, same_ip
 from flexdiag.codec import ntp, sip, stun
-from flexdiag.net.udp import MAX_SENDS, RTO_S, Exchange, UdpEndpoint, local_address_for
+from flexdiag.net.udp import (
+    MAX_SENDS,
+    RTO_S,
+    NotOurs,
+    Provisional,
+    UdpEndpoint,
+    local_address_for,
+)
+from flexdiag.records import Exchange, NtpSample, OptionsReply, StunReply
 
 
 class NoSocket(Exception):
@@ -44,14 +51,6 @@ async def _endpoint(dest_ip: str, given: UdpEndpoint | None) -> AsyncIterator[Ud
         endpoint.close()
 
 
-@dataclass(frozen=True)
-class StunReply:
-    """A Binding response and the address it came from (RFC 5780 tests read the source)."""
-
-    response: stun.StunResponse
-    source: Addr
-
-
 async def binding(
     server: Addr,
     deadline: float,
@@ -76,9 +75,9 @@ async def binding(
             def accept(data: bytes, source: Addr) -> StunReply:
                 response = stun.parse_binding_response(data)
                 if response.transaction_id != transaction_id:
-                    raise ValueError("STUN response for another transaction")
+                    raise NotOurs("STUN response for another transaction")
                 if not changed and not same_addr(source, server):
-                    raise ValueError("not from the STUN server's address and port")
+                    raise NotOurs("not from the STUN server's address and port")
                 return StunReply(response, source)
 
             request = stun.build_binding_request(transaction_id, change_ip=change_ip,
@@ -87,15 +86,6 @@ async def binding(
                                      max_sends=max_sends)
     except NoSocket as exc:
         return Exchange(local=("", 0), error=str(exc))
-
-
-@dataclass(frozen=True)
-class OptionsReply:
-    """A final response to our OPTIONS, and the Via the server echoed (RFC 3581 §4)."""
-
-    response: sip.SipResponse
-    via: sip.Via
-    sent: bytes  # the request as we sent it, to compare with what the server echoed
 
 
 async def send_options(
@@ -123,34 +113,17 @@ async def send_options(
             def accept(data: bytes, source: Addr) -> OptionsReply:
                 response = sip.parse_response(data)
                 if not sip.matches(response, request):
-                    raise ValueError("SIP response to another request")
+                    raise NotOurs("SIP response to another request")
                 if not same_ip(source[0], server[0]):
-                    raise ValueError("SIP response from an address that is not the server's")
+                    raise NotOurs("SIP response from an address that is not the server's")
                 if response.status_code < 200:
                     code = sip.describe_code(response.status_code)
-                    raise ValueError(f"provisional response {code}")
+                    raise Provisional(f"provisional response {code}")
                 return OptionsReply(response, response.vias[0], payload)
 
             return await ep.exchange(payload, server, accept, deadline, stop=stop)
     except NoSocket as exc:
         return Exchange(local=("", 0), error=str(exc))
-
-
-@dataclass(frozen=True)
-class NtpSample:
-    """One NTP reply with the four timestamps of RFC 5905 §8, in Unix seconds."""
-
-    reply: ntp.NtpReply
-    t1: float
-    t4: float
-
-    @property
-    def offset_s(self) -> float:
-        return ntp.offset_delay(self.t1, self.reply.receive_s, self.reply.transmit_s, self.t4)[0]
-
-    @property
-    def delay_s(self) -> float:
-        return ntp.offset_delay(self.t1, self.reply.receive_s, self.reply.transmit_s, self.t4)[1]
 
 
 async def ntp_query(
@@ -168,10 +141,10 @@ async def ntp_query(
 
     def accept(data: bytes, source: Addr) -> NtpSample:
         if not same_addr(source, server):
-            raise ValueError("not from the NTP server's address and port")
+            raise NotOurs("not from the NTP server's address and port")
         reply = ntp.parse_reply(data)
         if reply.origin_raw not in sent:
-            raise ValueError("NTP reply does not echo our transmit timestamp")
+            raise NotOurs("NTP reply does not echo our transmit timestamp")
         return NtpSample(reply, sent[reply.origin_raw], wall_clock())
 
     try:

@@ -16,15 +16,17 @@ import ipaddress
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flexdiag.addr import Addr, format_addr, same_addr
+from flexdiag.net.timer import MAX_SENDS, RTO_S, Retransmissions
+from flexdiag.records import Exchange
 
 T = TypeVar("T")
 
-RTO_S = 0.5  # RFC 8489 §6.2.1 initial RTO; RFC 3261 §17.1.1.2 Timer A = T1 = 500 ms
-MAX_SENDS = 7  # RFC 8489 §6.2.1: Rc = 7
+__all__ = ["MAX_SENDS", "RTO_S", "Exchange", "NotOurs", "Provisional", "UdpEndpoint"]
+
 MAX_IGNORED_KEPT = 5  # evidence kept about ignored datagrams, per exchange
 IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
 IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
@@ -52,35 +54,33 @@ def local_address_for(dest_ip: str) -> str:
 
 
 @dataclass
-class Exchange(Generic[T]):
-    """The outcome of one request/response exchange."""
-
-    local: Addr
-    reply: T | None = None
-    reply_from: Addr | None = None
-    rtt_s: float | None = None
-    sent: int = 0
-    error: str | None = None  # ICMP or socket error that ended the exchange
-    ignored: list[str] = field(default_factory=list)
-    ignored_count: int = 0
-    answered_at: float | None = None  # event-loop time the reply arrived
-
-    @property
-    def answered(self) -> bool:
-        return self.reply is not None
-
-
-@dataclass
 class _Waiter:
     dest: Addr
     accept: Callable[[bytes, Addr], Any]
     future: asyncio.Future[tuple[Any, Addr, float]]
     result: Exchange[Any]
 
-    def ignore(self, source: Addr, reason: str) -> None:
+    def ignore(self, source: Addr, refusal: ValueError) -> None:
+        if isinstance(refusal, Provisional):
+            self.result.provisional += 1
+        reason = str(refusal)
         self.result.ignored_count += 1
         if len(self.result.ignored) < MAX_IGNORED_KEPT:
             self.result.ignored.append(f"{format_addr(source)}: {reason}")
+
+
+class NotOurs(ValueError):
+    """Raised by an ``accept`` function: a well-formed datagram that answers something else
+    (another transaction, another server). Left to the socket's other exchanges."""
+
+
+class Provisional(ValueError):
+    """Raised by an ``accept`` function: a provisional answer (SIP 1xx, RFC 3261 §17.1.1.2):
+    counted, and the wait for the final answer goes on."""
+
+
+# Any other ValueError from ``accept`` means the datagram was malformed (the codec's message
+# says how); it is counted and ignored like the two kinds above.
 
 
 class _IcmpError(Exception):
@@ -135,7 +135,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             try:
                 value = waiter.accept(data, source)
             except ValueError as exc:
-                refusals.append((waiter, str(exc)))
+                refusals.append((waiter, exc))
                 continue
             waiter.future.set_result((value, source, received_at))
             return
@@ -224,39 +224,26 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         result: Exchange[T] = Exchange(local=self.local)
         waiter = _Waiter(dest, accept, loop.create_future(), result)
         self._waiters.append(waiter)
-        next_send = loop.time()
-        last_send = next_send
-        rto = rto_s
-        if payload is None:
-            max_sends = 0
+        timer = Retransmissions(loop.time(), deadline, rto_s, 0 if payload is None else max_sends)
         stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
+        wakers: set[asyncio.Future[Any]] = {waiter.future}
+        if stopper is not None:
+            wakers.add(stopper)
         try:
             while not waiter.future.done():
                 now = loop.time()
-                if now >= deadline or (stop is not None and stop.is_set()):
-                    return result
-                if now >= next_send and result.sent < max_sends:
+                if timer.expired(now) or (stop is not None and stop.is_set()):
+                    break
+                if timer.due(now):
                     assert payload is not None
                     self.send(payload() if callable(payload) else payload, dest)
-                    result.sent += 1
-                    last_send = now
-                    next_send = now + rto
-                    rto *= 2
-                wake = deadline if result.sent >= max_sends else min(next_send, deadline)
-                wakers: set[asyncio.Future[Any]] = {waiter.future}
-                if stopper is not None:
-                    wakers.add(stopper)
-                await asyncio.wait(wakers, timeout=max(0.0, wake - now),
+                    timer.record_send(now)
+                    result.sent = timer.sent
+                await asyncio.wait(wakers, timeout=max(0.0, timer.wake_at() - now),
                                    return_when=asyncio.FIRST_COMPLETED)
-            try:
-                value, source, received_at = waiter.future.result()
-            except _IcmpError as exc:
-                result.error = str(exc)
-                return result
-            result.reply, result.reply_from = value, source
-            # With retransmissions the reply may answer any copy (Karn): measure from the last.
-            result.rtt_s = max(0.0, received_at - last_send)
-            result.answered_at = received_at
+            if waiter.future.done():
+                self._settle(result, waiter.future, timer.last_send)
+            result.waited_s = round(loop.time() - timer.start, 3)
             return result
         finally:
             if stopper is not None:
@@ -264,6 +251,20 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             self._waiters.remove(waiter)
             if not waiter.future.done():
                 waiter.future.cancel()
+
+    @staticmethod
+    def _settle(result: Exchange[Any], future: asyncio.Future[tuple[Any, Addr, float]],
+                last_send: float) -> None:
+        """Fill in the reply (or the ICMP error) a finished wait got."""
+        try:
+            value, source, received_at = future.result()
+        except _IcmpError as exc:
+            result.error = str(exc)
+            return
+        result.reply, result.reply_from = value, source
+        # With retransmissions the reply may answer any copy (Karn): measure from the last.
+        result.rtt_s = max(0.0, received_at - last_send)
+        result.answered_at = received_at
 
 
 def os_strerror(code: int) -> str:

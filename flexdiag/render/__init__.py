@@ -1,9 +1,12 @@
-"""Renderers: pure functions of a :class:`~flexdiag.model.Report`. They look, never decide."""
+"""Renderers: pure functions of a typed :class:`~flexdiag.model.Report`. They look, never
+decide. One registry maps each :class:`Format` to its renderer; a test proves it exhaustive."""
 
 from __future__ import annotations
 
 import enum
-from typing import Any
+from collections.abc import Callable
+
+from flexdiag.model import Report
 
 
 class Format(enum.Enum):
@@ -14,21 +17,36 @@ class Format(enum.Enum):
     MARKDOWN = "markdown"
 
 
-def render(report: dict[str, Any], fmt: Format, *, verbose: bool = False) -> str:
-    """The report (the JSON contract's dict, possibly redacted) in format ``fmt``."""
-    if fmt is Format.JSON:
-        from flexdiag.render import json
-
-        return json.render(report) + "\n"
-    if fmt is Format.MARKDOWN:
-        from flexdiag.render import markdown
-
-        return markdown.render(report)
+def _text(report: Report, verbose: bool) -> str:
     import io
 
-    from flexdiag.render import json as json_render
     from flexdiag.render import text
 
     buffer = io.StringIO()
-    text.render(json_render.from_dict(report), buffer, verbose=verbose)
+    text.render(report, buffer, verbose=verbose)
     return buffer.getvalue()
+
+
+def _json(report: Report, verbose: bool) -> str:
+    from flexdiag.render import json
+
+    return json.render(json.to_dict(report)) + "\n"
+
+
+def _markdown(report: Report, verbose: bool) -> str:
+    from flexdiag.render import markdown
+
+    return markdown.render(report)
+
+
+Renderer = Callable[[Report, bool], str]
+RENDERERS: dict[Format, Renderer] = {
+    Format.TEXT: _text,
+    Format.JSON: _json,
+    Format.MARKDOWN: _markdown,
+}
+
+
+def render(report: Report, fmt: Format, *, verbose: bool = False) -> str:
+    """The report in format ``fmt`` (``verbose`` adds evidence where the format hides it)."""
+    return RENDERERS[fmt](report, verbose)

@@ -6,7 +6,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from flexdiag.model import CheckResult, Report
+from flexdiag.model import CheckResult, Plan, Report, Status, Step
 
 SCHEMA_ID = "flexdiag.report/1"
 
@@ -51,6 +51,7 @@ def summary(report: Report) -> dict[str, Any]:
             if lifetime is not None else None
         ),
         "ntp_offset_s": value("ntp.offset", "offset_s"),
+        "phone_settings": dict(report.plan.phone_settings),
     }
 
 
@@ -64,14 +65,18 @@ def to_dict(report: Report) -> dict[str, Any]:
         "profile": dict(report.profile),
         "status": report.status.value,
         "summary": summary(report),
+        "plan": [{"text": s.text, "faq": list(s.faq), "checks": list(s.checks)}
+                 for s in report.plan.steps],
         "checks": [_check(c) for c in report.checks],
     }
 
 
 def from_dict(data: dict[str, Any]) -> Report:
-    """The inverse of :func:`to_dict` (for renderers given a redacted dict)."""
-    from flexdiag.model import Status
-
+    """The inverse of :func:`to_dict`."""
+    plan = Plan(
+        steps=tuple(Step(s["text"], tuple(s["faq"]), tuple(s["checks"]))
+                    for s in data.get("plan", ())),
+        phone_settings=dict(data["summary"].get("phone_settings") or {}))
     return Report(
         version=data["version"], started_at=data["started_at"],
         duration_s=data["duration_s"], profile=data["profile"],
@@ -79,6 +84,7 @@ def from_dict(data: dict[str, Any]) -> Report:
             id=c["id"], title=c["title"], status=Status(c["status"]), summary=c["summary"],
             data=c["data"], advice=c["advice"], faq=tuple(c["faq"]),
             duration_ms=c["duration_ms"]) for c in data["checks"]),
+        plan=plan,
     )
 
 

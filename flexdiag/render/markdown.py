@@ -7,12 +7,19 @@ import json
 from typing import Any
 
 from flexdiag.i18n import _
+from flexdiag.model import Report
 
 ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": "🛑"}
 
 
-def render(report: dict[str, Any]) -> str:
-    """Markdown text of a report (the JSON contract's dict, possibly redacted)."""
+def render(report: Report) -> str:
+    """Markdown text of a report."""
+    from flexdiag.render.json import to_dict
+
+    return _render(to_dict(report))
+
+
+def _render(report: dict[str, Any]) -> str:
     title = _("flexdiag report")
     when = _("Started {started_at}, took {duration:.1f} s, flexdiag {version}.").format(
         started_at=report["started_at"], duration=report["duration_s"],
@@ -41,7 +48,12 @@ def render(report: dict[str, Any]) -> str:
             if check["faq"]:
                 lines.append("  - " + _("Platform FAQ item(s):") + " "
                              + ", ".join(map(str, check["faq"])))
-    summary = {k: v for k, v in report["summary"].items() if v is not None}
+    if report["plan"]:
+        lines += ["", "### " + _("What to do, in order"), ""]
+        lines += [f"{n}. {step['text']} (" + _("checks") + ": "
+                  + ", ".join(f"`{c}`" for c in step["checks"]) + ")"
+                  for n, step in enumerate(report["plan"], 1)]
+    summary = {k: v for k, v in report["summary"].items() if v not in (None, {})}
     lines += ["", "### " + _("Summary"), "", "| | |", "|---|---|"]
     lines += [f"| {key} | `{json.dumps(value)}` |" for key, value in summary.items()]
     lines += ["", "<details><summary>" + _("Evidence of every check") + "</summary>", "",

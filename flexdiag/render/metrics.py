@@ -1,6 +1,7 @@
 """Prometheus metrics of the watch loop (prometheus_client), for a scrape endpoint or the
-node-exporter textfile collector. Names follow Prometheus conventions: ``flexdiag_`` prefix,
-base units in the name (``_seconds``), ``_total`` for counters; see docs/container.md."""
+node-exporter textfile collector (that I/O lives in :mod:`flexdiag.service`). Names follow
+Prometheus conventions: ``flexdiag_`` prefix, base units in the name (``_seconds``),
+``_total`` for counters; see docs/container.md."""
 
 from __future__ import annotations
 
@@ -94,19 +95,6 @@ class Metrics:
         from prometheus_client import generate_latest
 
         return generate_latest(self.registry).decode("utf-8")
-
-    def write_textfile(self, path: str) -> None:
-        """Write for node-exporter's textfile collector; atomic (temporary file + rename)."""
-        from prometheus_client import write_to_textfile
-
-        write_to_textfile(path, self.registry)
-
-    def serve(self, host: str, port: int) -> Any:
-        """Serve ``/metrics`` over HTTP from a background thread; returns the server."""
-        from prometheus_client import start_http_server
-
-        server, _thread = start_http_server(port, addr=host, registry=self.registry)
-        return server
 
 
 def _number(value: Any) -> float:

@@ -8,6 +8,8 @@ import ipaddress
 import re
 from typing import Any
 
+from flexdiag.model import Report
+
 # What stays: private (RFC 1918), shared CGN (RFC 6598), loopback, link-local, ULA.
 _KEPT = [ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
@@ -68,9 +70,16 @@ def _host_names(report: dict[str, Any]) -> set[str]:
     return {n for n in names if n and not _IPV4.fullmatch(n) and ":" not in n}
 
 
-def redact(report: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a report (the JSON contract's dict) without public addresses or host names.
-    Keys, ids, statuses and numbers are untouched, so it still matches the schema."""
+def redact(report: Report) -> Report:
+    """A copy of a report without public addresses or host names. Ids, statuses and numbers
+    are untouched, so it still matches the schema."""
+    from flexdiag.render.json import from_dict, to_dict
+
+    return from_dict(redact_dict(to_dict(report)))
+
+
+def redact_dict(report: dict[str, Any]) -> dict[str, Any]:
+    """:func:`redact` on the JSON contract's dict (a stored report)."""
     redactor = _Redactor(_host_names(report))
     result: dict[str, Any] = {}
     for key, value in report.items():

@@ -53,6 +53,12 @@ def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -
         console.print(Text(_("Findings"), style="bold underline"))
         for check in findings:
             _finding(console, check)
+    if report.plan.steps:
+        console.print()
+        console.print(Text(_("What to do, in order"), style="bold underline"))
+        for n, step in enumerate(report.plan.steps, 1):
+            console.print(Text(f"{n}. ", style="bold") + Text(step.text)
+                          + Text(f" ({', '.join(step.checks)})", style="dim"))
     if verbose:
         console.print()
         console.print(Text(_("Evidence"), style="bold underline"))

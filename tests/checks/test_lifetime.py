@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 
 from flexdiag.analysis import lifetime as lt
-from flexdiag.checks.lifetime import ESTABLISH_GAP_S, Measurement, evaluate, measure
+from flexdiag.analysis.lifetime import ESTABLISH_GAP_S
+from flexdiag.checks.lifetime import evaluate
 from flexdiag.model import Status
+from flexdiag.net.lifetime import measure
+from flexdiag.records import Measurement
+from flexdiag.vocab import FlowKind, Method
 
 
 class FakeClock:
@@ -30,7 +34,7 @@ class FakeClock:
 
 @dataclass
 class FakeMapping:
-    flow: str
+    flow: FlowKind
     last_rx: float
     closed: bool = False
 
@@ -43,11 +47,11 @@ class FakeRouter:
                  rebind: bool = False, rtt_s: float = 0.01) -> None:
         self.clock, self.rtt_s = clock, rtt_s
         self.lifetimes = {lt.ESTABLISHED: established_s, lt.FRESH: fresh_s}
-        self.method = "rebind" if rebind else "rfc5780"
+        self.method = Method.REBIND if rebind else Method.RFC5780
         self.sent = 0
         self.mappings: list[FakeMapping] = []
 
-    async def new(self, flow: str) -> FakeMapping:
+    async def new(self, flow: FlowKind) -> FakeMapping:
         self.sent += 1
         mapping = FakeMapping(flow, self.clock.now())
         self.mappings.append(mapping)
@@ -90,7 +94,7 @@ async def test_lifetime_longer_than_registration_passes_and_stops_at_it() -> Non
     router = FakeRouter(clock, established_s=7200, fresh_s=30)
     m = await run(router, clock)
     assert m.stopped == "decided"
-    finding = evaluate(m, method="rfc5780", registration_s=3600, budget_s=3632.5,
+    finding = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=3632.5,
                        sent=router.sent)
     assert finding.status is Status.PASS
     assert finding.data["alive_s"] >= 3600 and finding.data["expired_s"] is None
@@ -107,7 +111,7 @@ async def test_short_lifetime_fails_with_a_fine_bracket(established: float,
     clock = FakeClock()
     router = FakeRouter(clock, established_s=established, fresh_s=fresh)
     m = await run(router, clock)
-    finding = evaluate(m, method="rfc5780", registration_s=3600, budget_s=3632.5,
+    finding = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=3632.5,
                        sent=router.sent)
     alive, expired = finding.data["alive_s"], finding.data["expired_s"]
     assert finding.status is Status.FAIL
@@ -127,7 +131,7 @@ async def test_rebind_never_claims_alive() -> None:
     clock = FakeClock()
     router = FakeRouter(clock, established_s=25, fresh_s=15, rebind=True)
     m = await run(router, clock, registration_s=60)
-    finding = evaluate(m, method="rebind", registration_s=60, budget_s=92.5, sent=router.sent)
+    finding = evaluate(m, method=Method.REBIND, registration_s=60, budget_s=92.5, sent=router.sent)
     assert finding.status is Status.FAIL
     assert finding.data["alive_s"] is None and 25 <= finding.data["expired_s"] <= 30
     assert all(p["alive"] is not True for p in finding.data["probes"])
@@ -137,7 +141,7 @@ async def test_rebind_on_a_long_lived_nat_is_inconclusive_with_a_hint() -> None:
     clock = FakeClock()
     router = FakeRouter(clock, established_s=99999, fresh_s=99999, rebind=True)
     m = await run(router, clock, registration_s=600)
-    finding = evaluate(m, method="rebind", registration_s=600, budget_s=632.5,
+    finding = evaluate(m, method=Method.REBIND, registration_s=600, budget_s=632.5,
                        sent=router.sent)
     assert finding.status is Status.WARN
     assert finding.advice and "RESPONSE-PORT" in finding.advice and "--stun-server" in (
@@ -148,7 +152,7 @@ async def test_budget_shorter_than_registration_is_inconclusive() -> None:
     clock = FakeClock()
     router = FakeRouter(clock, established_s=7200, fresh_s=7200)
     m = await run(router, clock, registration_s=3600, budget_s=300)
-    finding = evaluate(m, method="rfc5780", registration_s=3600, budget_s=300,
+    finding = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=300,
                        sent=router.sent)
     assert finding.status is Status.WARN and m.elapsed_s <= 300
     assert finding.data["alive_s"] is not None and finding.data["alive_s"] < 300
@@ -160,7 +164,7 @@ async def test_interrupt_reports_the_bracket_so_far() -> None:
     router = FakeRouter(clock, established_s=7200, fresh_s=30)
     m = await run(router, clock)
     assert m.stopped == "interrupted"
-    finding = evaluate(m, method="rfc5780", registration_s=3600, budget_s=3632.5,
+    finding = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=3632.5,
                        sent=router.sent)
     assert finding.status is Status.WARN and "interrupted" in finding.summary
     assert 80 <= finding.data["alive_s"] <= 100
@@ -175,7 +179,7 @@ async def test_verdict_data_matches_the_schema(validate_report: Any) -> None:
     clock = FakeClock()
     router = FakeRouter(clock, established_s=25, fresh_s=15)
     m = await run(router, clock, registration_s=60)
-    f = evaluate(m, method="rfc5780", registration_s=60, budget_s=92.5, sent=router.sent)
+    f = evaluate(m, method=Method.RFC5780, registration_s=60, budget_s=92.5, sent=router.sent)
     report = Report("0", "2026-01-01T00:00:00Z", 1.0, {
         "sip_server": "x", "sip_ports": [5060], "stun_server": "x:3478", "ntp_server": "x:123",
         "platform_ranges": [], "registration_time_s": 60},

@@ -245,14 +245,15 @@ async def test_ntp_threshold_is_configurable(validate_report: Any) -> None:
 
 async def test_crashing_check_becomes_error_and_others_report() -> None:
     from flexdiag.checks import Check, checks_for
+    from flexdiag.records import Obs
 
-    async def boom(ctx: Any) -> Any:
+    def boom(obs: Any) -> Any:
         raise RuntimeError("kaboom")
 
     fake = await start_platform()
     try:
         settings = fake.settings()
-        checks = [*checks_for(settings), Check("test.boom", boom)]
+        checks = [*checks_for(settings), Check("test.boom", boom, needs=(Obs.STUN,))]
         report = await runner.run(settings, checks)
     finally:
         fake.close()

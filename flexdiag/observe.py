@@ -1,0 +1,350 @@
+"""Observations: what the network says, each made once per run by a cached coroutine.
+
+The one place between the socket code (:mod:`flexdiag.net`) and the pure checks. An
+:class:`Observer` starts every observation a run needs at once (:meth:`Observer.start`), each
+bounded by the run's deadline; a check awaits the ones it declared and judges the typed
+:class:`~flexdiag.records.Observations` snapshot it is given.
+
+The *primary socket* is one local UDP socket that does what a phone's SIP socket does: it asks
+the STUN server for its public address (RFC 5780 test I) and sends OPTIONS to every SIP port.
+Because one socket is seen by several servers, their views can be compared: that is how
+``nat.mapping`` decides without an RFC 5780 server, and how ``sip.alg`` spots rewriting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flexdiag.analysis import lifetime as lt
+from flexdiag.net.dns import resolve
+from flexdiag.net.probes import NoSocket, binding, ntp_query, open_endpoint, send_options
+from flexdiag.net.udp import UdpEndpoint, local_address_for
+from flexdiag.records import (
+    LARGE_SIZES,
+    Exchange,
+    FilteringTests,
+    LargeProbe,
+    LifetimeObservation,
+    MappingTests,
+    Measurement,
+    Obs,
+    Observations,
+    OptionsReply,
+    Resolution,
+    StunReply,
+)
+from flexdiag.settings import Settings
+
+# Share of the overall budget that name resolution may take, so that the exchanges which
+# depend on it still have time for retransmissions.
+DNS_BUDGET_SHARE = 0.4
+# Share of the budget after which exchanges stop waiting, leaving room to report.
+EXCHANGE_BUDGET_SHARE = 0.95
+# Negative tests (waiting for a reply that may rightly never come) wait this many RTTs of an
+# exchange already measured on the same path, within these bounds, instead of a fixed ladder.
+NEGATIVE_WAIT_RTTS = 4.0
+NEGATIVE_WAIT_MIN_S = 0.25
+NEGATIVE_WAIT_MAX_S = 2.0
+PRESERVATION_SOCKETS = 3  # extra sockets, besides the primary one, for port preservation
+
+_DNS_NAMES: dict[Obs, Callable[[Settings], str]] = {
+    Obs.DNS_VOIP: lambda s: s.sip_server,
+    Obs.DNS_STUN: lambda s: s.stun_server.host,
+    Obs.DNS_NTP: lambda s: s.ntp_server.host,
+}
+
+
+def negative_wait_s(rtt_s: float | None) -> float:
+    """How long to wait for a reply that may be filtered, given the path's measured RTT."""
+    if rtt_s is None:
+        return NEGATIVE_WAIT_MIN_S
+    return min(NEGATIVE_WAIT_MAX_S, max(NEGATIVE_WAIT_MIN_S, NEGATIVE_WAIT_RTTS * rtt_s))
+
+
+def _failed(reason: str) -> Exchange[Any]:
+    return Exchange(local=("", 0), error=reason)
+
+
+@dataclass
+class Observer:
+    """Makes a run's observations, each once, all at once; a snapshot for each check."""
+
+    settings: Settings
+    wall_clock: Callable[[], float] = time.time
+    start: float = 0.0  # event-loop time at which the run started
+    interrupt: asyncio.Event | None = None  # set on Ctrl-C: slow observations end early
+    on_progress: Callable[[str, str], None] | None = None  # (check id, text) for live display
+    _tasks: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    # --- budgets -------------------------------------------------------------------------
+
+    @property
+    def dns_timeout_s(self) -> float:
+        return self.settings.timeout_s * DNS_BUDGET_SHARE
+
+    @property
+    def deadline(self) -> float:
+        """Event-loop time by which every exchange gives up."""
+        return self.start + self.settings.timeout_s * EXCHANGE_BUDGET_SHARE
+
+    def remaining_s(self) -> float:
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+    # --- the cache -----------------------------------------------------------------------
+
+    def _once(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+        """Start ``factory()`` once per key; every caller awaits the same task."""
+        task = self._tasks.get(key)
+        if task is None:
+            task = asyncio.ensure_future(factory())
+            self._tasks[key] = task
+        return asyncio.shield(task)
+
+    def start_all(self, keys: Iterable[Obs]) -> None:
+        """Start every observation in ``keys`` now (the run's concurrency)."""
+        for key in keys:
+            self.observe(key)
+
+    async def wait(self, keys: Iterable[Obs]) -> None:
+        """Until every observation in ``keys`` is made."""
+        await asyncio.gather(*(self.observe(k) for k in keys))
+
+    def snapshot(self, keys: Iterable[Obs]) -> Observations:
+        """The finished observations in ``keys``, typed, for a pure check."""
+        wanted = set(keys)
+        done = {k: t.result() for k, t in self._tasks.items()
+                if k in wanted and t.done() and not t.cancelled() and t.exception() is None}
+        resolutions = {k: v for k, v in done.items() if k in _DNS_NAMES}
+        return Observations(
+            settings=self.settings, resolutions=resolutions,
+            stun=done.get(Obs.STUN), preservation=tuple(done.get(Obs.PRESERVATION, ())),
+            mapping=done.get(Obs.MAPPING), filtering=done.get(Obs.FILTERING),
+            sip=done.get(Obs.SIP, {}), large=done.get(Obs.LARGE, {}), ntp=done.get(Obs.NTP),
+            lifetime=done.get(Obs.LIFETIME),
+        )
+
+    def close(self) -> None:
+        """Cancel observations nobody awaited to the end and release shared resources."""
+        for task in self._tasks.values():
+            task.cancel()
+        for closer in self._closers:
+            closer()
+
+    def progress(self, check_id: str, text: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(check_id, text)
+
+    async def interruptible_sleep(self, seconds: float) -> bool:
+        """Sleep; ``False`` when interrupted (Ctrl-C) before the time was up."""
+        if self.interrupt is None:
+            await asyncio.sleep(seconds)
+            return True
+        try:
+            await asyncio.wait_for(self.interrupt.wait(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    # --- observations --------------------------------------------------------------------
+
+    def _maker(self, key: Obs) -> Callable[[], Awaitable[Any]]:
+        if key in _DNS_NAMES:
+            name = _DNS_NAMES[key](self.settings)
+            return lambda: resolve(name, self.settings.dns_server, self.dns_timeout_s)
+        maker: Callable[[], Awaitable[Any]] = getattr(self, "_" + key.value)
+        return maker
+
+    def observe(self, key: Obs) -> Awaitable[Any]:
+        """The (cached) observation ``key``, started now if it was not yet."""
+        return self._once(key, self._maker(key))
+
+    async def _address(self, key: Obs) -> str | None:
+        resolution: Resolution = await self.observe(key)
+        return resolution.preferred()
+
+    async def stun_server(self) -> tuple[str, int] | None:
+        ip = await self._address(Obs.DNS_STUN)
+        return (ip, self.settings.stun_server.port) if ip else None
+
+    async def primary(self) -> UdpEndpoint | str:
+        """The primary socket (or why there is none), bound to the source address routed
+        towards the STUN server, or the SIP server when STUN did not resolve."""
+
+        async def make() -> UdpEndpoint | str:
+            ip = await self._address(Obs.DNS_STUN) or await self._address(Obs.DNS_VOIP)
+            if ip is None:
+                return "no server address to send to"
+            try:
+                endpoint = await open_endpoint(ip)
+            except NoSocket as exc:
+                return str(exc)
+            self._closers.append(endpoint.close)
+            return endpoint
+
+        result: UdpEndpoint | str = await self._once("primary", make)
+        return result
+
+    async def _stun(self) -> Exchange[StunReply] | None:
+        """RFC 5780 test I: a Binding from the primary socket to the STUN server."""
+        server = await self.stun_server()
+        if server is None:
+            return None
+        endpoint = await self.primary()
+        if isinstance(endpoint, str):
+            return _failed(endpoint)
+        return await binding(server, self.deadline, endpoint=endpoint)
+
+    async def _preservation(self) -> tuple[Exchange[StunReply], ...]:
+        """Bindings from a few more fresh sockets at once, as several phones would make."""
+        server = await self.stun_server()
+        if server is None:
+            return ()
+        return tuple(await asyncio.gather(*(binding(server, self.deadline)
+                                            for _ in range(PRESERVATION_SOCKETS))))
+
+    async def _mapping(self) -> MappingTests | None:
+        """RFC 5780 tests II and III (§4.3) from the primary socket, run together: Bindings
+        to the alternate address with the primary port, and with the alternate port
+        (``None`` when test I gave no OTHER-ADDRESS)."""
+        test1 = await self.observe(Obs.STUN)
+        reply = test1.reply if test1 is not None else None
+        other = reply.response.other_address if reply is not None else None
+        endpoint = await self.primary()
+        if reply is None or other is None or isinstance(endpoint, str):
+            return None
+        alt_ip, alt_port = other
+        test2, test3 = await asyncio.gather(
+            binding((alt_ip, reply.source[1]), self.deadline, endpoint=endpoint),
+            binding((alt_ip, alt_port), self.deadline, endpoint=endpoint),
+        )
+        return MappingTests(test2, test3)
+
+    async def _filtering(self) -> FilteringTests | None:
+        """RFC 5780 §4.4 on a fresh socket: test I, then tests II and III sent together,
+        waiting a few measured RTTs for answers that a filtering NAT rightly drops."""
+        server = await self.stun_server()
+        if server is None:
+            return None
+        try:
+            endpoint = await open_endpoint(server[0])
+        except NoSocket as exc:
+            return FilteringTests(_failed(str(exc)))
+        try:
+            test1 = await binding(server, self.deadline, endpoint=endpoint)
+            if test1.reply is None or test1.reply.response.other_address is None:
+                return FilteringTests(test1)
+            wait_s = min(negative_wait_s(test1.rtt_s), self.remaining_s())
+            deadline = asyncio.get_running_loop().time() + wait_s
+            both, port_only = await asyncio.gather(
+                binding(server, deadline, endpoint=endpoint, change_ip=True, change_port=True,
+                        rto_s=wait_s / 3),
+                binding(server, deadline, endpoint=endpoint, change_port=True,
+                        rto_s=wait_s / 3),
+            )
+            return FilteringTests(test1, both, port_only, wait_s)
+        finally:
+            endpoint.close()
+
+    async def _sip_one(self, port: int) -> Exchange[OptionsReply] | None:
+        """OPTIONS to one SIP port from the primary socket (or from a socket of its own when
+        the SIP server is routed from another local address)."""
+        ip = await self._address(Obs.DNS_VOIP)
+        if ip is None:
+            return None
+        addr = (ip, port)
+
+        async def make() -> Exchange[OptionsReply]:
+            endpoint = await self.primary()
+            shared = None
+            if not isinstance(endpoint, str):
+                try:
+                    if local_address_for(ip) == endpoint.local[0]:
+                        shared = endpoint
+                except OSError:
+                    pass
+            return await send_options(addr, self.settings.sip_server, self.deadline,
+                                      endpoint=shared)
+
+        result: Exchange[OptionsReply] = await self._once(("sip", port), make)
+        return result
+
+    async def _sip(self) -> dict[int, Exchange[OptionsReply]]:
+        ports = self.settings.sip_ports
+        results = await asyncio.gather(*(self._sip_one(p) for p in ports))
+        return {p: r for p, r in zip(ports, results, strict=True) if r is not None}
+
+    async def _large_one(self, port: int) -> LargeProbe | None:
+        """Large OPTIONS sent with the small one; after the small one answers, a few of its
+        RTTs for the large ones (they are judged against it, not against a fixed wait)."""
+        ip = await self._address(Obs.DNS_VOIP)
+        if ip is None:
+            return None
+        addr = (ip, port)
+        stop = asyncio.Event()
+        large = [asyncio.ensure_future(send_options(addr, self.settings.sip_server,
+                                                    self.deadline, size=size, stop=stop))
+                 for size in LARGE_SIZES]
+        try:
+            small = await self._sip_one(port)
+            if small is None or small.reply is None or small.answered_at is None:
+                stop.set()
+                await asyncio.gather(*large)
+                return LargeProbe(small=False)
+            wait_s = negative_wait_s(small.rtt_s)
+            asyncio.get_running_loop().call_at(small.answered_at + wait_s, stop.set)
+            results = await asyncio.gather(*large)
+        finally:
+            stop.set()
+            for task in large:
+                task.cancel()
+        return LargeProbe(
+            small=True, wait_s=round(wait_s, 3),
+            arrived={s: r.reply is not None for s, r in zip(LARGE_SIZES, results, strict=True)},
+            errors={s: r.error for s, r in zip(LARGE_SIZES, results, strict=True) if r.error})
+
+    async def _large(self) -> dict[int, LargeProbe]:
+        ports = self.settings.sip_ports
+        results = await asyncio.gather(*(self._large_one(p) for p in ports))
+        return {p: r for p, r in zip(ports, results, strict=True) if r is not None}
+
+    async def _ntp(self) -> Any:
+        ip = await self._address(Obs.DNS_NTP)
+        if ip is None:
+            return None
+        return await ntp_query((ip, self.settings.ntp_server.port), self.deadline,
+                               self.wall_clock)
+
+    async def _lifetime(self) -> LifetimeObservation | None:
+        """The slow one: how long idle mappings live (``nat.lifetime``)."""
+        from flexdiag.net.lifetime import Prober, measure
+
+        server = await self.stun_server()
+        if server is None:
+            return None
+        settings = self.settings
+        registration_s = settings.registration_time_s
+        budget_s = settings.max_wait_s or lt.default_budget_s(registration_s)
+        prober = Prober(server)
+        try:
+            # Support detection waits generously (the RTT is not known yet); every later test
+            # waits a few RTTs of the path, as measured while priming the first mapping.
+            method = await prober.detect(4 * negative_wait_s(None))
+            measurement = await measure(
+                prober, registration_s=registration_s, budget_s=budget_s,
+                wait_s=negative_wait_s(prober.rtt_s),
+                now=asyncio.get_running_loop().time, sleep=self.interruptible_sleep,
+                on_progress=lambda m: self._lifetime_progress(m, budget_s),
+            )
+        finally:
+            prober.close()
+        return LifetimeObservation(method, measurement, budget_s, prober.sent)
+
+    def _lifetime_progress(self, m: Measurement, budget_s: float) -> None:
+        from flexdiag.checks.lifetime import progress_text
+
+        self.progress("nat.lifetime", progress_text(m, budget_s))

@@ -1,0 +1,224 @@
+"""Typed records of what the network said: made by :mod:`flexdiag.net` and
+:mod:`flexdiag.observe`, read by the pure checks. Pure data, no I/O (the bottom layer, beside
+``model`` and ``settings``).
+
+An :class:`Exchange` is one bounded request/response exchange; the other records bundle the
+exchanges an observation made. :class:`Observations` is what one check gets to judge: the
+settings plus the observations it declared it needs (the others are left empty, so a check that
+reads an observation it did not declare sees nothing, every time, instead of a race).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from flexdiag.addr import Addr
+from flexdiag.analysis import lifetime as lt
+from flexdiag.codec import ntp, sip, stun
+from flexdiag.settings import Settings
+from flexdiag.vocab import FlowKind, Method, Stopped
+
+T = TypeVar("T")
+
+LARGE_SIZES = (1400, 3000)  # bytes of the large OPTIONS: just under a 1500-byte MTU, and surely
+# fragmented
+
+
+@dataclass
+class Exchange(Generic[T]):
+    """The outcome of one request/response exchange (filled in by the net layer while it
+    runs; read-only once returned)."""
+
+    local: Addr
+    reply: T | None = None
+    reply_from: Addr | None = None
+    rtt_s: float | None = None
+    sent: int = 0
+    error: str | None = None  # ICMP or socket error that ended the exchange
+    ignored: list[str] = field(default_factory=list)  # examples: "ip:port: reason"
+    ignored_count: int = 0
+    provisional: int = 0  # provisional (1xx) answers seen while waiting for a final one
+    answered_at: float | None = None  # event-loop time the reply arrived
+    waited_s: float = 0.0  # from the first send to the reply, the error or giving up
+
+    @property
+    def answered(self) -> bool:
+        return self.reply is not None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the resolver said about one name."""
+
+    name: str
+    resolver: str
+    addresses: tuple[str, ...] = ()
+    rtt_ms: float | None = None
+    error: str | None = None  # None when at least one address came back
+    error_kind: str | None = None  # nxdomain | no-answer | timeout | no-nameservers | config
+    literal: bool = False  # the "name" was an IP address; nothing was resolved
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ipv4(self) -> tuple[str, ...]:
+        return tuple(a for a in self.addresses if ":" not in a)
+
+    def preferred(self) -> str | None:
+        """The address to probe: IPv4 first, as most customer sites still route only IPv4."""
+        return (self.ipv4 or self.addresses or (None,))[0]
+
+
+@dataclass(frozen=True)
+class StunReply:
+    """A Binding response and the address it came from (RFC 5780 tests read the source)."""
+
+    response: stun.StunResponse
+    source: Addr
+
+
+@dataclass(frozen=True)
+class OptionsReply:
+    """A final response to our OPTIONS, and the Via the server echoed (RFC 3581 §4)."""
+
+    response: sip.SipResponse
+    via: sip.Via
+    sent: bytes  # the request as we sent it, to compare with what the server echoed
+
+
+@dataclass(frozen=True)
+class NtpSample:
+    """One NTP reply with the four timestamps of RFC 5905 §8, in Unix seconds."""
+
+    reply: ntp.NtpReply
+    t1: float
+    t4: float
+
+    @property
+    def offset_s(self) -> float:
+        return ntp.offset_delay(self.t1, self.reply.receive_s, self.reply.transmit_s, self.t4)[0]
+
+    @property
+    def delay_s(self) -> float:
+        return ntp.offset_delay(self.t1, self.reply.receive_s, self.reply.transmit_s, self.t4)[1]
+
+
+def mapped_address(exchange: Exchange[StunReply] | None) -> Addr | None:
+    """The public address a Binding exchange learnt (``None``: no answer, or an error)."""
+    reply = exchange.reply if exchange is not None else None
+    if reply is None or reply.response.is_error:
+        return None
+    return reply.response.mapped
+
+
+@dataclass(frozen=True)
+class MappingTests:
+    """RFC 5780 §4.3 tests II and III from the primary socket."""
+
+    test2: Exchange[StunReply]
+    test3: Exchange[StunReply]
+
+
+@dataclass(frozen=True)
+class FilteringTests:
+    """RFC 5780 §4.4 on a fresh socket: test I, then tests II and III sent together
+    (``None``: not sent, as test I gave no OTHER-ADDRESS)."""
+
+    test1: Exchange[StunReply]
+    change_both: Exchange[StunReply] | None = None  # CHANGE-REQUEST change IP and port
+    change_port: Exchange[StunReply] | None = None  # CHANGE-REQUEST change port
+    wait_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class LargeProbe:
+    """Large OPTIONS on one port, judged against the small one sent with them."""
+
+    small: bool  # did the ordinary OPTIONS on this port get an answer?
+    wait_s: float = 0.0  # how long after the small answer the large ones were waited for
+    arrived: Mapping[int, bool] = field(default_factory=dict)  # size -> answered
+    errors: Mapping[int, str] = field(default_factory=dict)  # size -> socket/ICMP error
+
+
+@dataclass
+class Measurement:
+    """What the lifetime scheduler found, also when stopped early."""
+
+    probes: list[lt.Probe] = field(default_factory=list)
+    rungs: list[float] = field(default_factory=list)
+    stopped: Stopped = Stopped.BUDGET
+    elapsed_s: float = 0.0
+
+    def bracket(self, flow: FlowKind) -> lt.Bracket:
+        return lt.bracket(self.probes, flow)
+
+
+@dataclass(frozen=True)
+class LifetimeObservation:
+    """A finished (or interrupted) lifetime measurement and how it was made."""
+
+    method: Method
+    measurement: Measurement
+    budget_s: float
+    sent: int
+
+
+class Obs(enum.Enum):
+    """The observations a run can make; checks declare which of them they need."""
+
+    DNS_VOIP = "dns.voip"
+    DNS_STUN = "dns.stun"
+    DNS_NTP = "dns.ntp"
+    STUN = "stun"  # RFC 5780 test I from the primary socket
+    PRESERVATION = "preservation"  # Bindings from a few more sockets at once
+    MAPPING = "mapping"  # RFC 5780 tests II and III from the primary socket
+    FILTERING = "filtering"
+    SIP = "sip"  # OPTIONS to every SIP port (from the primary socket where routed so)
+    LARGE = "large"
+    NTP = "ntp"
+    LIFETIME = "lifetime"
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What a check judges: the settings, and the observations it declared (others empty)."""
+
+    settings: Settings
+    resolutions: Mapping[Obs, Resolution] = field(default_factory=dict)
+    stun: Exchange[StunReply] | None = None
+    preservation: tuple[Exchange[StunReply], ...] = ()
+    mapping: MappingTests | None = None
+    filtering: FilteringTests | None = None
+    sip: Mapping[int, Exchange[OptionsReply]] = field(default_factory=dict)
+    large: Mapping[int, LargeProbe] = field(default_factory=dict)
+    ntp: Exchange[NtpSample] | None = None
+    lifetime: LifetimeObservation | None = None
+
+    def resolution(self, key: Obs) -> Resolution | None:
+        return self.resolutions.get(key)
+
+    def address(self, key: Obs) -> str | None:
+        """The address chosen to probe for a name (``None``: unresolved or not observed)."""
+        resolution = self.resolutions.get(key)
+        return resolution.preferred() if resolution is not None else None
+
+    @property
+    def stun_server(self) -> Addr | None:
+        ip = self.address(Obs.DNS_STUN)
+        return (ip, self.settings.stun_server.port) if ip else None
+
+    def sip_target(self, port: int) -> Addr | None:
+        ip = self.address(Obs.DNS_VOIP)
+        return (ip, port) if ip else None
+
+    @property
+    def ntp_server(self) -> Addr | None:
+        ip = self.address(Obs.DNS_NTP)
+        return (ip, self.settings.ntp_server.port) if ip else None
+
+    @property
+    def public(self) -> Addr | None:
+        """The public address of the primary socket, as the STUN server saw it."""
+        return mapped_address(self.stun)
