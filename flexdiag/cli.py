@@ -64,7 +64,8 @@ def profile_options(command: Callable[..., Any]) -> Callable[..., Any]:
         annotation=Annotated[str | None, _opt(opt.option, opt.metavar,
                                               f"{opt.help} [default: {opt.default}]")])
         for opt in OPTIONS]
-    own = [p for p in inspect.signature(command, eval_str=True).parameters.values()
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+           for p in inspect.signature(command, eval_str=True).parameters.values()
            if p.name != "settings_options"]
 
     @functools.wraps(command)
@@ -72,7 +73,7 @@ def profile_options(command: Callable[..., Any]) -> Callable[..., Any]:
         given = {opt.option: kwargs.pop(opt.field) for opt in OPTIONS}
         return command(settings_options=given, **kwargs)
 
-    params = [*own, *added]
+    params = [*added, *own]
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     del wrapper.__wrapped__  # typer must read the signature above, not the command's
@@ -117,7 +118,7 @@ def run(
         "(slow: up to the registration time; Ctrl-C reports what was found so far)")] = False,
     profile: Profile = None,
     fmt: Annotated[str, _opt("--format", "text|json|markdown",
-                             "Report format [default: text]")] = "text",
+                             "Report format")] = "text",
     json_output: Annotated[bool, typer.Option(
         "--json", help="Short for --format json (schema flexdiag.report/1)")] = False,
     output: Annotated[str | None, _opt("--output", "FILE",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -22,3 +23,12 @@ def validate_report() -> Any:
         return report
 
     return validate
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """A test that runs the CLI in-process with --lang nl must not leave Dutch behind."""
+    yield
+    from flexdiag import i18n
+
+    i18n.activate("en")

@@ -118,9 +118,15 @@ class Stun5780:
 
     def __init__(self, *, mapping: str = "eim", filtering: str = "eim",
                  ignore_change: bool = False, public_ip: str | None = None,
-                 delay_s: float = 0.0) -> None:
+                 delay_s: float = 0.0, response_port: bool = True,
+                 forget_after_s: float | None = None) -> None:
         self.mapping, self.filtering, self.delay_s = mapping, filtering, delay_s
         self.ignore_change, self.public_ip = ignore_change, public_ip
+        # RFC 5780 §7.5 RESPONSE-PORT; ``forget_after_s`` fakes a NAT in front of the client
+        # that forgets an idle mapping: an answer to a port not heard from for that long is
+        # dropped, as the NAT would drop it.
+        self.response_port, self.forget_after_s = response_port, forget_after_s
+        self.last_heard: dict[int, float] = {}
         self.transports: dict[tuple[int, int], Any] = {}
         self.ports: list[int] = []
 
@@ -175,6 +181,15 @@ class _Stun5780Proto(asyncio.DatagramProtocol):
             return
         tid, flags = request.transaction_id, request.change
         source = (addr[0], addr[1])
+        now = asyncio.get_running_loop().time()
+        server.last_heard[source[1]] = now
+        if request.response_port is not None and server.response_port:
+            target = request.response_port
+            heard = server.last_heard.get(target)
+            if server.forget_after_s is not None and (
+                    heard is None or now - heard > server.forget_after_s):
+                return  # the faked NAT forgot that mapping: the answer is dropped
+            addr = (addr[0], target)
         ip_i = self.ip_index ^ (1 if flags & stun.CHANGE_IP else 0)
         port_i = self.port_index ^ (1 if flags & stun.CHANGE_PORT else 0)
         if server.ignore_change:
@@ -311,7 +326,7 @@ class Platform:
             "--ntp-server", f"ntp.test.invalid:{self.ntp.port}",
             "--dns-server", f"127.0.0.1:{self.dns.port}",
             "--platform-ranges", "127.0.0.0/8",
-            "--timeout", "3",
+            "--timeout", "1.5",  # loopback answers in ms; silence tests wait this long
         ]
 
     def settings(self, **overrides: Any) -> Any:

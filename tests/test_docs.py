@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,36 +48,72 @@ def test_there_are_examples() -> None:
     assert {"run", "explain", "watch", "health", "history"} <= commands
 
 
+@pytest.fixture(scope="module")
+def recorded_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A history with one run of `flexdiag watch` in it, for the health/history examples."""
+    tmp_path = tmp_path_factory.mktemp("history")
+    history = tmp_path / "history.sqlite"
+    with platform_in_thread() as fake:
+        _watch(["watch"], fake.args(), history, tmp_path)
+    return history
+
+
 @pytest.mark.parametrize(("doc", "line"), examples())
-def test_command_example_runs(doc: str, line: str, tmp_path: Path) -> None:
+def test_command_example_runs(doc: str, line: str, tmp_path: Path, capsys: Any,
+                              monkeypatch: pytest.MonkeyPatch,
+                              request: pytest.FixtureRequest) -> None:
     argv = shlex.split(line, comments=True)
     if ">" in argv:
         argv = argv[:argv.index(">")]
     command = argv[1]
-    history = tmp_path / "history.sqlite"
+    monkeypatch.chdir(tmp_path)  # relative --output/--profile paths land in tmp_path
     (tmp_path / "lab.toml").write_text(_lab_toml())
+    if command in ("health", "history"):
+        history = request.getfixturevalue("recorded_history")
+        code, _, err = _in_process(argv[1:] + ["--history", str(history)], capsys)
+        assert code in (0, 1), (doc, line, err)
+        return
     with platform_in_thread() as fake:
         loopback = fake.args()
-        if command == "run":
-            extra = loopback + (["--registration-time", "3", "--max-wait", "8"]
-                                if "--lifetime" in argv else [])
-            result = _flexdiag(argv[1:] + extra, tmp_path)
-            assert result.returncode in (0, 1, 2), (doc, line, result.stderr)
-            assert "Traceback" not in result.stderr
+        if command == "run" and "--lifetime" in argv:
+            _interrupted(argv[1:] + loopback + ["--max-wait", "60"], tmp_path)
+        elif command == "run":
+            code, _, err = _in_process(argv[1:] + loopback, capsys)
+            assert code in (0, 1, 2), (doc, line, err)
         elif command == "watch":
-            _watch(argv[1:], loopback, history, tmp_path)
-        elif command in ("health", "history"):
-            _watch(["watch"], loopback, history, tmp_path)
-            result = _flexdiag(argv[1:] + ["--history", str(history)], tmp_path)
-            assert result.returncode in (0, 1), (doc, line, result.stderr)
+            _watch(argv[1:], loopback, tmp_path / "history.sqlite", tmp_path)
         else:
-            result = _flexdiag(argv[1:], tmp_path)
-            assert result.returncode == 0, (doc, line, result.stderr)
+            code, _, err = _in_process(argv[1:], capsys)
+            assert code == 0, (doc, line, err)
+
+
+def _in_process(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """The command through the console-script entry point, in this process (fast); the
+    entry point as a process of its own is tested in test_cli."""
+    from flexdiag.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return int(info.value.code or 0), out, err
 
 
 def _flexdiag(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "flexdiag", *args], cwd=cwd, env=ENV,
                           capture_output=True, text=True, timeout=120)
+
+
+def _interrupted(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A lifetime run, interrupted (Ctrl-C) once under way: it must report what it found so
+    far, as the docs say, instead of the test waiting out a measurement."""
+    process = subprocess.Popen([sys.executable, "-m", "flexdiag", *args], cwd=cwd, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert "nat.lifetime" in out, err
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def _watch(args: list[str], loopback: list[str], history: Path, cwd: Path) -> None:

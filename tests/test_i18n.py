@@ -22,7 +22,7 @@ PO = Path(i18n.LOCALE_DIR) / "nl" / "LC_MESSAGES" / "flexdiag.po"
 
 def catalogue() -> dict[str, str]:
     with open(PO, "rb") as handle:
-        return {m.id: m.string for m in read_po(handle) if m.id}
+        return {str(m.id): str(m.string) for m in read_po(handle) if m.id}
 
 
 def fields(text: str) -> list[str]:

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,9 +32,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def flexdiag(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flexdiag", *args], capture_output=True,
-                          text=True, env=ENV, timeout=60, **kwargs)  # type: ignore[arg-type]
+def flexdiag(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    result: subprocess.CompletedProcess[str] = subprocess.run(
+        [sys.executable, "-m", "flexdiag", *args], capture_output=True, text=True, env=ENV,
+        timeout=60, **kwargs)
+    return result
 
 
 def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:

@@ -1,4 +1,4 @@
-"""nat.mapping, nat.filtering, sip.alg and sip.large against loopback fakes: an RFC 5780 STUN
+"""Observations against in-process fakes, judged end to end through the runner: an RFC 5780
 server that fakes a NAT's behaviour, SIP servers that report chosen source addresses, and a SIP
 server that drops large requests as a router dropping fragments would."""
 

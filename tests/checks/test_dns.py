@@ -1,0 +1,47 @@
+"""dns.* verdicts over typed resolutions (no resolver)."""
+
+from __future__ import annotations
+
+from flexdiag.checks import dns
+from flexdiag.model import Status
+from flexdiag.records import Obs
+from tests.checks.builders import observations, resolved, unresolved
+
+VOIP, STUN, NTP = dns.CHECKS
+
+
+def test_platform_address_passes() -> None:
+    finding = VOIP.judge(observations(
+        resolutions={Obs.DNS_VOIP: resolved("voip.gntel.nl", "91.215.4.140")}))
+    assert finding.status is Status.PASS and finding.faq == (1, 5)
+    assert finding.data["in_platform_ranges"] is True
+
+
+def test_outside_the_ranges_warns_and_cites_faq_4() -> None:
+    finding = STUN.judge(observations(
+        resolutions={Obs.DNS_STUN: resolved("stun.gntel.nl", "203.0.113.99")}))
+    assert finding.status is Status.WARN and finding.faq == (2, 4)
+    assert finding.data["in_platform_ranges"] is False
+    assert "203.0.113.99" in finding.summary
+
+
+def test_ipv6_without_a_v6_range_is_not_judged() -> None:
+    finding = NTP.judge(observations(
+        resolutions={Obs.DNS_NTP: resolved("ntp.gntel.nl", "194.140.246.1", "2001:db8::1")}))
+    assert finding.status is Status.PASS
+
+
+def test_nxdomain_fails() -> None:
+    finding = VOIP.judge(observations(resolutions={Obs.DNS_VOIP: unresolved("voip.gntel.nl")}))
+    assert finding.status is Status.FAIL and finding.data["error"] == "nxdomain"
+    assert "NXDOMAIN" in finding.summary and finding.advice
+
+
+def test_an_address_given_for_a_name_is_a_skip() -> None:
+    finding = VOIP.judge(observations(resolutions={Obs.DNS_VOIP: resolved(
+        "91.215.4.140", "91.215.4.140", literal=True)}))
+    assert finding.status is Status.SKIP
+
+
+def test_ids_follow_the_design() -> None:
+    assert [c.id for c in dns.CHECKS] == ["dns.voip", "dns.stun", "dns.ntp"]
