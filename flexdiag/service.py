@@ -89,12 +89,12 @@ class Outlets:
                    latest.report if latest else None)
 
     def report(self, report: dict[str, Any]) -> None:
-        self.sink.write(json.dumps(report, ensure_ascii=False) + "\n")
-        self.sink.flush()
         try:
             self.store.add(report)
         except Exception as exc:  # a full disk must not stop the monitoring
             _log(f"history not written: {exc}")
+        self.sink.write(json.dumps(report, ensure_ascii=False) + "\n")
+        self.sink.flush()
         self.metrics.update(report, time.time())
         if self.metrics_file:
             try:

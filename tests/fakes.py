@@ -326,7 +326,7 @@ class Platform:
             "--ntp-server", f"ntp.test.invalid:{self.ntp.port}",
             "--dns-server", f"127.0.0.1:{self.dns.port}",
             "--platform-ranges", "127.0.0.0/8",
-            "--timeout", "1.5",  # loopback answers in ms; silence tests wait this long
+            "--timeout", "1",  # loopback answers in ms; silence tests wait this long
         ]
 
     def settings(self, **overrides: Any) -> Any:

@@ -40,3 +40,20 @@ def test_help_does_not_import_heavy_modules() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+def test_checks_are_pure() -> None:
+    # "Observe, then judge": judging imports neither asyncio nor the network layer, nor the
+    # observer; it reads typed records only (docs/architecture.md).
+    import ast
+
+    banned = ("asyncio", "socket", "time", "flexdiag.net", "flexdiag.observe",
+              "flexdiag.runner")
+    for path in sorted((ROOT / "flexdiag" / "checks").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        names = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names]
+        names += [node.module or "" for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom)]
+        bad = [n for n in names if any(n == b or n.startswith(b + ".") for b in banned)]
+        assert not bad, f"{path.name} imports {bad}"

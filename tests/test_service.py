@@ -47,15 +47,6 @@ def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
     return families
 
 
-def wait_for(predicate, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def test_watch_metrics_history_health_and_sigterm(tmp_path: Path) -> None:
     history = tmp_path / "history.sqlite"
     textfile = tmp_path / "flexdiag.prom"
@@ -67,15 +58,15 @@ def test_watch_metrics_history_health_and_sigterm(tmp_path: Path) -> None:
              str(textfile), *fake.args()],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
         try:
-            wait_for(lambda: history.exists() and len(flexdiag(
-                "history", "--history", str(history)).stdout.splitlines()) >= 2)
+            assert watcher.stdout is not None
+            first = [watcher.stdout.readline(), watcher.stdout.readline()]  # two runs stored
             metrics = scrape(port)
         finally:
             watcher.send_signal(signal.SIGTERM)
             out, err = watcher.communicate(timeout=30)
     assert watcher.returncode == 0, err
     assert "stopped after" in err
-    lines = [json.loads(line) for line in out.splitlines()]
+    lines = [json.loads(line) for line in first + out.splitlines()]
     assert len(lines) >= 2 and all(r["schema"] == "flexdiag.report/1" for r in lines)
     # Metrics as Prometheus sees them.
     status = {(s["check"], s["status"]): v for s, v in metrics["flexdiag_check_status"]}
@@ -105,8 +96,7 @@ def test_watch_logs_status_changes_across_a_restart(tmp_path: Path) -> None:
             [sys.executable, "-m", "flexdiag", "watch", "--interval", "30", "--history",
              str(history), *fake.args()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, env=ENV)
-        wait_for(lambda: history.exists() and "PASS" in flexdiag(
-            "history", "--history", str(history)).stdout)
+        assert first.stdout is not None and first.stdout.readline().startswith("{")
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=30)
     # The restarted watcher sees a SIP port fall silent and compares with the stored run.
@@ -118,7 +108,7 @@ def test_watch_logs_status_changes_across_a_restart(tmp_path: Path) -> None:
             [sys.executable, "-m", "flexdiag", "watch", "--interval", "30", "--history",
              str(history), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=ENV)
-        wait_for(lambda: "FAIL" in flexdiag("history", "--history", str(history)).stdout)
+        assert second.stdout is not None and second.stdout.readline().startswith("{")
         second.send_signal(signal.SIGTERM)
         _, err = second.communicate(timeout=30)
     assert second.returncode == 0

@@ -10,7 +10,7 @@ import pytest
 from flexdiag.cli import main
 from tests.interop.conftest import NTP_IP, SIP_IP, STUN_IPS, RealPlatform
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("interop")]  # shared daemons
 
 
 def run_json(argv: list[str], capsys: Any) -> tuple[int, dict[str, Any]]:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.lab.topology import PLAIN_STUN_IP, Lab, parse_report
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
 FRESH_S, ESTABLISHED_S = 15, 25  # the short-timeouts modes' conntrack settings
 REGISTRATION_S = 60

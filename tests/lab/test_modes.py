@@ -21,7 +21,7 @@ from tests.lab.topology import (
     sh,
 )
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
 
 def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

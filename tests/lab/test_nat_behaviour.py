@@ -9,7 +9,7 @@ import pytest
 
 from tests.lab.topology import PHONE_IP, PLAIN_STUN_IP, SIP_IP, STUN_IPS, Lab
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
 ALL_MODES = ["routed", "masquerade", "snat-ports", "random", "sip-alg", "drop-fragments"]
 
