@@ -21,6 +21,7 @@ TITLES: dict[str, str] = {
     "sip.alg": "SIP ALG (rewriting of SIP by the router)",
     "sip.large": "Large SIP messages (IP fragments)",
     "nat.lifetime": "NAT mapping lifetime vs registration interval",
+    "sip.phone": "SIP from the phones' own local port",
     "sip.udp": "SIP OPTIONS over UDP port {port}",
     "ntp.offset": "NTP: time server and clock offset",
 }
@@ -142,6 +143,10 @@ MESSAGES: dict[str, str] = {
         "listens on 5060 and 38388 (FAQ item 5)."
     ),
     "alg.clean": "no SIP rewriting seen on any port",
+    "alg.partial": (
+        "no SIP rewriting seen on port(s) {clean}; not decided for port(s) {untested} (see the "
+        "evidence), where ALGs usually act"
+    ),
     "alg.undecided": "not decided: nothing to compare on any port (see the evidence)",
     "alg.silent_port": (
         "no answer on port(s) {ports} while others answer: ALGs often intercept port 5060"
@@ -187,6 +192,54 @@ MESSAGES: dict[str, str] = {
         "{ports} (FAQ item 5) and check that the router has no SIP ALG or firewall rule "
         "blocking SIP."
     ),
+    # --- SIP from the phones' own port -----------------------------------------------------
+    "phone_port.same": "from local port {local}, SIP gets the same answers (port(s) {ports})",
+    "phone_port.none": "not compared: no SIP port answered from any local port",
+    "phone_port.untested": "not tested: {error}",
+    "phone_port.untested.advice": (
+        "Another program on this computer uses UDP port {local} (a softphone?). Close it and "
+        "run flexdiag again, so that SIP is also tried from the port the phones use."
+    ),
+    "phone_port.blocked": (
+        "from local port {local}, port(s) {ports} get no answer, though they answer other "
+        "local ports: something blocks UDP port {local}"
+    ),
+    "phone_port.blocked.advice": (
+        "Phones send SIP from their own local port, and the platform answers to it (FAQ item "
+        "5); here the answers to port {local} never arrive (the router or the provider filters "
+        "it). Set the phones' local SIP port to {alt}: from there port(s) {ports} answer "
+        "(tested). Or lift the filter on UDP port {local}."
+    ),
+    "phone_port.blocked.none": (
+        "Phones send SIP from their own local port, and the platform answers to it (FAQ item "
+        "5); here the answers to port {local} never arrive (the router or the provider filters "
+        "it). Lift the filter on UDP port {local}, or give the phones another local SIP port."
+    ),
+    # --- the plan (advice decided over all findings) --------------------------------------
+    "plan.sip_port": (
+        "Register the phones on {server}:{port} (the platform listens on 5060 and 38388, FAQ "
+        "item 5): {why}."
+    ),
+    "plan.why.silent": "from the phones' local port {local}, port {port} gets no answer",
+    "plan.why.alg": (
+        "a SIP ALG on the router rewrites SIP on port {port}; better still, switch it off "
+        "('SIP ALG', 'SIP helper', 'SIP passthrough'; RFC 4787 REQ-10)"
+    ),
+    "plan.local_port": (
+        "Set the phones' local SIP port to {alt} and register them on {server}:{port}: from "
+        "local port {local} no SIP answer gets through (the router or the provider blocks "
+        "it), from {alt} it does (tested)."
+    ),
+    "plan.off_alg.lifetime": (
+        " At the same time set the registration interval to {interval} s or less: off port "
+        "{port} the SIP ALG no longer holds the phones' mappings open, and the router's own "
+        "UDP timeout applies (a phone's mapping expires after {expired} idle)."
+    ),
+    "plan.off_alg.unmeasured": (
+        " Off port {port} the SIP ALG no longer holds the phones' mappings open and the "
+        "router's own UDP timeout applies: check it with flexdiag run --lifetime first."
+    ),
+    "plan.dns_cause": "{advice} The failures of {checks} follow from this: fix DNS first.",
     # --- NTP -------------------------------------------------------------------------------
     "ntp.pass": "offset {offset_s:+.3f} s, delay {delay_ms:.0f} ms, stratum {stratum}",
     "ntp.offset": "this host's clock is off by {offset_s:+.3f} s (limit {limit_s:g} s)",
@@ -208,42 +261,56 @@ MESSAGES: dict[str, str] = {
     ),
     # --- NAT mapping lifetime ---------------------------------------------------------------
     "lifetime.progress": (
-        "{elapsed} s of at most {budget} s; established mapping alive at {alive}, expired at "
-        "{expired}"
+        "{elapsed} s of at most {budget} s; a phone's mapping (register, then quiet) seen "
+        "alive after {alive} idle, expired after {expired}"
     ),
-    "lifetime.unknown": "unknown",
+    "lifetime.unknown": "–",
     "lifetime.no_mapping": "no mapping could be made: the STUN server did not answer",
+    "lifetime.unmeasured": (
+        "not measured: run flexdiag run --lifetime to see whether the router keeps a phone's "
+        "mapping for the registration interval ({registration} s); it takes up to "
+        "{minutes} min"
+    ),
     "lifetime.pass": (
-        "an established mapping survives {alive} idle, at least the registration interval "
-        "({registration} s); fresh flows: alive at {fresh_alive}, expired at {fresh_expired}"
+        "a phone's mapping (register, then quiet) survives {alive} idle, at least the "
+        "registration interval ({registration} s); with traffic in between: alive after "
+        "{est_alive}, expired after {est_expired}"
     ),
     "lifetime.fail": (
-        "an established mapping expires after {expired} idle (alive at {alive}), before the "
-        "phones re-register ({registration} s); fresh flows: alive at {fresh_alive}, expired "
-        "at {fresh_expired}"
+        "a phone's mapping (register, then quiet) expires after {expired} idle (alive after "
+        "{alive}), before the phone registers again ({registration} s); with traffic in "
+        "between: alive after {est_alive}, expired after {est_expired}"
     ),
     "lifetime.fail.advice": (
-        "The router forgets a phone's UDP mapping before the phone registers again, so calls "
-        "from the platform are dropped until the phone next sends (FAQ item 6). Either set "
-        "the phones' registration interval to {interval} s or less (safely below the "
-        "measured lifetime), or raise the router's UDP NAT/session timeout above "
+        "The router forgets a phone's UDP mapping once the phone has sent nothing for "
+        "{expired}: the phone registers, goes quiet, and calls from the platform are dropped "
+        "until it registers again (FAQ item 6). Set the phones' registration interval to "
+        "{interval} s or less, or raise the router's UDP NAT/session timeout above "
         "{registration} s."
+    ),
+    "lifetime.keepalive": (
+        " Or keep the registration interval and turn on the phones' NAT keep-alive every "
+        "{interval} s: a mapping that carries traffic that often never sits idle long enough "
+        "to expire (with traffic this router keeps mappings {est_alive} or longer)."
     ),
     "lifetime.rfc4787": (
         " This router also breaks RFC 4787 REQ-5: a UDP mapping must last at least 2 minutes "
         "(5 minutes or more recommended)."
     ),
     "lifetime.inconclusive": (
-        "not decided within {elapsed} s: established mapping alive at {alive}, expired at "
-        "{expired}; registration interval {registration} s"
+        "not decided within {elapsed} s: a phone's mapping seen alive after {alive} idle, "
+        "expired after {expired}; registration interval {registration} s"
     ),
     "lifetime.interrupted": (
-        "interrupted after {elapsed} s: established mapping alive at {alive}, expired at "
-        "{expired} so far; registration interval {registration} s"
+        "interrupted after {elapsed} s: a phone's mapping seen alive after {alive} idle, "
+        "expired after {expired}; registration interval {registration} s"
     ),
     "lifetime.inconclusive.advice": (
         "Run again with a longer --max-wait (at least the registration interval plus a "
         "minute) to see whether the router keeps mappings for the whole interval."
+    ),
+    "lifetime.interrupted.advice": (
+        "Run flexdiag run --lifetime again and let it finish (up to {budget} s) for a verdict."
     ),
     "lifetime.rebind.hint": (
         " This STUN server does not support RESPONSE-PORT (RFC 5780), so flexdiag can only "

@@ -104,6 +104,11 @@ class Report:
         status = worst(c.status for c in self.checks)
         return Status.PASS if status is Status.SKIP else status
 
+    @property
+    def unmeasured(self) -> tuple[CheckResult, ...]:
+        """Checks that were not measured in this run (the quick run's ``nat.lifetime``)."""
+        return tuple(c for c in self.checks if c.data.get("reason") == "not-measured")
+
     def get(self, check_id: str) -> CheckResult | None:
         """The result with this id, or ``None`` if the check was not part of the run."""
         for check in self.checks:

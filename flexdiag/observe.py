@@ -27,6 +27,7 @@ from flexdiag.records import (
     LARGE_SIZES,
     Exchange,
     FilteringTests,
+    FixedPortProbe,
     LargeProbe,
     LifetimeObservation,
     MappingTests,
@@ -34,6 +35,7 @@ from flexdiag.records import (
     Obs,
     Observations,
     OptionsReply,
+    PhonePortProbes,
     Resolution,
     StunReply,
 )
@@ -63,6 +65,12 @@ def negative_wait_s(rtt_s: float | None) -> float:
     if rtt_s is None:
         return NEGATIVE_WAIT_MIN_S
     return min(NEGATIVE_WAIT_MAX_S, max(NEGATIVE_WAIT_MIN_S, NEGATIVE_WAIT_RTTS * rtt_s))
+
+
+def alternative_port(port: int) -> int:
+    """The local SIP port tried beside the phones' own: two up (5060 -> 5062), as phones
+    number a second SIP account's port."""
+    return port + 2 if port <= 65533 else port - 2
 
 
 def _failed(reason: str) -> Exchange[Any]:
@@ -124,7 +132,8 @@ class Observer:
             settings=self.settings, resolutions=resolutions,
             stun=done.get(Obs.STUN), preservation=tuple(done.get(Obs.PRESERVATION, ())),
             mapping=done.get(Obs.MAPPING), filtering=done.get(Obs.FILTERING),
-            sip=done.get(Obs.SIP, {}), large=done.get(Obs.LARGE, {}), ntp=done.get(Obs.NTP),
+            sip=done.get(Obs.SIP, {}), phone_sip=done.get(Obs.PHONE_SIP),
+            large=done.get(Obs.LARGE, {}), ntp=done.get(Obs.NTP),
             lifetime=done.get(Obs.LIFETIME),
         )
 
@@ -277,6 +286,34 @@ class Observer:
         ports = self.settings.sip_ports
         results = await asyncio.gather(*(self._sip_one(p) for p in ports))
         return {p: r for p, r in zip(ports, results, strict=True) if r is not None}
+
+    async def _fixed_port(self, ip: str, local_port: int) -> FixedPortProbe:
+        """OPTIONS to every SIP port from one socket bound to ``local_port``."""
+        try:
+            endpoint = await UdpEndpoint.open(local_address_for(ip), local_port)
+        except OSError as exc:
+            return FixedPortProbe(local_port, error=f"cannot send from local port "
+                                                    f"{local_port}: {exc.strerror or exc}")
+        ports = self.settings.sip_ports
+        try:
+            results = await asyncio.gather(*(
+                send_options((ip, p), self.settings.sip_server, self.deadline, endpoint=endpoint)
+                for p in ports))
+        finally:
+            endpoint.close()
+        return FixedPortProbe(local_port, dict(zip(ports, results, strict=True)))
+
+    async def _phone_sip(self) -> PhonePortProbes | None:
+        """As a phone sends: from its own local SIP port (5060 unless set otherwise), to every
+        SIP port; beside it, from an alternative local port, sent at the same time so that a
+        blocked phone port costs no extra wait."""
+        ip = await self._address(Obs.DNS_VOIP)
+        if ip is None:
+            return None
+        port = self.settings.local_sip_port
+        phone, alternative = await asyncio.gather(self._fixed_port(ip, port),
+                                                  self._fixed_port(ip, alternative_port(port)))
+        return PhonePortProbes(phone, alternative)
 
     async def _large_one(self, port: int) -> LargeProbe | None:
         """Large OPTIONS sent with the small one; after the small one answers, a few of its

@@ -1,22 +1,164 @@
 """The plan: what to do about a run's findings, decided over all results at once. Pure.
 
-Checks judge one concern each; the planner is where findings meet. It orders the advice
-(failures before warnings, then report order), merges advice that several findings share
-(one cause, one step), and derives the phone settings for the network as it is.
+Checks judge one concern each; the planner is where findings meet, so that no piece of advice
+contradicts another or breaks a path that works:
+
+- **DNS first.** A platform name that resolves outside the platform ranges explains the SIP
+  and STUN failures that follow from it: one step, pointing at the cause.
+- **One SIP path for the phones.** The port to register on and the local port to send from are
+  chosen from what a phone would see: the probes from the phones' own local port, the SIP ALG
+  per port, and the alternative local port that was tried. "Use 38388" is advised only where
+  38388 works *from the phones' port*; otherwise the local port to change comes with it.
+- **Off the ALG, into the lifetime.** A SIP ALG on 5060 holds the phones' mappings open; moving
+  them off 5060 exposes them to the router's own UDP timeout, so that step carries the
+  registration interval the measured lifetime needs (or says to measure it first).
+
+Every other finding's advice follows, failures before warnings, advice shared by several
+findings merged into one step. The phone settings are the phone-side part of the plan: what to
+configure on the phones so that they work on the network as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from flexdiag import advice
 from flexdiag.model import CheckResult, Plan, Status, Step
+from flexdiag.settings import Settings
 
 _ACTIONABLE = (Status.FAIL, Status.WARN)
 
 
-def plan(results: Sequence[CheckResult]) -> Plan:
-    """The ordered steps for ``results`` (in report order)."""
-    ranked = sorted((r for r in results if r.status in _ACTIONABLE and r.advice),
+@dataclass
+class _Draft:
+    """The plan as the rules build it."""
+
+    steps: list[Step] = field(default_factory=list)
+    covered: set[str] = field(default_factory=set)
+    phone: dict[str, int] = field(default_factory=dict)
+
+    def add(self, text: str, faq: Sequence[int], checks: Sequence[str]) -> None:
+        self.steps.append(Step(text, tuple(sorted(set(faq))), tuple(checks)))
+        self.covered.update(checks)
+
+
+def _data(results: Mapping[str, CheckResult], check_id: str) -> Mapping[str, Any]:
+    result = results.get(check_id)
+    return result.data if result is not None else {}
+
+
+def _failing(results: Mapping[str, CheckResult], prefix: str) -> list[str]:
+    return [i for i, r in results.items() if i.startswith(prefix) and r.status is Status.FAIL]
+
+
+def _dns_cause(results: Mapping[str, CheckResult], draft: _Draft) -> None:
+    """A name resolving outside the platform ranges: its dependants' failures point at it."""
+    dependants = {"dns.voip": ("sip.",), "dns.stun": ("stun.", "nat.")}
+    for dns_id, prefixes in dependants.items():
+        dns = results.get(dns_id)
+        if dns is None or dns.status is not Status.WARN or dns.advice is None:
+            continue
+        failing = [i for p in prefixes for i in _failing(results, p)]
+        if failing:
+            draft.add(advice.text("plan.dns_cause", advice=dns.advice,
+                                  checks=", ".join(failing)),
+                      [*dns.faq, *(f for i in failing for f in results[i].faq)],
+                      [dns_id, *failing])
+
+
+@dataclass(frozen=True)
+class _SipView:
+    """What a phone would see per platform port."""
+
+    ports: tuple[int, ...]
+    local: int
+    alternative: int | None
+    phone_ok: Mapping[int, bool]
+    alternative_ok: Mapping[int, bool]
+    alg: Mapping[int, bool]
+
+    @classmethod
+    def of(cls, results: Mapping[str, CheckResult], settings: Settings) -> _SipView:
+        ports = tuple(p for p in settings.sip_ports if f"sip.udp.{p}" in results)
+        answered = {p: results[f"sip.udp.{p}"].data.get("status_code") is not None
+                    for p in ports}
+        phone = _data(results, "sip.phone")
+        tested = "error" not in phone and "ports" in phone
+        per_port = phone.get("ports", {})
+        phone_ok = {p: bool(per_port.get(str(p), {}).get("phone_port")) if tested
+                    else answered[p] for p in ports}
+        alt = phone.get("alternative") or {}
+        alt_ok = {p: bool((alt.get("ports") or {}).get(str(p))) for p in ports}
+        alg_ports = _data(results, "sip.alg").get("ports") or {}
+        return cls(ports, int(phone.get("local_port", settings.local_sip_port)),
+                   alt.get("local_port") if tested else None, phone_ok, alt_ok,
+                   {p: alg_ports.get(str(p)) is True for p in ports})
+
+    def usable(self, port: int) -> bool:
+        return self.phone_ok[port] and not self.alg[port]
+
+
+def _sip_path(results: Mapping[str, CheckResult], settings: Settings, draft: _Draft) -> None:
+    """Choose the platform port and local port the phones should use."""
+    view = _SipView.of(results, settings)
+    if "dns.voip" in draft.covered or not view.ports or view.usable(view.ports[0]):
+        return  # DNS is the cause, or the phones' default port works as it is
+    default, server = view.ports[0], settings.sip_server
+    ids = [i for i in (*(f"sip.udp.{p}" for p in view.ports), "sip.phone", "sip.alg")
+           if i in results and results[i].status in (*_ACTIONABLE, Status.SKIP)]
+    choice = next((p for p in view.ports if view.usable(p)), None)
+    if choice is not None:
+        why = (advice.text("plan.why.alg", port=default) if view.alg[default]
+               else advice.text("plan.why.silent", local=view.local, port=default))
+        text = advice.text("plan.sip_port", server=server, port=choice, why=why)
+        draft.phone["sip_port"] = choice
+    else:
+        choice = next((p for p in view.ports
+                       if view.alternative_ok[p] and not view.alg[p]), None)
+        if choice is None or view.alternative is None:
+            return  # no phone-side way round: the checks' own advice says what to open
+        text = advice.text("plan.local_port", alt=view.alternative, server=server, port=choice,
+                           local=view.local)
+        draft.phone["local_sip_port"] = view.alternative
+        if choice != default:
+            draft.phone["sip_port"] = choice
+    if view.alg[default] and choice != default:
+        text += _off_alg(results, default, draft)
+    draft.add(text, (5,), ids)
+
+
+def _off_alg(results: Mapping[str, CheckResult], port: int, draft: _Draft) -> str:
+    """Leaving an ALG's port exposes the phones to the router's own UDP timeout."""
+    lifetime = results.get("nat.lifetime")
+    data = lifetime.data if lifetime is not None else {}
+    if data.get("reason") == "not-measured":
+        return advice.text("plan.off_alg.unmeasured", port=port)
+    interval = data.get("advised_registration_time_s")
+    if lifetime is None or lifetime.status is not Status.FAIL or interval is None:
+        return ""
+    draft.phone["registration_time_s"] = int(interval)
+    draft.covered.add("nat.lifetime")
+    expired = data.get("expired_s")
+    return advice.text("plan.off_alg.lifetime", interval=interval, port=port,
+                       expired=f"{expired:.1f} s" if expired is not None else "?")
+
+
+def _lifetime(results: Mapping[str, CheckResult], draft: _Draft) -> None:
+    """The registration interval a phone's measured mapping lifetime needs."""
+    lifetime = results.get("nat.lifetime")
+    if lifetime is None or lifetime.status is not Status.FAIL:
+        return
+    interval = lifetime.data.get("advised_registration_time_s")
+    if interval is not None:
+        draft.phone["registration_time_s"] = int(interval)
+
+
+def _remaining(results: Sequence[CheckResult], draft: _Draft) -> None:
+    """Every other finding's advice: failures first, shared advice merged."""
+    ranked = sorted((r for r in results if r.status in _ACTIONABLE and r.advice
+                     and r.id not in draft.covered),
                     key=lambda r: -r.status.rank)  # stable: report order within a status
     merged: dict[str, tuple[set[int], list[str]]] = {}
     for result in ranked:
@@ -24,6 +166,35 @@ def plan(results: Sequence[CheckResult]) -> Plan:
         faq, ids = merged.setdefault(result.advice, (set(), []))
         faq.update(result.faq)
         ids.append(result.id)
-    steps = tuple(Step(text, tuple(sorted(faq)), tuple(ids))
-                  for text, (faq, ids) in merged.items())
-    return Plan(steps=steps)
+    for text, (faq, ids) in merged.items():
+        draft.add(text, sorted(faq), ids)
+
+
+def _phone_settings(draft: _Draft, settings: Settings) -> dict[str, int]:
+    """Only what differs from what the phones would use anyway."""
+    defaults = {"sip_port": settings.sip_ports[0], "local_sip_port": settings.local_sip_port,
+                "registration_time_s": settings.registration_time_s}
+    return {k: v for k, v in draft.phone.items() if defaults.get(k) != v}
+
+
+def reconcile(results: Sequence[CheckResult], plan: Plan) -> tuple[CheckResult, ...]:
+    """The results with every finding's advice replaced by the plan step that answers it,
+    where the two differ: a check judged alone may advise what the whole picture forbids
+    ("use 38388", where a phone on local port 5060 would still be cut off)."""
+    step_of = {cid: step for step in plan.steps for cid in step.checks}
+    return tuple(
+        replace(r, advice=step_of[r.id].text)
+        if r.advice and r.id in step_of and step_of[r.id].text != r.advice else r
+        for r in results)
+
+
+def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Plan:
+    """The ordered steps and phone settings for ``results`` (in report order)."""
+    settings = settings or Settings()
+    by_id = {r.id: r for r in results}
+    draft = _Draft()
+    _dns_cause(by_id, draft)
+    _sip_path(by_id, settings, draft)
+    _lifetime(by_id, draft)
+    _remaining(results, draft)
+    return Plan(steps=tuple(draft.steps), phone_settings=_phone_settings(draft, settings))

@@ -142,6 +142,30 @@ class LargeProbe:
     errors: Mapping[int, str] = field(default_factory=dict)  # size -> socket/ICMP error
 
 
+@dataclass(frozen=True)
+class FixedPortProbe:
+    """OPTIONS to every SIP port from one socket bound to a chosen local port, as a phone
+    sends them from its own SIP port (``error``: the port could not be bound)."""
+
+    local_port: int
+    exchanges: Mapping[int, Exchange[OptionsReply]] = field(default_factory=dict)
+    error: str | None = None
+
+    def answered(self, port: int) -> bool | None:
+        """Did ``port`` answer (``None``: not tested)?"""
+        exchange = self.exchanges.get(port)
+        return None if exchange is None else exchange.answered
+
+
+@dataclass(frozen=True)
+class PhonePortProbes:
+    """The phones' own local SIP port, and an alternative one tried beside it (so that advice
+    to move off a blocked local port names a port that was seen to work)."""
+
+    phone: FixedPortProbe
+    alternative: FixedPortProbe
+
+
 @dataclass
 class Measurement:
     """What the lifetime scheduler found, also when stopped early."""
@@ -176,6 +200,7 @@ class Obs(enum.Enum):
     MAPPING = "mapping"  # RFC 5780 tests II and III from the primary socket
     FILTERING = "filtering"
     SIP = "sip"  # OPTIONS to every SIP port (from the primary socket where routed so)
+    PHONE_SIP = "phone_sip"  # OPTIONS to every SIP port from the phones' own local port
     LARGE = "large"
     NTP = "ntp"
     LIFETIME = "lifetime"
@@ -192,6 +217,7 @@ class Observations:
     mapping: MappingTests | None = None
     filtering: FilteringTests | None = None
     sip: Mapping[int, Exchange[OptionsReply]] = field(default_factory=dict)
+    phone_sip: PhonePortProbes | None = None
     large: Mapping[int, LargeProbe] = field(default_factory=dict)
     ntp: Exchange[NtpSample] | None = None
     lifetime: LifetimeObservation | None = None

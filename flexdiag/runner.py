@@ -91,13 +91,14 @@ async def run(
         results = tuple(await asyncio.gather(*(one(c) for c in checks)))
     finally:
         observer.close()
+    plan = planner.plan(results, settings)
     return Report(
         version=__version__,
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         duration_s=round(loop.time() - observer.start, 3),
         profile=settings.profile(),
-        checks=results,
-        plan=planner.plan(results),
+        checks=planner.reconcile(results, plan),
+        plan=plan,
     )
 
 

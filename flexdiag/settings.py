@@ -54,6 +54,7 @@ class Settings:
     timeout_s: float = 8.0  # overall budget of the quick run
     ntp_max_offset_s: float = 1.0  # a local clock further off than this is a warning
     max_wait_s: float | None = None  # nat.lifetime budget; None: registration time + margin
+    local_sip_port: int = 5060  # the phones' own SIP port: probed from too, as a phone sends
 
     def profile(self) -> dict[str, Any]:
         """The profile as it appears in the JSON report."""
@@ -68,6 +69,7 @@ class Settings:
             "timeout_s": self.timeout_s,
             "ntp_max_offset_s": self.ntp_max_offset_s,
             "max_wait_s": self.max_wait_s,
+            "local_sip_port": self.local_sip_port,
         }
 
 
@@ -248,6 +250,8 @@ OPTIONS: tuple[Option, ...] = (
            "Overall time budget of the quick run"),
     Option("ntp_max_offset_s", "--ntp-max-offset", _positive(float, 0.001, 86400), "SECONDS",
            "Warn when this host's clock is further off"),
+    Option("local_sip_port", "--local-sip-port", parse_port, "PORT",
+           "The phones' own local SIP port (SIP is also sent from it)"),
     Option("max_wait_s", "--max-wait", _positive(float, 5, 7 * 86400), "SECONDS",
            "Time budget of the lifetime check",
            f"registration time + {_lifetime.ESTABLISH_GAP_S + _lifetime.MARGIN_S:g}"),

@@ -37,13 +37,23 @@ def status_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> 
     """``"<id> <old> -> <new>"`` for every check whose status changed (new checks: ``new``)."""
     if previous is None:
         return []
-    before = {c["id"]: c["status"] for c in previous["checks"]}
+    before = {c["id"]: c for c in previous["checks"]}
     lines = []
     for check in current["checks"]:
         old = before.get(check["id"])
-        if old != check["status"] and not (old is None and check["id"] == "nat.lifetime"):
-            lines.append(f"{check['id']} {old or 'new'} -> {check['status']}")
+        if old is not None and old["status"] == check["status"]:
+            continue
+        # The quick runs between two lifetime runs do not measure it: no change to report.
+        if _unmeasured(old) or _unmeasured(check):
+            continue
+        if old is None and check["id"] == "nat.lifetime":
+            continue
+        lines.append(f"{check['id']} {old['status'] if old else 'new'} -> {check['status']}")
     return lines
+
+
+def _unmeasured(check: dict[str, Any] | None) -> bool:
+    return check is not None and check.get("data", {}).get("reason") == "not-measured"
 
 
 async def watch(

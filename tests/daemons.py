@@ -101,17 +101,52 @@ listen=udp:{ip}:5060
 listen=udp:{ip}:38388
 mpath="{modules}"
 loadmodule "sl.so"
+loadmodule "tm.so"
+loadmodule "pv.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "nathelper.so"
+# A registrar as the platform is one (lab-notes): the location table in memory, any interval
+# accepted, the phone's public address (as the NAT made it) saved with its binding. nathelper
+# never pings (natping_interval 0): a ping would keep the NAT mapping alive and hide what the
+# lab is there to show.
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "min_expires", 1)
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+modparam("nathelper", "natping_interval", 0)
+# An incoming call to an unreachable phone fails fast (408 after 2 s), not after 32 s.
+modparam("tm", "fr_timer", 2000)
+modparam("tm", "fr_inv_timer", 2000)
 # Like the platform (FAQ item 5): answer from the socket the request came in on, to the source
-# address and port, with received/rport in the Via (RFC 3581).
+# address and port, with received/rport in the Via (RFC 3581). A request for a user (the
+# provider side calling a phone) goes to the phone's registered address, from the socket the
+# phone registered through.
 request_route {{
     force_rport();
-    if (method == "OPTIONS") {{
-        sl_send_reply("200", "OK");
+    if (method == "REGISTER") {{
+        fix_nated_register();
+        if (!save("location")) {{
+            sl_reply_error();
+        }}
         exit;
     }}
-    sl_send_reply("404", "Not Found");
+    if ($rU == $null) {{
+        if (method == "OPTIONS") {{
+            sl_send_reply("200", "OK");
+            exit;
+        }}
+        sl_send_reply("404", "Not Found");
+        exit;
+    }}
+    if (!lookup("location")) {{
+        sl_send_reply("404", "Not Found");
+        exit;
+    }}
+    t_relay();
 }}
 """
+
 
 CHRONY_CONF = """bindaddress {ip}
 port {port}

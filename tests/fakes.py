@@ -316,6 +316,7 @@ class Platform:
     sip: list[FakeServer]
     ntp: FakeServer
     dns: FakeServer
+    local_sip_port: int = field(default_factory=lambda: free_port_pair())
 
     def args(self) -> list[str]:
         """Command-line options that point flexdiag at this platform by name."""
@@ -327,6 +328,9 @@ class Platform:
             "--dns-server", f"127.0.0.1:{self.dns.port}",
             "--platform-ranges", "127.0.0.0/8",
             "--timeout", "1",  # loopback answers in ms; silence tests wait this long
+            # Tests run in parallel: the phones' port (and the alternative, two up) must be
+            # free here, not the real 5060 that another test may hold at the same time.
+            "--local-sip-port", str(self.local_sip_port),
         ]
 
     def settings(self, **overrides: Any) -> Any:
@@ -340,6 +344,25 @@ class Platform:
     def close(self) -> None:
         for server in (self.stun, *self.sip, self.ntp, self.dns):
             server.close()
+
+
+def free_port_pair(host: str = "127.0.0.1") -> int:
+    """A UDP port ``p`` with ``p + 2`` free too (the phones' port and its alternative)."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as first:
+            first.bind((host, 0))
+            port = int(first.getsockname()[1])
+            if port > 65533:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as second:
+                try:
+                    second.bind((host, port + 2))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free UDP port pair")
 
 
 SIP_HOST = "127.0.0.3"  # another address than STUN's, as on the platform

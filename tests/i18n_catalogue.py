@@ -15,10 +15,11 @@ def message_ids() -> set[str]:
     from flexdiag import advice, sipcodes
     from flexdiag.codec.sip import CLASS_NAMES
     from flexdiag.net.udp import ERROR_TEXT
-    from flexdiag.render.text import VERDICT
+    from flexdiag.render.text import PHONE_SETTINGS, UNMEASURED, VERDICT
 
     ids = set(advice.MESSAGES.values()) | set(advice.TITLES.values())
-    ids |= set(VERDICT.values()) | set(CLASS_NAMES.values()) | set(ERROR_TEXT.values())
+    ids |= set(VERDICT.values()) | set(PHONE_SETTINGS.values()) | {UNMEASURED}
+    ids |= set(CLASS_NAMES.values()) | set(ERROR_TEXT.values())
     for texts in sipcodes.CLASS_TEXT.values():
         ids |= set(texts)
     for pair in sipcodes.CODE_TEXT.values():

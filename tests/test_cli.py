@@ -38,8 +38,8 @@ def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
     assert report["profile"]["sip_server"] == "voip.test.invalid"
     assert [c["id"] for c in report["checks"]] == [
         "dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping", "nat.filtering",
-        f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "sip.alg", "sip.large",
-        "ntp.offset"]
+        f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "sip.phone", "sip.alg",
+        "sip.large", "ntp.offset", "nat.lifetime"]
 
 
 def test_warn_exits_1(capsys: Any, validate_report: Any) -> None:

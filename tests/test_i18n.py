@@ -95,5 +95,5 @@ def test_language_changes_text_not_keys(capsys: Any, validate_report: Any) -> No
     assert set(english) == set(dutch) and set(english["summary"]) == set(dutch["summary"])
     silent = next(c for c in dutch["checks"] if c["status"] == "fail")
     assert silent["summary"].startswith("geen SIP-antwoord")
-    assert "luistert op zowel 5060 als 38388" in silent["advice"]
+    assert "luistert op 5060 en 38388" in silent["advice"]  # the plan's step, in Dutch
     assert dutch["checks"][0]["title"] == "DNS: SIP-server"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flexdiag.model import CheckResult, Status
 from flexdiag.planner import plan
+from tests.checks.builders import silent
 
 
 def result(check_id: str, status: Status, advice: str | None = None,
@@ -36,3 +39,100 @@ def test_shared_advice_is_one_step_naming_every_check() -> None:
 
 def test_skips_and_errors_without_advice_add_nothing() -> None:
     assert plan([result("nat.mapping", Status.SKIP), result("x", Status.ERROR)]).steps == ()
+
+
+# --- rules decided over all findings (the lab's real phone confirms each: tests/lab) -------
+
+def _judged(**fields: Any) -> list[CheckResult]:
+    """Every quick-run check judged over hand-built observations (no sockets)."""
+    from flexdiag.checks import checks_for, evaluate
+    from tests.checks.builders import SETTINGS, observations
+
+    obs = observations(**fields)
+    return [CheckResult(c.id, c.id, (f := evaluate(c, obs)).status, f.summary, f.data,
+                        f.advice, f.faq) for c in checks_for(SETTINGS)]
+
+
+def _lifetime_fail(results: list[CheckResult]) -> list[CheckResult]:
+    from flexdiag.checks.lifetime import evaluate
+    from flexdiag.records import Measurement
+    from flexdiag.vocab import Method
+    from tests.test_planner_data import short_lifetime
+
+    m: Measurement = short_lifetime()
+    f = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=100.0, sent=1)
+    return [r for r in results if r.id != "nat.lifetime"] + [
+        CheckResult("nat.lifetime", "t", f.status, f.summary, f.data, f.advice, f.faq)]
+
+
+def test_healthy_network_needs_no_phone_settings() -> None:
+    from tests.test_planner_data import HEALTHY
+
+    result = plan(_judged(**HEALTHY))
+    assert result.phone_settings == {} and result.steps == ()
+
+
+def test_5060_blocked_both_ways_moves_port_and_local_port_together() -> None:
+    from tests.test_planner_data import DROP_5060
+
+    result = plan(_judged(**DROP_5060))
+    assert result.phone_settings == {"sip_port": 38388, "local_sip_port": 5062}
+    first = result.steps[0]
+    assert "local SIP port to 5062" in first.text and "voip.gntel.nl:38388" in first.text
+    assert {"sip.udp.5060", "sip.phone"} <= set(first.checks)
+    # The per-check "use 38388" advice, wrong for a phone on local port 5060, is not a step.
+    assert not any("configure the phones to register on" in s.text for s in result.steps)
+
+
+def test_alg_on_5060_with_a_short_lifetime_moves_port_and_interval_together() -> None:
+    from tests.test_planner_data import ALG_5060
+
+    result = plan(_lifetime_fail(_judged(**ALG_5060)))
+    assert result.phone_settings == {"sip_port": 38388, "registration_time_s": 6}
+    first = result.steps[0]
+    assert "voip.gntel.nl:38388" in first.text and "SIP ALG" in first.text
+    assert "registration interval to 6 s" in first.text
+    assert "sip.alg" in first.checks and "nat.lifetime" not in [
+        c for s in result.steps[1:] for c in s.checks]
+
+
+def test_alg_with_the_lifetime_unmeasured_says_to_measure_it_first() -> None:
+    from tests.test_planner_data import ALG_5060
+
+    result = plan(_judged(**ALG_5060))
+    assert result.phone_settings == {"sip_port": 38388}
+    assert "--lifetime" in result.steps[0].text
+
+
+def test_short_lifetime_alone_sets_the_registration_interval() -> None:
+    from tests.test_planner_data import HEALTHY
+
+    result = plan(_lifetime_fail(_judged(**HEALTHY)))
+    assert result.phone_settings == {"registration_time_s": 6}
+    assert [s.checks for s in result.steps] == [("nat.lifetime",)]
+
+
+def test_a_platform_name_resolving_elsewhere_is_named_as_the_cause() -> None:
+    from flexdiag.records import Obs
+    from tests.checks.builders import resolved
+    from tests.test_planner_data import DROP_5060
+
+    fields = {**DROP_5060, "sip": {5060: silent(), 38388: silent()},
+              "resolutions": {Obs.DNS_VOIP: resolved("voip.gntel.nl", "203.0.113.66")}}
+    result = plan(_judged(**fields))
+    first = result.steps[0]
+    assert first.checks[0] == "dns.voip" and "sip.udp.5060" in first.checks
+    assert "fix DNS first" in first.text
+    assert result.phone_settings == {}
+
+
+def test_findings_carry_the_step_that_answers_them() -> None:
+    from flexdiag.planner import reconcile
+    from tests.test_planner_data import DROP_5060
+
+    results = _judged(**DROP_5060)
+    coherent = {r.id: r for r in reconcile(results, plan(results))}
+    step = plan(results).steps[0].text
+    assert coherent["sip.udp.5060"].advice == step  # was "register on 38388" alone
+    assert coherent["sip.phone"].advice == step
+    assert coherent["sip.udp.38388"].advice is None

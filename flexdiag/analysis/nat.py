@@ -136,10 +136,12 @@ def classify_alg(local: Addr, public: Addr | None, view: SipView) -> tuple[bool 
 
 
 def combine_alg(decisions: Sequence[bool | None]) -> bool | None:
-    """One verdict over all ports: any rewriting is an ALG; none decided is ``None``."""
+    """One verdict over all ports: any rewriting is an ALG; no ALG only when every port was
+    decided clean (a port that could not be tested is not passed: ALGs often watch one port,
+    usually the very one that went unanswered); else ``None``."""
     if any(d is True for d in decisions):
         return True
-    if any(d is False for d in decisions):
+    if decisions and all(d is False for d in decisions):
         return False
     return None
 

@@ -63,13 +63,17 @@ def judge(obs: Observations) -> Finding:
     if silent and any(d is not None for d in decisions.values()):
         evidence.append(advice.text("alg.silent_port", ports=", ".join(silent)))
     data: dict[str, Any] = {"detected": detected, "evidence": evidence, "ports": decisions}
+    clean = ", ".join(p for p, d in decisions.items() if d is False)
     if detected is True:
         rewritten = ", ".join(p for p, d in decisions.items() if d)
-        clean = ", ".join(p for p, d in decisions.items() if d is False)
         return Finding(Status.FAIL, advice.text("alg.detected", ports=rewritten), data,
                        advice.text("alg.detected.advice", clean=clean or "none"), (5,))
     if detected is False:
         return Finding(Status.PASS, advice.text("alg.clean"), data, None, (5,))
+    if clean:
+        untested = ", ".join(p for p, d in decisions.items() if d is None)
+        return Finding(Status.SKIP, advice.text("alg.partial", clean=clean, untested=untested),
+                       data, None, (5,))
     return Finding(Status.SKIP, advice.text("alg.undecided"), data, None, (5,))
 
 

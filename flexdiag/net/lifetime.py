@@ -182,7 +182,7 @@ async def measure(
     Seeing a lifetime of T takes at least T of waiting, so every rung of the ladder is a socket
     of its own, all primed at the start and tested when their idle time comes due (in time
     order). ``sleep(seconds)`` returns ``False`` when interrupted (Ctrl-C). Stops as soon as
-    the established flow's answer is known, at the budget, or on interruption.
+    the answer is known (:func:`_known`), at the budget, or on interruption.
     """
     start = now()
     top = max(lt.FIRST_RUNG_S, min(registration_s, budget_s - lt.ESTABLISH_GAP_S - 2 * wait_s))
@@ -192,8 +192,7 @@ async def measure(
         result.stopped = Stopped.NO_MAPPING
     try:
         await _test_in_time_order(prober, result, queue, start=start, budget_s=budget_s,
-                                  targets={FlowKind.ESTABLISHED: registration_s,
-                                           FlowKind.FRESH: top},
+                                  targets={FlowKind.ESTABLISHED: top, FlowKind.FRESH: top},
                                   wait_s=wait_s, now=now, sleep=sleep,
                                   on_progress=on_progress)
     finally:
@@ -204,6 +203,18 @@ async def measure(
 
 
 _Due = tuple[float, int, Any]
+
+
+def _known(m: Measurement, decided: dict[FlowKind, bool]) -> bool:
+    """Enough to judge: the phone's flow (fresh: register, then idle) is decided, and the
+    established flow is decided too or already seen to outlive the fresh one (all that the
+    keep-alive advice needs)."""
+    if not decided[FlowKind.FRESH]:
+        return False
+    fresh, established = m.bracket(FlowKind.FRESH), m.bracket(FlowKind.ESTABLISHED)
+    outlives = (established.alive_s is not None and fresh.expired_s is not None
+                and established.alive_s > fresh.expired_s)
+    return decided[FlowKind.ESTABLISHED] or outlives
 
 
 async def _prime(prober: ProberLike, result: Measurement,
@@ -244,7 +255,7 @@ async def _test_in_time_order(
         result.probes.append(lt.Probe(mapping.flow, round(idle_s, 3), alive))
         decided[mapping.flow] = lt.decided(result.bracket(mapping.flow), targets[mapping.flow])
         result.elapsed_s = now() - start
-        if decided[FlowKind.ESTABLISHED]:
+        if _known(result, decided):
             result.stopped = Stopped.DECIDED
         if on_progress is not None:
             on_progress(result)

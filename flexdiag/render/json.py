@@ -48,7 +48,7 @@ def summary(report: Report) -> dict[str, Any]:
         "sip_alg": value("sip.alg", "detected"),
         "nat_lifetime_s": (
             {"alive": lifetime.data.get("alive_s"), "expired": lifetime.data.get("expired_s")}
-            if lifetime is not None else None
+            if lifetime is not None and lifetime.status is not Status.SKIP else None
         ),
         "ntp_offset_s": value("ntp.offset", "offset_s"),
         "phone_settings": dict(report.plan.phone_settings),

@@ -53,6 +53,11 @@ def _render(report: dict[str, Any]) -> str:
         lines += [f"{n}. {step['text']} (" + _("checks") + ": "
                   + ", ".join(f"`{c}`" for c in step["checks"]) + ")"
                   for n, step in enumerate(report["plan"], 1)]
+    unmeasured = [c["title"] for c in report["checks"]
+                  if c["data"].get("reason") == "not-measured"]
+    if unmeasured:
+        lines += ["", "**" + _("Not measured: {titles} (see the table).").format(
+            titles=", ".join(unmeasured)) + "**"]
     summary = {k: v for k, v in report["summary"].items() if v not in (None, {})}
     lines += ["", "### " + _("Summary"), "", "| | |", "|---|---|"]
     lines += [f"| {key} | `{json.dumps(value)}` |" for key, value in summary.items()]

@@ -18,6 +18,13 @@ STYLE = {
     Status.FAIL: "bold red",
     Status.ERROR: "bold magenta",
 }
+PHONE_SETTINGS = {  # summary.phone_settings keys, as the phones' menus call them
+    "sip_port": "SIP server port",
+    "local_sip_port": "local SIP port",
+    "registration_time_s": "registration interval (s)",
+    "keepalive_s": "NAT keep-alive interval (s)",
+}
+UNMEASURED = "Not measured: {titles} (see the table)."
 VERDICT = {
     Status.PASS: "Ready: nothing found that stops phones working on the Flex platform.",
     Status.WARN: "Usable, with warnings: read the findings below before installing phones.",
@@ -59,6 +66,11 @@ def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -
         for n, step in enumerate(report.plan.steps, 1):
             console.print(Text(f"{n}. ", style="bold") + Text(step.text)
                           + Text(f" ({', '.join(step.checks)})", style="dim"))
+    if report.plan.phone_settings:
+        console.print()
+        console.print(Text(_("Set on the phones"), style="bold underline"))
+        for key, value in report.plan.phone_settings.items():
+            console.print(Text(f"  {_(PHONE_SETTINGS[key])}: {value}"))
     if verbose:
         console.print()
         console.print(Text(_("Evidence"), style="bold underline"))
@@ -70,6 +82,13 @@ def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -
     status = report.status
     console.print(Text(f"{status.value.upper()}: {_(VERDICT[status])}", style=STYLE[status]),
                   Text(f" ({report.duration_s:.1f} s)", style="dim"))
+    if report.unmeasured:
+        console.print(Text(unmeasured_line(report), style="yellow"))
+
+
+def unmeasured_line(report: Report) -> str:
+    """What the headline must add when part of the platform's conditions was not measured."""
+    return _(UNMEASURED).format(titles=", ".join(c.title for c in report.unmeasured))
 
 
 def one_line(report: Report) -> str:
@@ -77,7 +96,8 @@ def one_line(report: Report) -> str:
     bad = [f"{c.id} {c.status.value}" for c in report.checks
            if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
     details = f" ({', '.join(bad)})" if bad else ""
-    return f"{report.status.value.upper()}: {_(VERDICT[report.status])}{details}"
+    line = f"{report.status.value.upper()}: {_(VERDICT[report.status])}{details}"
+    return f"{line} {unmeasured_line(report)}" if report.unmeasured else line
 
 
 def _finding(console: Any, check: CheckResult) -> None:

@@ -3,6 +3,8 @@ clock. Addresses are documentation addresses (data only, never destinations)."""
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import replace
 from typing import Any
 
 from flexdiag.addr import Addr
@@ -25,7 +27,8 @@ PUBLIC_IP = "203.0.113.5"
 SIP_IP = "198.51.100.10"
 STUN_IP = "198.51.100.20"
 NTP_IP = "198.51.100.30"
-SETTINGS = Settings()
+# The "platform" of these fixtures lives in a documentation range.
+SETTINGS = replace(Settings(), platform_ranges=(ipaddress.ip_network("198.51.100.0/24"),))
 
 
 def resolved(name: str, *addresses: str, **kw: Any) -> Resolution:

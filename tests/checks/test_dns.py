@@ -12,7 +12,7 @@ VOIP, STUN, NTP = dns.CHECKS
 
 def test_platform_address_passes() -> None:
     finding = VOIP.judge(observations(
-        resolutions={Obs.DNS_VOIP: resolved("voip.gntel.nl", "91.215.4.140")}))
+        resolutions={Obs.DNS_VOIP: resolved("voip.gntel.nl", "198.51.100.10")}))
     assert finding.status is Status.PASS and finding.faq == (1, 5)
     assert finding.data["in_platform_ranges"] is True
 
@@ -27,7 +27,7 @@ def test_outside_the_ranges_warns_and_cites_faq_4() -> None:
 
 def test_ipv6_without_a_v6_range_is_not_judged() -> None:
     finding = NTP.judge(observations(
-        resolutions={Obs.DNS_NTP: resolved("ntp.gntel.nl", "194.140.246.1", "2001:db8::1")}))
+        resolutions={Obs.DNS_NTP: resolved("ntp.gntel.nl", "198.51.100.30", "2001:db8::1")}))
     assert finding.status is Status.PASS
 
 
@@ -39,7 +39,7 @@ def test_nxdomain_fails() -> None:
 
 def test_an_address_given_for_a_name_is_a_skip() -> None:
     finding = VOIP.judge(observations(resolutions={Obs.DNS_VOIP: resolved(
-        "91.215.4.140", "91.215.4.140", literal=True)}))
+        "198.51.100.10", "198.51.100.10", literal=True)}))
     assert finding.status is Status.SKIP
 
 

@@ -20,10 +20,13 @@ def measured(*probes: tuple[FlowKind, float, bool | None],
 
 
 @pytest.mark.parametrize(("probes", "registration", "status"), [
-    ([(E, 60.0, True)], 60, Status.PASS),  # alive exactly at the interval
-    ([(E, 59.0, True)], 60, Status.WARN),  # not yet known
-    ([(E, 58.0, True), (E, 60.0, False)], 60, Status.FAIL),  # expired exactly at it
-    ([(E, 58.0, True), (E, 61.0, False)], 60, Status.WARN),  # expired after: undecided
+    ([(F, 60.0, True)], 60, Status.PASS),  # alive exactly at the interval
+    ([(F, 59.0, True)], 60, Status.WARN),  # not yet known
+    ([(F, 58.0, True), (F, 60.0, False)], 60, Status.FAIL),  # expired exactly at it
+    ([(F, 58.0, True), (F, 61.0, False)], 60, Status.WARN),  # expired after: undecided
+    # The verdict rests on a phone's flow (fresh): an established flow alone decides nothing.
+    ([(E, 600.0, True)], 60, Status.WARN),
+    ([(E, 10.0, False)], 60, Status.WARN),
 ])
 def test_boundaries(probes: list[tuple[FlowKind, float, bool | None]], registration: int,
                     status: Status) -> None:
@@ -32,15 +35,39 @@ def test_boundaries(probes: list[tuple[FlowKind, float, bool | None]], registrat
     assert finding.status is status and finding.faq == (6,)
 
 
-def test_fail_advises_eighty_percent_of_the_last_alive_idle_time() -> None:
-    finding = evaluate(measured((E, 20.0, True), (E, 22.0, False), (F, 10.0, True),
-                                (F, 12.0, False)),
-                       method=Method.RFC5780, registration_s=60, budget_s=100.0, sent=10)
+def test_fail_rests_on_the_phones_flow_and_advises_eighty_percent_of_it() -> None:
+    # Conntrack 10/40 s, registration 30 s: a phone registers, goes quiet, and its mapping
+    # is gone after 10 s, although an established one would last 40 s.
+    finding = evaluate(measured((E, 38.0, True), (E, 40.0, False), (F, 8.0, True),
+                                (F, 10.0, False)),
+                       method=Method.RFC5780, registration_s=30, budget_s=100.0, sent=10)
     assert finding.status is Status.FAIL
-    assert finding.data["alive_s"] == 20.0 and finding.data["expired_s"] == 22.0
-    assert finding.data["fresh"] == {"alive_s": 10.0, "expired_s": 12.0}
-    assert "16" in (finding.advice or "")  # int(20.0 * 0.8)
-    assert "RFC 4787" in (finding.advice or "")  # below the 2 minutes REQ-5 asks for
+    assert finding.data["verdict_on"] == "fresh"
+    assert finding.data["alive_s"] == 8.0 and finding.data["expired_s"] == 10.0
+    assert finding.data["fresh"] == {"alive_s": 8.0, "expired_s": 10.0}
+    assert finding.data["established"] == {"alive_s": 38.0, "expired_s": 40.0}
+    assert finding.data["advised_registration_time_s"] == 6  # int(8.0 * 0.8)
+    text = finding.advice or ""
+    assert "6 s or less" in text
+    assert "keep-alive every 6 s" in text  # the established flow outlives the fresh one
+    assert "RFC 4787" in text  # below the 2 minutes REQ-5 asks for
+
+
+def test_no_keepalive_alternative_when_traffic_does_not_help() -> None:
+    finding = evaluate(measured((E, 8.0, True), (E, 10.0, False), (F, 8.0, True),
+                                (F, 10.0, False)),
+                       method=Method.RFC5780, registration_s=30, budget_s=100.0, sent=10)
+    assert finding.status is Status.FAIL and "keep-alive" not in (finding.advice or "")
+
+
+def test_quick_run_row_says_it_was_not_measured() -> None:
+    from flexdiag.checks.lifetime import UNMEASURED
+    from tests.checks.builders import observations
+
+    finding = UNMEASURED.judge(observations())
+    assert finding.status is Status.SKIP and finding.faq == (6,)
+    assert finding.data["reason"] == "not-measured"
+    assert "--lifetime" in finding.summary and "3600 s" in finding.summary
 
 
 def test_no_mapping_is_a_stun_failure() -> None:
@@ -49,8 +76,9 @@ def test_no_mapping_is_a_stun_failure() -> None:
     assert finding.status is Status.FAIL and finding.faq == (2,)
 
 
-def test_interrupted_says_so_and_rebind_hints_at_rfc5780() -> None:
-    finding = evaluate(measured((E, 10.0, None), stopped=Stopped.INTERRUPTED),
+def test_interrupted_says_so_and_asks_to_let_it_finish() -> None:
+    finding = evaluate(measured((F, 10.0, None), stopped=Stopped.INTERRUPTED),
                        method=Method.REBIND, registration_s=60, budget_s=100.0, sent=3)
     assert finding.status is Status.WARN and "interrupted" in finding.summary
     assert finding.data["stopped"] == "interrupted"
+    assert "--max-wait" not in (finding.advice or "")  # nothing ran out: it was stopped

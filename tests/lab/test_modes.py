@@ -112,7 +112,8 @@ def test_sip_alg_mode_assigns_the_kernel_helper_on_5060_only(mode_lab: Lab) -> N
 
 
 @pytest.mark.parametrize("mode_lab", ["drop-5060"], indirect=True)
-def test_dropped_5060_fails_cleanly_and_advises_38388(mode_lab: Lab, validate_report: Any) -> None:
+def test_dropped_5060_fails_cleanly_and_plans_38388_from_another_local_port(
+        mode_lab: Lab, validate_report: Any) -> None:
     code, report = mode_lab.flexdiag("--timeout", "2")
     validate_report(report)
     assert_common(report)
@@ -122,6 +123,11 @@ def test_dropped_5060_fails_cleanly_and_advises_38388(mode_lab: Lab, validate_re
     assert dropped["status"] == "fail" and dropped["data"]["status_code"] is None
     assert dropped["data"]["sent"] >= 2 and "38388" in dropped["advice"]
     assert open_port["status"] == "pass"
+    # From the phones' own port 5060 even 38388 is silent (its answers go to port 5060): the
+    # plan moves the local port too (tests/lab/test_phone.py shows a real phone agreeing).
+    assert c["sip.phone"]["status"] == "fail"
+    assert report["summary"]["phone_settings"] == {"sip_port": 38388, "local_sip_port": 5062}
+    assert c["sip.alg"]["data"]["ports"]["5060"] is None  # untested, so not passed
     # Kernel's view: every OPTIONS to 5060 hit the drop rule; 38388 got its replies.
     assert mode_lab.dropped_packets() >= dropped["data"]["sent"]  # (+ the large probes)
     assert flow_to(mode_lab, SIP_IP, 38388)["reply"]["dst"] == RTR_WAN_IP

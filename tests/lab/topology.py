@@ -73,7 +73,8 @@ MODES: dict[str, dict[str, Any]] = {
     "sip-alg": {"doc": "masquerade plus the kernel's SIP ALG (nf_conntrack_sip/nf_nat_sip) on "
                        "UDP 5060 only", "nat": 'oifname "wan" masquerade', "fwd": "",
                 "helper": True},
-    "drop-5060": {"doc": "masquerade, and UDP to port 5060 is dropped",
+    "drop-5060": {"doc": "masquerade, and UDP port 5060 is dropped in both directions (to the "
+                         "server's 5060, and the replies to a phone's local port 5060)",
                   "nat": 'oifname "wan" masquerade', "fwd": "udp dport 5060 counter drop"},
     "short-timeouts": {"doc": "masquerade with conntrack UDP timeouts of 15 s (fresh) and 25 s "
                               "(established)", "nat": 'oifname "wan" masquerade', "fwd": "",
@@ -85,6 +86,13 @@ MODES: dict[str, dict[str, Any]] = {
                                      "mapping gets a new port",
                               "nat": 'oifname "wan" masquerade fully-random', "fwd": "",
                               "timeouts": (15, 25)},
+    "timeouts-10-40": {"doc": "masquerade with conntrack UDP timeouts of 10 s (fresh) and 40 s "
+                              "(established)", "nat": 'oifname "wan" masquerade', "fwd": "",
+                       "timeouts": (10, 40)},
+    "sip-alg-timeouts": {"doc": "the kernel's SIP ALG on UDP 5060 with conntrack UDP timeouts "
+                                "of 10/40 s (the SIP helper keeps its own flows ~3600 s)",
+                         "nat": 'oifname "wan" masquerade', "fwd": "", "helper": True,
+                         "timeouts": (10, 40)},
     "flow-limit": {"doc": "masquerade, and at most 4 UDP flows from the LAN at a time",
                    "nat": 'oifname "wan" masquerade',
                    "fwd": 'iifname "lan" meta l4proto udp ct count over 4 drop'},

@@ -92,18 +92,31 @@ def test_ladder_is_fine_enough_everywhere() -> None:
 
 async def test_lifetime_longer_than_registration_passes_and_stops_at_it() -> None:
     clock = FakeClock()
-    router = FakeRouter(clock, established_s=7200, fresh_s=30)
+    router = FakeRouter(clock, established_s=7200, fresh_s=7200)
     m = await run(router, clock)
     assert m.stopped == "decided"
     finding = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=3632.5,
                        sent=router.sent)
-    assert finding.status is Status.PASS
+    assert finding.status is Status.PASS and finding.data["verdict_on"] == "fresh"
     assert finding.data["alive_s"] >= 3600 and finding.data["expired_s"] is None
     # Close to the physical limit: an hour of waiting, not more.
     assert m.elapsed_s <= 3600 + ESTABLISH_GAP_S + 10
-    fresh = finding.data["fresh"]
-    assert fresh["alive_s"] < 30 <= fresh["expired_s"]
     assert all(mp.closed for mp in router.mappings)  # every socket released
+
+
+async def test_a_phones_flow_expiring_early_fails_at_once_though_traffic_would_keep_it() -> None:
+    # Linux's 30/120 s defaults with a phone registering hourly: the phone's flow (fresh) is
+    # gone after 30 s; the established one would live two hours. Decided in about 30 s.
+    clock = FakeClock()
+    router = FakeRouter(clock, established_s=7200, fresh_s=30)
+    m = await run(router, clock)
+    finding = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=3632.5,
+                       sent=router.sent)
+    assert finding.status is Status.FAIL and m.stopped == "decided"
+    assert finding.data["alive_s"] < 30 <= finding.data["expired_s"]
+    assert finding.data["established"]["alive_s"] > 30
+    assert m.elapsed_s <= finding.data["expired_s"] + ESTABLISH_GAP_S + 4
+    assert "keep-alive" in (finding.advice or "")
 
 
 @pytest.mark.parametrize(("established", "fresh"), [(25, 15), (300, 30), (1800, 60), (119, 119)])
@@ -116,15 +129,17 @@ async def test_short_lifetime_fails_with_a_fine_bracket(established: float,
                        sent=router.sent)
     alive, expired = finding.data["alive_s"], finding.data["expired_s"]
     assert finding.status is Status.FAIL
-    assert alive < established <= expired
+    assert alive < fresh <= expired
     assert expired - alive <= max(5.0, 0.1 * expired)
     # Stopped as soon as known: wall time / upper bound near 1.
     assert m.elapsed_s / expired <= 1.2 or m.elapsed_s - expired <= ESTABLISH_GAP_S + 2
     assert finding.advice and "registration interval" in finding.advice
     interval = lt.safe_interval_s(lt.Bracket(alive, expired))
     assert interval is not None and interval < alive
-    assert str(interval) in finding.advice
+    assert finding.data["advised_registration_time_s"] == interval
+    assert f"{interval} s or less" in finding.advice
     assert ("REQ-5" in finding.advice) == (expired < 120)
+    assert ("keep-alive" in finding.advice) == (established > fresh)
     assert len(finding.data["probes"]) <= 2 * len(m.rungs)
 
 
@@ -134,7 +149,7 @@ async def test_rebind_never_claims_alive() -> None:
     m = await run(router, clock, registration_s=60)
     finding = evaluate(m, method=Method.REBIND, registration_s=60, budget_s=92.5, sent=router.sent)
     assert finding.status is Status.FAIL
-    assert finding.data["alive_s"] is None and 25 <= finding.data["expired_s"] <= 30
+    assert finding.data["alive_s"] is None and 15 <= finding.data["expired_s"] <= 18
     assert all(p["alive"] is not True for p in finding.data["probes"])
 
 
@@ -162,14 +177,14 @@ async def test_budget_shorter_than_registration_is_inconclusive() -> None:
 async def test_interrupt_reports_the_bracket_so_far() -> None:
     clock = FakeClock()
     clock.interrupt_at = clock.t + 100  # Ctrl-C after 100 s
-    router = FakeRouter(clock, established_s=7200, fresh_s=30)
+    router = FakeRouter(clock, established_s=7200, fresh_s=7200)
     m = await run(router, clock)
     assert m.stopped == "interrupted"
     finding = evaluate(m, method=Method.RFC5780, registration_s=3600, budget_s=3632.5,
                        sent=router.sent)
     assert finding.status is Status.WARN and "interrupted" in finding.summary
     assert 80 <= finding.data["alive_s"] <= 100
-    assert finding.data["fresh"]["expired_s"] is not None
+    assert finding.data["expired_s"] is None
     assert all(mp.closed for mp in router.mappings)
 
 

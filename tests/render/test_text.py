@@ -26,3 +26,22 @@ def test_one_line_and_no_colours_in_a_file() -> None:
     out = io.StringIO()
     render(report, out)
     assert "do this" in out.getvalue() and "\x1b[" not in out.getvalue()
+
+
+def test_plan_phone_settings_and_what_was_not_measured_are_shown() -> None:
+    from flexdiag.model import Plan, Step
+
+    report = Report("0", "2026-11-25T10:00:00Z", 1.0, {}, (
+        CheckResult("sip.alg", "SIP ALG", Status.FAIL, "rewritten", advice="a"),
+        CheckResult("nat.lifetime", "NAT mapping lifetime", Status.SKIP, "not measured",
+                    {"reason": "not-measured"})),
+        Plan((Step("Register on 38388.", (5,), ("sip.alg",)),),
+             {"sip_port": 38388, "registration_time_s": 6}))
+    out = io.StringIO()
+    render(report, out)
+    text = out.getvalue()
+    assert "What to do, in order" in text and "1. Register on 38388. (sip.alg)" in text
+    assert "Set on the phones" in text and "SIP server port: 38388" in text
+    assert "registration interval (s): 6" in text
+    assert "Not measured: NAT mapping lifetime" in text
+    assert one_line(report).endswith("Not measured: NAT mapping lifetime (see the table).")

@@ -1,0 +1,60 @@
+"""``sip.phone``: does SIP work from the phones' own local port (5060 unless set), as it
+does from any other port (FAQ item 5)?
+
+Phones send SIP from a fixed local port, and the platform answers to it (RFC 3581 §4: to the
+source port). A router or provider that filters UDP port 5060 in both directions drops those
+answers, while flexdiag's own probes from ephemeral ports pass: judged from those alone, the
+advice ("use 38388") would still leave a phone on local port 5060 without registration. So the
+same OPTIONS go out from the phones' port (and, beside it, from an alternative local port), and
+the answers are compared with those to the primary socket's ephemeral port.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flexdiag import advice
+from flexdiag.checks import Check, Finding
+from flexdiag.model import Status
+from flexdiag.records import FixedPortProbe, Obs, Observations
+
+
+def _ports(probe: FixedPortProbe) -> dict[str, bool | None]:
+    return {str(port): probe.answered(port) for port in probe.exchanges}
+
+
+def judge(obs: Observations) -> Finding:
+    """Compare the answers to the phones' local port with those to an ephemeral port."""
+    probes = obs.phone_sip
+    assert probes is not None
+    phone, alternative = probes.phone, probes.alternative
+    local = phone.local_port
+    ephemeral = {p: e.answered for p, e in obs.sip.items()}
+    data: dict[str, Any] = {
+        "local_port": local,
+        "ports": {str(p): {"phone_port": phone.answered(p), "other_port": ephemeral.get(p)}
+                  for p in obs.settings.sip_ports},
+        "alternative": {"local_port": alternative.local_port, "ports": _ports(alternative),
+                        "error": alternative.error},
+    }
+    if phone.error:
+        data["error"] = phone.error
+        return Finding(Status.SKIP, advice.text("phone_port.untested", local=local,
+                                                error=phone.error), data,
+                       advice.text("phone_port.untested.advice", local=local), (5,))
+    blocked = [p for p in obs.settings.sip_ports if ephemeral.get(p) and not phone.answered(p)]
+    if not blocked:
+        answered = [str(p) for p in obs.settings.sip_ports if phone.answered(p)]
+        key = "phone_port.same" if answered else "phone_port.none"
+        return Finding(Status.PASS if answered else Status.SKIP,
+                       advice.text(key, local=local, ports=", ".join(answered)), data, None, (5,))
+    working = [p for p in blocked if alternative.answered(p)]
+    text = (advice.text("phone_port.blocked.advice", local=local, alt=alternative.local_port,
+                        ports=", ".join(map(str, working)))
+            if working else advice.text("phone_port.blocked.none", local=local))
+    return Finding(Status.FAIL, advice.text("phone_port.blocked", local=local,
+                                            ports=", ".join(map(str, blocked))), data, text, (5,))
+
+
+CHECK = Check("sip.phone", judge, needs=(Obs.PHONE_SIP, Obs.SIP),
+              requires=(Obs.DNS_VOIP,))
