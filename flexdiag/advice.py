@@ -72,6 +72,9 @@ MESSAGES: dict[str, str] = {
         "({registration_time_s} s)."
     ),
     "stun.error": "the STUN server {server} answered with error {code} {reason}",
+    "stun.error.nocode": (
+        "the STUN server {server} answered with an error response that carries no error code"
+    ),
     "stun.error.advice": (
         "The path to the STUN server works, but the server refused the request. Check the "
         "STUN server setting ({server_name}, FAQ item 2)."
@@ -249,6 +252,13 @@ MESSAGES: dict[str, str] = {
         "Set its clock, or enable time synchronisation on it."
     ),
     "ntp.unsync": "the NTP server {server} is not synchronised (stratum {stratum}, leap {leap})",
+    "ntp.kiss": "the NTP server {server} refuses to serve this host (kiss-o'-death {code})",
+    "ntp.kiss.advice": (
+        "The time server sent a kiss-o'-death (RFC 5905 §7.4): it rate-limits or denies this "
+        "address. Phones behind the same public address may be refused too (FAQ item 3): "
+        "check that nothing on this network queries {server_name} in a tight loop, and report "
+        "it to the platform if it persists."
+    ),
     "ntp.unsync.advice": (
         "Phones would take their time from an unsynchronised server (FAQ item 3). Check the "
         "NTP server setting; report to the platform if {server_name} itself says this."

@@ -19,6 +19,7 @@ from typing import Any
 
 from flexdiag import __version__, advice, planner
 from flexdiag.checks import Check, Finding, checks_for, evaluate, observations_needed
+from flexdiag.evidence import MAX_LINE, bound, bound_text
 from flexdiag.model import CheckResult, Report, Status
 from flexdiag.observe import Observer
 from flexdiag.settings import Settings
@@ -76,9 +77,11 @@ async def run(
         begin = loop.time()
         budget_s = (check.budget_s or settings.timeout_s) + OVERRUN_GRACE_S
         finding = await _finding(check, observer, budget_s)
+        # Evidence carries what peers chose to send: bounded here, once (flexdiag.evidence).
         result = CheckResult(
             id=check.id, title=advice.title(check.id), status=finding.status,
-            summary=finding.summary, data=dict(finding.data), advice=finding.advice,
+            summary=bound_text(finding.summary, MAX_LINE), data=bound(finding.data),
+            advice=None if finding.advice is None else bound_text(finding.advice, MAX_LINE * 2),
             faq=finding.faq, duration_ms=round((loop.time() - begin) * 1000, 1),
         )
         done += 1

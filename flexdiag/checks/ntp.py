@@ -8,7 +8,6 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.addr import format_addr
 from flexdiag.checks import Check, Finding, exchange_evidence, silence
-from flexdiag.codec.ntp import LEAP_ALARM, STRATUM_UNSYNC
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 
@@ -33,15 +32,20 @@ def judge(obs: Observations) -> Finding:
         summary = silence("ntp", exchange, data, **names)
         return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), (3,))
     reply = sample.reply
-    data.update(offset_s=round(sample.offset_s, 6), delay_s=round(sample.delay_s, 6),
-                stratum=reply.stratum, leap=reply.leap)
-    # RFC 5905 §7.3: leap 3 = unsynchronised; stratum 0 = kiss-o'-death, 16 = unsynchronised.
-    if reply.leap == LEAP_ALARM or reply.stratum in (0, STRATUM_UNSYNC):
+    data.update(stratum=reply.stratum, leap=reply.leap)
+    # RFC 5905 §7.3/§7.4: a kiss-o'-death (stratum 0) or an unsynchronised server (leap 3,
+    # stratum 16 and above) carries no usable time: its offset is not recorded.
+    if reply.kiss_code is not None:
+        data["kiss_code"] = reply.kiss_code
+        return Finding(Status.FAIL, advice.text("ntp.kiss", code=reply.kiss_code, **names),
+                       data, advice.text("ntp.kiss.advice", **names), (3,))
+    if not reply.synchronised:
         return Finding(
             Status.FAIL,
             advice.text("ntp.unsync", stratum=reply.stratum, leap=reply.leap, **names),
             data, advice.text("ntp.unsync.advice", **names), (3,),
         )
+    data.update(offset_s=round(sample.offset_s, 6), delay_s=round(sample.delay_s, 6))
     if abs(sample.offset_s) > settings.ntp_max_offset_s:
         return Finding(
             Status.WARN,

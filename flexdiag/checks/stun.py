@@ -57,12 +57,12 @@ def judge(obs: Observations) -> Finding:
     response = exchange.reply.response
     mapped = mapped_address(exchange)
     if mapped is None:
-        return Finding(
-            Status.WARN,
-            advice.text("stun.error", code=response.error_code, reason=response.error_reason,
-                        **names),
-            data, advice.text("stun.error.advice", **names), (2,),
-        )
+        summary = (advice.text("stun.error", code=response.error_code,
+                               reason=response.error_reason or "", **names)
+                   if response.error_code is not None else advice.text("stun.error.nocode",
+                                                                       **names))
+        return Finding(Status.WARN, summary, data, advice.text("stun.error.advice", **names),
+                       (2,))
     translation = mapped[1] != exchange.local[1]
     preservation = _preservation(obs, exchange.local, mapped)
     data.update(mapped=format_addr(mapped), nat=not same_ip(mapped[0], exchange.local[0]),

@@ -20,6 +20,9 @@ LEAP_ALARM = 3  # RFC 5905 §7.3: clock unsynchronized
 STRATUM_UNSYNC = 16
 
 
+KISS_CODE_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
 @dataclass(frozen=True)
 class NtpReply:
     """The fields of a server reply that a diagnostic reads; times in Unix seconds."""
@@ -32,6 +35,21 @@ class NtpReply:
     receive_s: float
     transmit_s: float
     ref_id: int
+
+    @property
+    def kiss_code(self) -> str | None:
+        """The kiss-o'-death code (RFC 5905 §7.4: stratum 0, the reference id as four ASCII
+        letters, e.g. ``RATE``, ``DENY``); ``"????"`` when it is not readable text."""
+        if self.stratum != 0:
+            return None
+        raw = self.ref_id.to_bytes(4, "big").rstrip(b"\0")
+        return raw.decode("ascii") if raw and set(raw) <= KISS_CODE_CHARS else "????"
+
+    @property
+    def synchronised(self) -> bool:
+        """A usable time source: not a kiss-o'-death, not leap 3 (alarm), stratum 1-15
+        (RFC 5905 §7.3)."""
+        return self.leap != LEAP_ALARM and 0 < self.stratum < STRATUM_UNSYNC
 
 
 def to_ntp_raw(unix_s: float) -> int:
@@ -70,6 +88,11 @@ def parse_reply(data: bytes) -> NtpReply:
         raise ValueError("NTP packet is malformed") from None
     if packet.mode != MODE_SERVER:
         raise ValueError("NTP packet is not a server reply")
+    receive_raw, transmit_raw = struct.unpack_from("!QQ", data, 32)
+    # RFC 5905 §8 (packet sanity): a zero receive or transmit timestamp is invalid; only a
+    # kiss-o'-death (stratum 0, §7.4) carries no usable time and is still a message.
+    if packet.stratum != 0 and (receive_raw == 0 or transmit_raw == 0):
+        raise ValueError("NTP reply has a zero receive or transmit timestamp")
     return NtpReply(
         leap=packet.leap,
         version=packet.version,

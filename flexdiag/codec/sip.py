@@ -107,6 +107,18 @@ _COMPACT = {
 }
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]{1,5}", re.ASCII)
+
+
+def port_number(text: str | None) -> int | None:
+    """A port a peer wrote: ASCII digits only (``str.isdigit`` also takes "²"), 1-65535;
+    anything else is ``None``, never an exception."""
+    if text is None or not _ASCII_DIGITS.fullmatch(text):
+        return None
+    port = int(text)
+    return port if 1 <= port <= 65535 else None
+
+
 @dataclass(frozen=True)
 class Via:
     """One Via header value (RFC 3261 §20.42) with the parameters a probe reads."""
@@ -127,8 +139,7 @@ class Via:
     @property
     def rport(self) -> int | None:
         """RFC 3581 §4: the source port the server saw; ``None`` when absent or without value."""
-        value = self.params.get("rport")
-        return int(value) if value and value.isdigit() else None
+        return port_number(self.params.get("rport"))
 
 
 @dataclass(frozen=True)
@@ -224,7 +235,9 @@ def build_options(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
 
 
-_STATUS_LINE = re.compile(r"^SIP/2\.0 ([1-6][0-9][0-9]) ?(.*)$")
+# RFC 3261 §7.2: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; Status-Code is
+# 3DIGIT (ASCII), so "SIP/2.0 2000 OK" is not a 200. Some servers omit the reason phrase.
+_STATUS_LINE = re.compile(r"SIP/2\.0 ([1-6][0-9]{2})(?: (.*))?", re.ASCII)
 
 
 def parse_response(data: bytes) -> SipResponse:
@@ -237,21 +250,21 @@ def parse_response(data: bytes) -> SipResponse:
     except UnicodeDecodeError:
         raise ValueError("SIP message is not UTF-8") from None
     lines = text.replace("\r\n", "\n").split("\n")
-    match = _STATUS_LINE.match(lines[0])
+    match = _STATUS_LINE.fullmatch(lines[0])
     if not match:
         raise ValueError("SIP message is not a response")
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
         if line[:1] in (" ", "\t") and headers:  # §7.3.1 header folding
             name, value = headers[-1]
-            headers[-1] = (name, value + " " + line.strip())
+            headers[-1] = (name, f"{value} {line.strip()}".strip())
             continue
         name, colon, value = line.partition(":")
         if not colon or not name.strip():
             raise ValueError("SIP header line has no name")
         key = name.strip().lower()
         headers.append((_COMPACT.get(key, key), value.strip()))
-    return SipResponse(int(match.group(1)), match.group(2).strip(), tuple(headers))
+    return SipResponse(int(match.group(1)), (match.group(2) or "").strip(), tuple(headers))
 
 
 def _commas(value: str) -> list[str]:

@@ -8,9 +8,11 @@ with a fixed message for any malformed datagram.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from aioice import stun as _stun
 
@@ -149,6 +151,19 @@ def _fixed(message: str) -> str:
     return "STUN message has an unknown method" if "is not a valid" in message else message
 
 
+def usable_address(addr: tuple[Any, Any]) -> bool:
+    """A transport address a peer may name: a unicast, specified IP and a port 1-65535."""
+    try:
+        ip = ipaddress.ip_address(str(addr[0]))
+    except ValueError:
+        return False
+    return not (ip.is_unspecified or ip.is_multicast) and 1 <= int(addr[1]) <= 65535
+
+
+def _usable_or_none(addr: tuple[Any, Any] | None) -> tuple[str, int] | None:
+    return (str(addr[0]), int(addr[1])) if addr is not None and usable_address(addr) else None
+
+
 def parse_binding_response(data: bytes) -> StunResponse:
     """Parse a Binding success or error response (RFC 8489 §6.3)."""
     message = _parse(data)
@@ -163,13 +178,17 @@ def parse_binding_response(data: bytes) -> StunResponse:
     is_error = message.message_class == _stun.Class.ERROR
     if not is_error and mapped is None:
         raise ValueError("STUN Binding response has no mapped address")
+    if mapped is not None and not usable_address(mapped):
+        raise ValueError("STUN mapped address is impossible (unspecified, multicast or port 0)")
     return StunResponse(
         transaction_id=bytes(message.transaction_id),
         is_error=is_error,
         mapped=(str(mapped[0]), int(mapped[1])) if mapped else None,
         xor_mapped=xor_mapped,
-        other_address=attrs.get("OTHER-ADDRESS") or attrs.get("CHANGED-ADDRESS"),
-        response_origin=attrs.get("RESPONSE-ORIGIN") or attrs.get("SOURCE-ADDRESS"),
+        # Addresses flexdiag would send to: an impossible one is as good as absent.
+        other_address=_usable_or_none(attrs.get("OTHER-ADDRESS") or attrs.get("CHANGED-ADDRESS")),
+        response_origin=_usable_or_none(attrs.get("RESPONSE-ORIGIN")
+                                        or attrs.get("SOURCE-ADDRESS")),
         error_code=error[0] if error else None,
         error_reason=error[1] if error else None,
         software=attrs.get("SOFTWARE"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from flexdiag.i18n import _
 from flexdiag.model import Report
+from flexdiag.render.safe import fence, markdown_inline
 
 ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": "🛑"}
 
@@ -15,8 +16,10 @@ ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": 
 def render(report: Report) -> str:
     """Markdown text of a report."""
     from flexdiag.render.json import to_dict
+    from flexdiag.render.safe import escaped, markdown_inline
 
-    return _render(to_dict(report))
+    # Peers' text is literal inline text here; the evidence goes into a fenced block.
+    return _render(to_dict(escaped(report, markdown_inline, evidence=False)))
 
 
 def _render(report: dict[str, Any]) -> str:
@@ -34,7 +37,7 @@ def _render(report: dict[str, Any]) -> str:
         "|---|---|---|",
     ]
     for check in report["checks"]:
-        summary = check["summary"].replace("|", "\\|")
+        summary = check["summary"]
         lines.append(f"| `{check['id']}` | {ICON[check['status']]} {check['status']} | "
                      f"{summary} |")
     findings = [c for c in report["checks"] if c["status"] in ("warn", "fail", "error")]
@@ -60,10 +63,13 @@ def _render(report: dict[str, Any]) -> str:
             titles=", ".join(unmeasured)) + "**"]
     summary = {k: v for k, v in report["summary"].items() if v not in (None, {})}
     lines += ["", "### " + _("Summary"), "", "| | |", "|---|---|"]
-    lines += [f"| {key} | `{json.dumps(value)}` |" for key, value in summary.items()]
+    lines += [f"| {key} | {markdown_inline(json.dumps(value, ensure_ascii=False))} |"
+              for key, value in summary.items()]
+    evidence = json.dumps({c["id"]: c["data"] for c in report["checks"]}, indent=2,
+                          ensure_ascii=False)
+    profile = json.dumps(report["profile"], indent=2, ensure_ascii=False)
     lines += ["", "<details><summary>" + _("Evidence of every check") + "</summary>", "",
-              "```json", json.dumps({c["id"]: c["data"] for c in report["checks"]}, indent=2,
-                                    ensure_ascii=False), "```", "", "</details>",
-              "", "<details><summary>" + _("Profile") + "</summary>", "", "```json",
-              json.dumps(report["profile"], indent=2), "```", "", "</details>", ""]
+              fence(evidence) + "json", evidence, fence(evidence), "", "</details>",
+              "", "<details><summary>" + _("Profile") + "</summary>", "", fence(profile) + "json",
+              profile, fence(profile), "", "</details>", ""]
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from flexdiag.i18n import _
 from flexdiag.model import CheckResult, Report, Status
+from flexdiag.render.safe import escaped, printable
 
 STYLE = {
     Status.PASS: "bold green",
@@ -45,14 +46,15 @@ def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -
     from rich.table import Table
     from rich.text import Text
 
+    report = escaped(report, printable)  # peers' text must not act on the terminal
     console = _console(file)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column(_("Check"))
     table.add_column(_("Status"))
     table.add_column(_("Result"), overflow="fold")
     for check in report.checks:
-        table.add_row(check.id, Text(check.status.value.upper(), style=STYLE[check.status]),
-                      check.summary)
+        table.add_row(Text(check.id), Text(check.status.value.upper(),
+                                           style=STYLE[check.status]), Text(check.summary))
     console.print(table)
     findings = [c for c in report.checks if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
     if findings:
@@ -96,7 +98,7 @@ def one_line(report: Report) -> str:
     bad = [f"{c.id} {c.status.value}" for c in report.checks
            if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
     details = f" ({', '.join(bad)})" if bad else ""
-    line = f"{report.status.value.upper()}: {_(VERDICT[report.status])}{details}"
+    line = printable(f"{report.status.value.upper()}: {_(VERDICT[report.status])}{details}")
     return f"{line} {unmeasured_line(report)}" if report.unmeasured else line
 
 
@@ -128,9 +130,14 @@ class Progress:
         self._status: Any = None
 
     def __enter__(self) -> Progress:
-        self._status = self.console.status(self._text())
+        self._status = self.console.status(self._renderable())
         self._status.__enter__()
         return self
+
+    def _renderable(self) -> Any:
+        from rich.text import Text
+
+        return Text(printable(self._text()))  # a Text: never read as markup
 
     def _text(self) -> str:
         text = _("Running {total} checks... {done}/{total} done").format(
@@ -145,13 +152,13 @@ class Progress:
         """Progress of a slow check (elapsed, budget, current bracket)."""
         self.notes[check_id] = text
         if self._status is not None:
-            self._status.update(self._text())
+            self._status.update(self._renderable())
 
     def update(self, result: CheckResult, done: int, total: int) -> None:
         self.done.append(f"{result.id} {result.status.value}")
         self.notes.pop(result.id, None)
         if self._status is not None:
-            self._status.update(self._text())
+            self._status.update(self._renderable())
 
     def __exit__(self, *exc: object) -> None:
         if self._status is not None:

@@ -23,8 +23,23 @@ def test_verdicts(offset_s: float, stratum: int, leap: int, status: Status) -> N
     finding = ntp.judge(observations(ntp=sample(offset_s, stratum=stratum, leap=leap)))
     assert finding.status is status and finding.faq == (3,)
     assert finding.data["server"] == f"{NTP_IP}:123"
-    assert finding.data["offset_s"] == pytest.approx(offset_s, abs=1e-6)
     assert finding.data["stratum"] == stratum and finding.data["leap"] == leap
+    if status is Status.FAIL:  # no usable time: no offset recorded (RFC 5905 §7.3-7.4)
+        assert finding.data["offset_s"] is None
+    else:
+        assert finding.data["offset_s"] == pytest.approx(offset_s, abs=1e-6)
+
+
+def test_kiss_o_death_names_its_code() -> None:
+    import dataclasses
+
+    exchange = sample(0.0, stratum=0)
+    assert exchange.reply is not None
+    reply = dataclasses.replace(exchange.reply.reply, ref_id=int.from_bytes(b"RATE", "big"))
+    exchange.reply = dataclasses.replace(exchange.reply, reply=reply)
+    finding = ntp.judge(observations(ntp=exchange))
+    assert finding.status is Status.FAIL and finding.data["kiss_code"] == "RATE"
+    assert "RATE" in finding.summary and finding.data["offset_s"] is None
 
 
 def test_silence_fails() -> None:
