@@ -90,9 +90,17 @@ HistoryPath = Annotated[str | None, _opt(
     "~/.local/state/flexdiag/history.sqlite]")]
 
 
+def _given(*options: tuple[str, str | None]) -> None:
+    """An option given with an empty value is an error, never "not given"."""
+    for name, value in options:
+        if value is not None and not value.strip():
+            _fail(f"{name}: empty value (leave it out for the default)")
+
+
 def _language(lang: str | None) -> None:
     from flexdiag import i18n
 
+    _given(("--lang", lang))
     chosen = lang or os.environ.get("FLEXDIAG_LANG") or i18n.default_language(os.environ)
     try:
         i18n.activate(chosen)
@@ -155,9 +163,14 @@ def run(
         chosen = Format.JSON if json_output else Format(fmt)
     except ValueError:
         _fail(f"--format: {fmt!r} is not one of text, json, markdown")
+    _given(("--output", output), ("--profile", profile))
     settings = _settings(profile, settings_options)
-    raise typer.Exit(_run(settings, chosen, lifetime=lifetime, output=output, redact=redact,
-                          quiet=quiet, verbose=verbose))
+    try:
+        code = _run(settings, chosen, lifetime=lifetime, output=output, redact=redact,
+                    quiet=quiet, verbose=verbose)
+    except KeyboardInterrupt:  # the second Ctrl-C (the first ends slow checks early)
+        _fail("interrupted twice: stopped without a report")
+    raise typer.Exit(code)
 
 
 def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | None = None,
@@ -254,11 +267,14 @@ def watch(
     from flexdiag.settings import SettingsError, parse_duration, parse_listen
 
     _language(lang)
+    _given(("--lifetime-every", lifetime_every), ("--output", output),
+           ("--metrics-listen", metrics_listen), ("--metrics-file", metrics_file),
+           ("--history", history), ("--profile", profile))
     settings = _settings(profile, settings_options)
     try:
         interval_s = parse_duration(interval)
         lifetime_s = parse_duration(lifetime_every) if lifetime_every else None
-        listen = parse_listen(metrics_listen) if metrics_listen else None
+        listen = parse_listen(metrics_listen) if metrics_listen is not None else None
     except SettingsError as exc:
         _fail(f"watch: {exc}")
     if keep < 1:

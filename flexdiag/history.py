@@ -7,6 +7,7 @@ that atomic, so a process killed mid-write loses at most the run being written, 
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sqlite3
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_KEEP = 500
+STATUSES = ("pass", "warn", "fail", "error")  # a report's overall status
 
 
 def default_path() -> Path:
@@ -41,26 +43,66 @@ class HistoryError(Exception):
     """The history file cannot be opened or read; the message is one line."""
 
 
+def _run_of(row: tuple[Any, ...]) -> Run | None:
+    """A stored row as a run, or ``None`` when it is not a readable report (written by
+    something else, cut short, or edited by hand): one bad row must not hide the others."""
+    try:
+        report = json.loads(row[4])
+        if not isinstance(report, dict) or not isinstance(report.get("checks"), list):
+            return None
+        if not all(isinstance(c, dict) and isinstance(c.get("id"), str)
+                   and isinstance(c.get("status"), str) for c in report["checks"]):
+            return None
+        datetime.datetime.fromisoformat(str(report["started_at"]).replace("Z", "+00:00"))
+        float(report["duration_s"])
+        if report.get("status") not in STATUSES:
+            return None
+        return Run(int(row[0]), str(row[1]), str(row[2]), float(row[3]), report)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 class History:
-    """A SQLite file of recent reports."""
+    """A SQLite file of recent reports. Opened with ``create=False`` it is only read
+    (``flexdiag history``, ``health``): read-only, so that it works on a read-only file system
+    and never changes what it inspects."""
 
     def __init__(self, path: Path, keep: int = DEFAULT_KEEP, create: bool = True) -> None:
         self.path, self.keep = path, keep
+        self.skipped = 0  # unreadable rows skipped by the last read
         if not create and not path.exists():
             raise HistoryError(f"no history at {path} (has 'flexdiag watch' run yet?)")
         try:
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=5.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                "started_at TEXT NOT NULL, status TEXT NOT NULL, duration_s REAL NOT NULL, "
-                "report TEXT NOT NULL)")
-            self._db.commit()
+            self._db = self._open_writable() if create else self._open_read_only()
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"history {path}: {exc}") from None
+
+    def _open_writable(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=5.0)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "started_at TEXT NOT NULL, status TEXT NOT NULL, duration_s REAL NOT NULL, "
+            "report TEXT NOT NULL)")
+        db.commit()
+        return db
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=5.0)
+            db.execute("SELECT 1 FROM runs LIMIT 1")
+            return db
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise
+            # A WAL file needs its -shm beside it, which a read-only file system cannot
+            # give: there nothing writes either, so the file can be read as immutable.
+            db = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=5.0)
+            db.execute("SELECT 1 FROM runs LIMIT 1")
+            return db
 
     def add(self, report: dict[str, Any]) -> None:
         """Store a report and drop all but the newest ``keep``, in one transaction."""
@@ -74,14 +116,23 @@ class History:
                 "LIMIT ?)", (self.keep,))
 
     def recent(self, limit: int) -> list[Run]:
-        """The newest ``limit`` runs, newest first."""
+        """The newest ``limit`` readable runs, newest first; unreadable rows are skipped
+        (counted in :attr:`skipped`)."""
         try:
             rows = self._db.execute(
                 "SELECT id, started_at, status, duration_s, report FROM runs "
-                "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+                "ORDER BY id DESC LIMIT ?", (max(limit, 0) + self.keep,)).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path}: {exc}") from None
-        return [Run(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+        runs: list[Run] = []
+        self.skipped = 0
+        for row in rows:
+            run = _run_of(row)
+            if run is None:
+                self.skipped += 1
+            elif len(runs) < limit:
+                runs.append(run)
+        return runs
 
     def latest(self) -> Run | None:
         runs = self.recent(1)

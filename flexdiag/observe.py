@@ -40,6 +40,7 @@ from flexdiag.records import (
     StunReply,
 )
 from flexdiag.settings import Settings
+from flexdiag.vocab import Stopped
 
 # Share of the overall budget that name resolution may take, so that the exchanges which
 # depend on it still have time for retransmissions.
@@ -367,19 +368,47 @@ class Observer:
         registration_s = settings.registration_time_s
         budget_s = settings.max_wait_s or lt.default_budget_s(registration_s)
         prober = Prober(server)
-        try:
+        measurement = Measurement()
+
+        async def work() -> None:
             # Support detection waits generously (the RTT is not known yet); every later test
             # waits a few RTTs of the path, as measured while priming the first mapping.
-            method = await prober.detect(4 * negative_wait_s(None))
-            measurement = await measure(
+            await prober.detect(4 * negative_wait_s(None))
+            await measure(
                 prober, registration_s=registration_s, budget_s=budget_s,
                 wait_s=negative_wait_s(prober.rtt_s),
                 now=asyncio.get_running_loop().time, sleep=self.interruptible_sleep,
                 on_progress=lambda m: self._lifetime_progress(m, budget_s),
-            )
+                result=measurement)
+
+        try:
+            if not await self._unless_interrupted(work()):
+                measurement.stopped = Stopped.INTERRUPTED
         finally:
             prober.close()
-        return LifetimeObservation(method, measurement, budget_s, prober.sent)
+        return LifetimeObservation(prober.method, measurement, budget_s, prober.sent)
+
+    async def _unless_interrupted(self, work: Awaitable[None]) -> bool:
+        """Run ``work``; on Ctrl-C abandon it at once (its own waits, such as priming
+        against a silent server, need not notice). ``False`` when abandoned."""
+        task = asyncio.ensure_future(work)
+        if self.interrupt is None:
+            await task
+            return True
+        stopper = asyncio.ensure_future(self.interrupt.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()
+                return True
+            # Interrupted: measure() ends by itself at its next sleep; anything else stops.
+            done, _ = await asyncio.wait({task}, timeout=0.5)
+            if not done:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            return False
+        finally:
+            stopper.cancel()
 
     def _lifetime_progress(self, m: Measurement, budget_s: float) -> None:
         from flexdiag.checks.lifetime import progress_text

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import http.server
+import ipaddress
 import json
 import signal
+import socket
+import socketserver
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -24,11 +29,71 @@ class ServiceError(Exception):
     """The watch, history or health command cannot start; the message is one line."""
 
 
+METRICS_MAX_CONNECTIONS = 16  # served at once; more are closed at once, not queued forever
+METRICS_TIMEOUT_S = 5.0  # per connection: a client that sends nothing is dropped
+METRICS_BACKLOG = 64
+
+
+class _MetricsHandler(http.server.BaseHTTPRequestHandler):
+    server: _MetricsServer
+
+    def setup(self) -> None:
+        super().setup()
+        # StreamRequestHandler.setup applies the class's timeout; this server's instead.
+        self.connection.settimeout(self.server.connection_timeout_s)
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        if self.path.split("?", 1)[0] != "/metrics":
+            self.send_error(404, "only /metrics is served here")
+            return
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        body = generate_latest(self.server.registry)
+        self.send_response(200)
+        self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # scrapes are not news
+
+
+class _MetricsServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """``/metrics`` only, with bounded connections and per-connection timeouts (the stdlib's
+    threading server, and prometheus_client's, hold one thread per connection forever)."""
+
+    daemon_threads = True
+    request_queue_size = METRICS_BACKLOG
+
+    def __init__(self, address: tuple[str, int], registry: Any,
+                 connection_timeout_s: float = METRICS_TIMEOUT_S) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.registry = registry
+        self.connection_timeout_s = connection_timeout_s
+        self._slots = threading.BoundedSemaphore(METRICS_MAX_CONNECTIONS)
+        super().__init__(address, _MetricsHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)  # full: refuse now rather than pile up threads
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
 def serve_metrics(metrics: Metrics, host: str, port: int) -> Any:
     """Serve ``/metrics`` over HTTP from a background thread; returns the server."""
-    from prometheus_client import start_http_server
-
-    server, _thread = start_http_server(port, addr=host, registry=metrics.registry)
+    server = _MetricsServer((host, port), metrics.registry)
+    threading.Thread(target=server.serve_forever, name="flexdiag-metrics", daemon=True).start()
+    if ipaddress.ip_address(host).is_unspecified:
+        _log(f"metrics on {host}:{port} are reachable from every network this host is on; "
+             "give --metrics-listen an address to limit that")
     return server
 
 
@@ -64,6 +129,8 @@ class Outlets:
         try:
             store = History(Path(history_path) if history_path else default_path(), keep=keep)
             latest = store.latest()
+            if store.skipped:
+                _log(f"history {store.path}: skipped {store.skipped} unreadable run(s)")
         except HistoryError as exc:
             raise ServiceError(str(exc)) from None
         metrics = Metrics(__version__)
@@ -115,6 +182,7 @@ class Outlets:
             self.sink.close()
         if self.server is not None:
             self.server.shutdown()
+            self.server.server_close()
 
 
 async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: Outlets) -> int:
@@ -123,7 +191,9 @@ async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: O
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    # SIGHUP too: a closed terminal or a supervisor's reload stops the watch cleanly, with
+    # its "stopped" line, instead of killing it mid-run.
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
 
     async def once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
@@ -168,6 +238,8 @@ def show_history(path: str | None, limit: int) -> int:
     except HistoryError as exc:
         raise ServiceError(str(exc)) from None
     store.close()
+    if store.skipped:
+        _log(f"history {store.path}: skipped {store.skipped} unreadable run(s)")
     if not runs:
         sys.stdout.write("no runs recorded yet\n")
         return 0
@@ -191,6 +263,9 @@ def check_health(path: str | None, max_age_s: float) -> int:
         store.close()
     except HistoryError as exc:
         sys.stdout.write(f"unhealthy: {exc}"[:4000] + "\n")
+        return 1
+    except Exception as exc:  # the contract is 0 or 1, whatever the file holds
+        sys.stdout.write(f"unhealthy: history unreadable: {type(exc).__name__}"[:4000] + "\n")
         return 1
     report = latest.report if latest else None
     age = run_age_s(report, datetime.datetime.now(datetime.UTC)) if report else None

@@ -9,7 +9,9 @@ option > environment > file > default. All validation happens here, so that bad 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -73,30 +75,61 @@ class Settings:
         }
 
 
-_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_HOSTNAME_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
+_PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
+_DECIMAL = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)
+MAX_SIP_PORTS = 8  # "a handful": the platform has two
+MAX_RANGES = 64
+MAX_PROFILE_BYTES = 64 * 1024
+SHOWN_CHARS = 40  # of a bad value, in an error line
+
+
+def shown(value: Any) -> str:
+    """A bad value as an error line quotes it: its repr, cut to :data:`SHOWN_CHARS`."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "...(cut)"
+
+
+_KINDS = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+          list: "a list", dict: "a table"}
+
+
+def _kind(value: Any) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _text(value: Any, expected: str) -> str:
+    """A setting's value as text: strings only (TOML numbers where a number is meant are
+    handled by the number parsers)."""
+    if not isinstance(value, str):
+        raise SettingsError(f"expected {expected}, got {_kind(value)}")
+    return value
 
 
 def parse_host(text: str) -> str:
     """An IP literal or a host name (RFC 1123 §2.1); returns it without a trailing dot."""
-    text = text.strip()
+    text = _text(text, "a host name or IP address").strip()
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
         pass
     name = text[:-1] if text.endswith(".") else text
-    if not name or len(name) > 253 or not all(_HOSTNAME_LABEL.match(p) for p in name.split(".")):
-        raise SettingsError(f"{text!r} is not a valid host name or IP address")
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_HOSTNAME_LABEL.fullmatch(p) for p in labels):
+        raise SettingsError(f"{shown(text)} is not a valid host name or IP address")
     if name.replace(".", "").isdigit():
-        raise SettingsError(f"{text!r} is not a valid IP address")
+        raise SettingsError(f"{shown(text)} is not a valid IP address")
     return name
 
 
 def parse_port(text: str | int) -> int:
-    """A UDP port number, 1-65535."""
-    try:
-        port = int(str(text).strip())
-    except ValueError:
-        raise SettingsError(f"{text!r} is not a port number") from None
+    """A UDP port number, 1-65535: ASCII digits (``int()`` would also take "5_060" and
+    non-ASCII digits), or a TOML integer."""
+    if isinstance(text, bool) or not isinstance(text, str | int):
+        raise SettingsError(f"expected a port number, got {_kind(text)}")
+    if isinstance(text, str) and not _PORT.fullmatch(text.strip()):
+        raise SettingsError(f"{shown(text)} is not a port number")
+    port = int(text)
     if not 1 <= port <= 65535:
         raise SettingsError(f"port {port} is out of range 1-65535")
     return port
@@ -104,7 +137,7 @@ def parse_port(text: str | int) -> int:
 
 def parse_host_port(text: str, default_port: int) -> HostPort:
     """``HOST``, ``HOST:PORT``, ``IPv6`` or ``[IPv6]:PORT``."""
-    text = text.strip()
+    text = _text(text, "HOST[:PORT]").strip()
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
@@ -120,15 +153,23 @@ def parse_host_port(text: str, default_port: int) -> HostPort:
     return HostPort(parse_host(host), parse_port(port_text) if sep else default_port)
 
 
-def _split(value: str | list[Any]) -> list[str]:
+def _split(value: Any, expected: str, limit: int) -> list[Any]:
+    """A comma-separated string or a TOML array, at most ``limit`` long."""
     if isinstance(value, list):
-        return [str(v) for v in value]
-    return [part for part in (p.strip() for p in value.split(",")) if part]
+        items = value
+    elif isinstance(value, str):
+        items = [part for part in (p.strip() for p in value.split(",")) if part]
+    else:
+        raise SettingsError(f"expected {expected}, got {_kind(value)}")
+    if len(items) > limit:
+        raise SettingsError(f"{len(items)} entries: at most {limit}")
+    return items
 
 
 def parse_ports(value: str | list[Any]) -> tuple[int, ...]:
-    """A comma-separated list (or TOML array) of distinct ports."""
-    ports = tuple(parse_port(p) for p in _split(value))
+    """A comma-separated list (or TOML array) of distinct ports, at most
+    :data:`MAX_SIP_PORTS`."""
+    ports = tuple(parse_port(p) for p in _split(value, "a list of ports", MAX_SIP_PORTS))
     if not ports:
         raise SettingsError("at least one port is needed")
     if len(set(ports)) != len(ports):
@@ -139,11 +180,12 @@ def parse_ports(value: str | list[Any]) -> tuple[int, ...]:
 def parse_ranges(value: str | list[Any]) -> tuple[IPNetwork, ...]:
     """A comma-separated list (or TOML array) of CIDR prefixes."""
     networks = []
-    for part in _split(value):
+    for part in _split(value, "a list of CIDR prefixes", MAX_RANGES):
+        text = _text(part, "a CIDR prefix").strip()
         try:
-            networks.append(ipaddress.ip_network(part, strict=False))
+            networks.append(ipaddress.ip_network(text, strict=False))
         except ValueError:
-            raise SettingsError(f"{part!r} is not a CIDR prefix") from None
+            raise SettingsError(f"{shown(part)} is not a CIDR prefix") from None
     if not networks:
         raise SettingsError("at least one CIDR prefix is needed")
     return tuple(networks)
@@ -161,10 +203,13 @@ def parse_dns_server(text: str) -> HostPort:
 
 def _positive(kind: type[int] | type[float], low: float, high: float) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
-        try:
-            number = kind(str(value).strip())
-        except ValueError:
-            raise SettingsError(f"{value!r} is not a number of seconds") from None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise SettingsError(f"expected a number of seconds, got {_kind(value)}")
+        text = str(value).strip()
+        # ASCII digits only: float()/int() would also take "1_0", "1e3", "inf", "٣".
+        if not _DECIMAL.fullmatch(text) or (kind is int and "." in text):
+            raise SettingsError(f"{shown(value)} is not a number of seconds")
+        number = kind(text)
         if not low <= number <= high:
             raise SettingsError(f"{number} is out of range {low:g}-{high:g} seconds")
         return number
@@ -172,25 +217,26 @@ def _positive(kind: type[int] | type[float], low: float, high: float) -> Callabl
     return parse
 
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+_DURATION = re.compile(r"(?:([0-9]+(?:\.[0-9]+)?)h)?(?:([0-9]+(?:\.[0-9]+)?)m)?"
+                       r"(?:([0-9]+(?:\.[0-9]+)?)s?)?", re.ASCII)
 
 
 def parse_duration(text: str, low_s: float = 1.0, high_s: float = 7 * 86400) -> float:
     """``90``, ``90s``, ``5m``, ``1h``, ``1h30m``: a duration in seconds, within bounds."""
-    match = _DURATION.match(text.strip().lower())
+    match = _DURATION.fullmatch(text.strip().lower())
     if not text.strip() or not match or not any(match.groups()):
-        raise SettingsError(f"{text!r} is not a duration (e.g. 90s, 5m, 1h)")
+        raise SettingsError(f"{shown(text)} is not a duration (e.g. 90s, 5m, 1h)")
     hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
     value = hours * 3600 + minutes * 60 + seconds
     if not low_s <= value <= high_s:
-        raise SettingsError(f"{text!r} is out of range {low_s:g} s - {high_s:g} s")
+        raise SettingsError(f"{shown(text)} is out of range {low_s:g} s - {high_s:g} s")
     return value
 
 
 def parse_listen(text: str, default_host: str = "127.0.0.1") -> HostPort:
     """``PORT``, ``ADDR:PORT`` or ``[IPv6]:PORT`` to listen on (an IP address, not a name)."""
     text = text.strip()
-    if text.isdigit():
+    if _PORT.fullmatch(text):
         return HostPort(default_host, parse_port(text))
     server = parse_host_port(text, 0)
     try:
@@ -259,23 +305,46 @@ OPTIONS: tuple[Option, ...] = (
 assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
 
 
-def read_profile(path: str) -> dict[str, Any]:
-    """The settings in a TOML profile file, keyed by :attr:`Option.key`."""
+def _read_small_regular_file(path: str) -> bytes:
+    """A profile's bytes: a regular file (a FIFO would block, /dev/zero never end) of at most
+    :data:`MAX_PROFILE_BYTES`."""
     try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat says what it is.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise SettingsError(f"profile {path}: no such file") from None
     except OSError as exc:
         raise SettingsError(f"profile {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SettingsError(f"profile {path}: not a regular file")
+        data = os.read(fd, MAX_PROFILE_BYTES + 1)
+    except OSError as exc:
+        raise SettingsError(f"profile {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PROFILE_BYTES:
+        raise SettingsError(f"profile {path}: larger than {MAX_PROFILE_BYTES // 1024} KiB")
+    return data
+
+
+def read_profile(path: str) -> dict[str, Any]:
+    """The settings in a TOML profile file, keyed by :attr:`Option.key`."""
+    data = _read_small_regular_file(path)
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError(f"profile {path}: not UTF-8 text (a TOML file is)") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"profile {path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise SettingsError(f"profile {path}: nested too deeply") from None
     known = {o.key for o in OPTIONS}
     profile = {}
     for key, value in raw.items():
         norm = key.replace("-", "_")
         if norm not in known:
-            raise SettingsError(f"profile {path}: unknown key {key!r}")
+            raise SettingsError(f"profile {path}: unknown key {shown(key)}")
         if isinstance(value, dict):
             raise SettingsError(f"profile {path}: {key} must be a value, not a table")
         profile[norm] = value
@@ -300,8 +369,12 @@ def load_settings(
             (file_values.get(opt.key), f"profile {profile_path}: {opt.key}"),
         )
         for raw, where in sources:
-            if raw is None or raw == "":  # an empty variable counts as unset
+            if raw is None:
                 continue
+            # One validation path for every source. An empty value is an error, not the
+            # default in disguise: "--sip-server ''" must not probe the real platform.
+            if isinstance(raw, str) and not raw.strip():
+                raise SettingsError(f"{where}: empty value (leave it out for the default)")
             try:
                 values[opt.field] = opt.parse(raw)
             except SettingsError as exc:

@@ -267,3 +267,22 @@ async def test_crashing_check_becomes_error_and_others_report() -> None:
     assert report.status is Status.ERROR
     assert all(c.status in (Status.PASS, Status.SKIP) for c in report.checks
                if c.id != "test.boom")
+
+
+async def test_ctrl_c_ends_a_lifetime_measurement_against_a_silent_server_at_once() -> None:
+    import asyncio
+
+    from flexdiag.checks import checks_for
+
+    fake = await start_platform(stun_h=lambda d, s: [])
+    try:
+        settings = fake.settings(**{"--max-wait": "60", "--registration-time": "30"})
+        interrupt = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.3, interrupt.set)
+        report = await runner.run(settings, checks_for(settings, lifetime=True),
+                                  interrupt=interrupt)
+    finally:
+        fake.close()
+    lifetime = report.get("nat.lifetime")
+    assert lifetime is not None and lifetime.data["stopped"] == "interrupted"
+    assert report.duration_s < 2.0  # priming against silence is abandoned, not waited out

@@ -11,7 +11,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,54 @@ def test_dockerfile_commands_exist() -> None:
         assert result.returncode == 0, argv
         for option in (a for a in argv if a.startswith("--")):
             assert option in result.stdout, (argv, option)
+
+
+def test_metrics_server_bounds_connections_and_serves_only_metrics() -> None:
+    from flexdiag.render.metrics import Metrics
+    from flexdiag.service import METRICS_MAX_CONNECTIONS, _MetricsServer
+
+    server = _MetricsServer(("127.0.0.1", 0), Metrics("0").registry, connection_timeout_s=0.3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        assert "flexdiag_runs" in urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/anything", timeout=5)
+        assert info.value.code == 404
+        # Idle connections hold a slot only until the timeout; beyond the cap they are
+        # closed at once instead of piling up threads.
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(
+            METRICS_MAX_CONNECTIONS + 4)]
+        time.sleep(0.1)
+        assert threading.active_count() <= METRICS_MAX_CONNECTIONS + 8
+        time.sleep(0.5)  # past the connection timeout: slots are free again
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).status == 200
+        for sock in idle:
+            sock.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "--lang", ""], ["run", "--output", ""], ["run", "--sip-server", ""],
+    ["watch", "--metrics-listen", ""], ["watch", "--history", ""], ["run", "--profile", ""],
+])
+def test_an_empty_option_is_an_error_not_the_default(args: list[str]) -> None:
+    result = flexdiag(*args)
+    assert result.returncode == 3 and "empty value" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_sighup_stops_the_watch_with_its_stopped_line(tmp_path: Path) -> None:
+    with platform_in_thread() as fake:
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "flexdiag", "watch", "--interval", "30", "--history",
+             str(tmp_path / "h.sqlite"), *fake.args()], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=ENV)
+        assert watcher.stdout is not None and watcher.stdout.readline().startswith("{")
+        watcher.send_signal(signal.SIGHUP)
+        _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0 and "stopped after 1 run(s)" in err

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,8 +36,16 @@ def test_precedence(tmp_path: Path) -> None:
     assert s.ntp_server.host == "ntp.gntel.nl"  # default
 
 
-def test_empty_environment_variable_counts_as_unset() -> None:
-    assert load_settings({}, {"FLEXDIAG_TIMEOUT": ""}).timeout_s == Settings().timeout_s
+def test_an_empty_value_is_an_error_from_every_source(tmp_path: Any) -> None:
+    # Not the default in disguise: --sip-server '' must not send to the real platform.
+    with pytest.raises(SettingsError, match="^FLEXDIAG_TIMEOUT: empty value"):
+        load_settings({}, {"FLEXDIAG_TIMEOUT": ""})
+    with pytest.raises(SettingsError, match="^--sip-server: empty value"):
+        load_settings({"--sip-server": ""}, {})
+    profile = tmp_path / "p.toml"
+    profile.write_text('sip_server = " "\n')
+    with pytest.raises(SettingsError, match=r": sip_server: empty value"):
+        load_settings({}, {}, str(profile))
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -91,3 +101,75 @@ def test_bad_profile_files(tmp_path: Path, content: str, message: str) -> None:
 def test_missing_profile_file(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="no such file"):
         load_settings({}, {}, str(tmp_path / "missing.toml"))
+
+
+# --- hostile input from every source: one line naming the setting and the source ----------
+
+HOSTILE_VALUES = [
+    ("--sip-server", "voip.gntel\n.nl", "not a valid host name"),
+    ("--sip-server", "voip.gntel.nl\nINVITE", "not a valid host name"),
+    ("--sip-ports", "5_060", "not a port number"),
+    ("--sip-ports", "٥٠٦٠", "not a port number"),  # Arabic-Indic digits: int() takes them
+    ("--sip-ports", "0", "out of range"),
+    ("--sip-ports", "65536", "out of range"),
+    ("--sip-ports", ",".join(str(p) for p in range(5000, 5009)), "at most 8"),
+    ("--timeout", "1_0", "not a number of seconds"),
+    ("--timeout", "1e3", "not a number of seconds"),
+    ("--timeout", "inf", "not a number of seconds"),
+    ("--timeout", "nan", "not a number of seconds"),
+    ("--registration-time", "60.5", "not a number of seconds"),
+    ("--platform-ranges", "x" * 10_000, "not a CIDR prefix"),
+    ("--stun-server", "[::1", "not HOST[:PORT]"),
+    ("--dns-server", "resolver.example", "not an IP address"),
+]
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), HOSTILE_VALUES)
+def test_hostile_values_from_every_source(tmp_path: Any, option: str, value: str,
+                                          needle: str) -> None:
+    from flexdiag.settings import OPTIONS
+
+    opt = next(o for o in OPTIONS if o.option == option)
+    profile = tmp_path / "p.toml"
+    profile.write_text(f"{opt.key} = {json.dumps(value)}\n")
+    for cli, env, path, where in (({option: value}, {}, None, option),
+                                  ({}, {opt.env: value}, None, opt.env),
+                                  ({}, {}, str(profile), f"profile {profile}: {opt.key}")):
+        with pytest.raises(SettingsError) as info:
+            load_settings(cli, env, path)
+        message = str(info.value)
+        assert message.startswith(f"{where}: ") and needle in message, message
+        assert "\n" not in message and len(message) < 300, message  # one short line
+
+
+@pytest.mark.parametrize(("toml", "needle"), [
+    ("sip_ports = 5060", "sip_ports: expected a list of ports, got an integer"),
+    ("sip_ports = [true]", "sip_ports: expected a port number, got a boolean"),
+    ("timeout = true", "timeout: expected a number of seconds, got a boolean"),
+    ("sip_server = 5", "sip_server: expected a host name or IP address, got an integer"),
+    ("platform_ranges = [1, 2]", "platform_ranges: expected a CIDR prefix, got an integer"),
+    ("sip_server = [\"a\"]", "sip_server: expected a host name or IP address, got a list"),
+    ("x = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+])
+def test_profile_values_of_the_wrong_type(tmp_path: Any, toml: str, needle: str) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text(toml + "\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings({}, {}, str(profile))
+    assert needle in str(info.value) and str(info.value).startswith(f"profile {profile}")
+
+
+def test_profile_that_is_not_a_small_text_file(tmp_path: Any) -> None:
+    import os
+
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * 70_000 + "\n")
+    for path, needle in ((binary, "not UTF-8"), (fifo, "not a regular file"),
+                         ("/dev/zero", "not a regular file"), (big, "larger than 64 KiB"),
+                         (tmp_path, "not a regular file")):
+        with pytest.raises(SettingsError, match=needle):  # at once: a FIFO does not block
+            load_settings({}, {}, str(path))

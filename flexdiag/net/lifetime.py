@@ -176,17 +176,20 @@ async def measure(
     now: Callable[[], float],
     sleep: Callable[[float], Awaitable[bool]],
     on_progress: Callable[[Measurement], None] | None = None,
+    result: Measurement | None = None,
 ) -> Measurement:
     """Prime a ladder of mappings per flow kind, then test each when its idle time is due.
 
     Seeing a lifetime of T takes at least T of waiting, so every rung of the ladder is a socket
     of its own, all primed at the start and tested when their idle time comes due (in time
     order). ``sleep(seconds)`` returns ``False`` when interrupted (Ctrl-C). Stops as soon as
-    the answer is known (:func:`_known`), at the budget, or on interruption.
+    the answer is known (:func:`_known`), at the budget, or on interruption. ``result``, when
+    given, is filled in as the measurement goes (a caller that abandons it keeps the probes).
     """
     start = now()
     top = max(lt.FIRST_RUNG_S, min(registration_s, budget_s - lt.ESTABLISH_GAP_S - 2 * wait_s))
-    result = Measurement(rungs=lt.ladder(top))
+    result = result if result is not None else Measurement()
+    result.rungs = lt.ladder(top)
     queue, primed = await _prime(prober, result, sleep)
     if not queue:
         result.stopped = Stopped.NO_MAPPING

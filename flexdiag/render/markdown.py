@@ -8,7 +8,7 @@ from typing import Any
 
 from flexdiag.i18n import _
 from flexdiag.model import Report
-from flexdiag.render.safe import fence, markdown_inline
+from flexdiag.render.safe import fence, json_block, markdown_inline
 
 ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": "🛑"}
 
@@ -65,9 +65,9 @@ def _render(report: dict[str, Any]) -> str:
     lines += ["", "### " + _("Summary"), "", "| | |", "|---|---|"]
     lines += [f"| {key} | {markdown_inline(json.dumps(value, ensure_ascii=False))} |"
               for key, value in summary.items()]
-    evidence = json.dumps({c["id"]: c["data"] for c in report["checks"]}, indent=2,
-                          ensure_ascii=False)
-    profile = json.dumps(report["profile"], indent=2, ensure_ascii=False)
+    evidence = json_block(json.dumps({c["id"]: c["data"] for c in report["checks"]},
+                                     indent=2, ensure_ascii=False))
+    profile = json_block(json.dumps(report["profile"], indent=2, ensure_ascii=False))
     lines += ["", "<details><summary>" + _("Evidence of every check") + "</summary>", "",
               fence(evidence) + "json", evidence, fence(evidence), "", "</details>",
               "", "<details><summary>" + _("Profile") + "</summary>", "", fence(profile) + "json",

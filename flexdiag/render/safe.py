@@ -33,6 +33,15 @@ def markdown_inline(text: str) -> str:
     return printable(text.replace("\r\n", " ").replace("\n", " ")).translate(_MARKDOWN_SPECIAL)
 
 
+_JSON_CONTROL = re.compile(r"[\x7f-\x9f]")
+
+
+def json_block(text: str) -> str:
+    """JSON text for a code block: the controls its encoder leaves raw (DEL, C1) escaped as
+    ``\\u00XX``, so the block stays valid JSON and inert on a terminal."""
+    return _JSON_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def fence(content: str) -> str:
     """A backtick fence longer than any backtick run in ``content`` (CommonMark §4.5)."""
     longest = max((len(run) for run in _BACKTICKS.findall(content)), default=0)
