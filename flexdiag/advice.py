@@ -22,6 +22,7 @@ TITLES: dict[str, str] = {
     "sip.large": "Large SIP messages (IP fragments)",
     "nat.lifetime": "NAT mapping lifetime vs registration interval",
     "sip.phone": "SIP from the phones' own local port",
+    "nat.capacity": "NAT table size vs the phones' flows",
     "sip.udp": "SIP OPTIONS over UDP port {port}",
     "ntp.offset": "NTP: time server and clock offset",
 }
@@ -47,6 +48,10 @@ MESSAGES: dict[str, str] = {
         "Phones find the platform by name ({name}, FAQ items {faq}). Check that this network "
         "has working DNS (the router's DNS server, or the one given with --dns-server) and "
         "that the name is spelled correctly."
+    ),
+    "dns.timeout.hint": (
+        " If flexdiag or another program made many connections just before, a full NAT table "
+        "on the router looks exactly like this (FAQ item 6): wait a minute and run again."
     ),
     # --- dependent checks that cannot run -----------------------------------------------------
     "skip.unresolved": "not run: {name} did not resolve (see {dns_id})",
@@ -327,6 +332,52 @@ MESSAGES: dict[str, str] = {
         "see a mapping expire when the router then picks a new port, never prove it alive: "
         "for a conclusive answer use an RFC 5780 server (e.g. coturn with two addresses) via "
         "--stun-server."
+    ),
+    # --- NAT table capacity ---------------------------------------------------------------
+    "capacity.unmeasured": (
+        "not measured: run with --phones N to check that the router's NAT table has room for "
+        "the phones (this run opened {flows} flows of its own)"
+    ),
+    "capacity.refused_own": (
+        "the router's NAT table looks full: {refused} of this run's later flows got no answer "
+        "while earlier ones to the same servers did ({answered} flows were admitted)"
+    ),
+    "capacity.advice": (
+        "The router's NAT table holds about {k} flows; a phone in a call needs three (SIP, "
+        "RTP, RTCP), so it carries about {phones} phones in calls, fewer beside other devices "
+        "(FAQ item 6). Raise the router's connection-table size ('NAT sessions', 'max "
+        "connections'), stop what else holds flows, or use a router made for this many "
+        "phones. The DNS, STUN and SIP failures of this run follow from the full table."
+    ),
+    "capacity.refused": (
+        "new flows are refused: the table is full at about {k} flows; {answered} of the "
+        "{needed} flows {phones} phones need got an answer"
+    ),
+    "capacity.evicted": (
+        "old flows are evicted to make room: {evicted} of the {tested} earliest flows stopped "
+        "working once the {needed} flows {phones} phones need were made"
+    ),
+    "capacity.evicted.advice": (
+        "The router drops its oldest NAT entries when new ones come: a phone that registered "
+        "a while ago loses its mapping and misses calls (FAQ item 6). Raise the router's "
+        "connection-table size, or shorten the phones' registration interval so that their "
+        "mappings are renewed more often."
+    ),
+    "capacity.lossy": (
+        "{answered} of {needed} flows answered, the unanswered ones scattered: packet loss "
+        "rather than a full table"
+    ),
+    "capacity.lossy.advice": "Run again; if losses persist, check the line's quality.",
+    "capacity.undecided": (
+        "not decided: none of the {needed} flows got a STUN answer (see stun.binding)"
+    ),
+    "capacity.fits": (
+        "the {needed} flows {phones} phones need fit: all answered, and the earliest still "
+        "work after the last was made"
+    ),
+    "capacity.fits_unproven": (
+        "the {needed} flows {phones} phones need were all admitted; whether the earliest "
+        "survive could not be proven (the STUN server lacks RESPONSE-PORT)"
     ),
     # --- runner ----------------------------------------------------------------------------
     "runner.timeout": "flexdiag's check did not finish within {budget_s:g} s",

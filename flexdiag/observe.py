@@ -20,14 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexdiag.analysis import lifetime as lt
+from flexdiag.net import flows
 from flexdiag.net.dns import resolve
+from flexdiag.net.flows import FlowLog
 from flexdiag.net.probes import NoSocket, binding, ntp_query, open_endpoint, send_options
 from flexdiag.net.udp import UdpEndpoint, local_address_for
 from flexdiag.records import (
     LARGE_SIZES,
+    CapacityProbe,
     Exchange,
     FilteringTests,
     FixedPortProbe,
+    Flow,
     LargeProbe,
     LifetimeObservation,
     MappingTests,
@@ -89,6 +93,8 @@ class Observer:
     on_progress: Callable[[str, str], None] | None = None  # (check id, text) for live display
     _tasks: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    flow_log: FlowLog = field(default_factory=FlowLog)
+    _flow_token: Any = None
 
     # --- budgets -------------------------------------------------------------------------
 
@@ -115,9 +121,19 @@ class Observer:
         return asyncio.shield(task)
 
     def start_all(self, keys: Iterable[Obs]) -> None:
-        """Start every observation in ``keys`` now (the run's concurrency)."""
+        """Start every observation in ``keys`` now (the run's concurrency). Every socket they
+        open notes its flows in this run's :attr:`flow_log`."""
+        if self._flow_token is None:
+            self._flow_token = flows.CURRENT.set(self.flow_log)
         for key in keys:
             self.observe(key)
+
+    async def _quick_ones_done(self) -> None:
+        """Until the quick run's other observations are done (bounded by the deadline)."""
+        quick = [t for k, t in self._tasks.items()
+                 if k not in (Obs.FLOWS, Obs.CAPACITY, Obs.LIFETIME) and not t.done()]
+        if quick:
+            await asyncio.wait(quick, timeout=self.remaining_s() + 0.5)
 
     async def wait(self, keys: Iterable[Obs]) -> None:
         """Until every observation in ``keys`` is made."""
@@ -135,7 +151,8 @@ class Observer:
             mapping=done.get(Obs.MAPPING), filtering=done.get(Obs.FILTERING),
             sip=done.get(Obs.SIP, {}), phone_sip=done.get(Obs.PHONE_SIP),
             large=done.get(Obs.LARGE, {}), ntp=done.get(Obs.NTP),
-            lifetime=done.get(Obs.LIFETIME),
+            lifetime=done.get(Obs.LIFETIME), capacity=done.get(Obs.CAPACITY),
+            flows=done.get(Obs.FLOWS, ()),
         )
 
     def close(self) -> None:
@@ -144,6 +161,9 @@ class Observer:
             task.cancel()
         for closer in self._closers:
             closer()
+        if self._flow_token is not None:
+            flows.CURRENT.reset(self._flow_token)
+            self._flow_token = None
 
     def progress(self, check_id: str, text: str) -> None:
         if self.on_progress is not None:
@@ -269,19 +289,23 @@ class Observer:
         addr = (ip, port)
 
         async def make() -> Exchange[OptionsReply]:
-            endpoint = await self.primary()
-            shared = None
-            if not isinstance(endpoint, str):
-                try:
-                    if local_address_for(ip) == endpoint.local[0]:
-                        shared = endpoint
-                except OSError:
-                    pass
             return await send_options(addr, self.settings.sip_server, self.deadline,
-                                      endpoint=shared)
+                                      endpoint=await self._sip_endpoint(ip))
 
         result: Exchange[OptionsReply] = await self._once(("sip", port), make)
         return result
+
+    async def _sip_endpoint(self, ip: str) -> UdpEndpoint | None:
+        """The primary socket, where the SIP server is routed from its address (``None``:
+        a socket of its own). Sharing it keeps flexdiag's footprint in the NAT table small:
+        every SIP exchange to a port rides the flow the first one made."""
+        endpoint = await self.primary()
+        if isinstance(endpoint, str):
+            return None
+        try:
+            return endpoint if local_address_for(ip) == endpoint.local[0] else None
+        except OSError:
+            return None
 
     async def _sip(self) -> dict[int, Exchange[OptionsReply]]:
         ports = self.settings.sip_ports
@@ -324,8 +348,10 @@ class Observer:
             return None
         addr = (ip, port)
         stop = asyncio.Event()
+        shared = await self._sip_endpoint(ip)  # the small request's flow: no new ones
         large = [asyncio.ensure_future(send_options(addr, self.settings.sip_server,
-                                                    self.deadline, size=size, stop=stop))
+                                                    self.deadline, size=size, stop=stop,
+                                                    endpoint=shared))
                  for size in LARGE_SIZES]
         try:
             small = await self._sip_one(port)
@@ -361,6 +387,9 @@ class Observer:
         """The slow one: how long idle mappings live (``nat.lifetime``)."""
         from flexdiag.net.lifetime import Prober, measure
 
+        # Its flows are not the quick run's: RESPONSE-PORT testers are unanswered by design,
+        # and would read as a full table (this task's context only).
+        flows.CURRENT.set(None)
         server = await self.stun_server()
         if server is None:
             return None
@@ -409,6 +438,34 @@ class Observer:
             return False
         finally:
             stopper.cancel()
+
+    async def _flows(self) -> tuple[Flow, ...]:
+        """The flows this run opened, once its other quick observations are done."""
+        await self._quick_ones_done()
+        return self.flow_log.flows()
+
+    async def _capacity(self) -> CapacityProbe | None:
+        """``--phones N``: room in the NAT table for the phones' flows, probed after the quick
+        observations (so that their flows are in the table, and counted)."""
+        from flexdiag.net import capacity
+
+        phones = self.settings.phones
+        server = await self.stun_server()
+        if not phones or server is None:
+            return None
+        await self._quick_ones_done()
+        flows.CURRENT.set(None)  # the probe's flows are counted by the probe itself
+        # This run's own flows in the table: its answered UDP flows, and the DNS queries
+        # (dnspython's sockets, one per query: A and AAAA per name), which the log misses.
+        names = [t.result() for k, t in self._tasks.items() if k in _DNS_NAMES and t.done()
+                 and not t.cancelled() and t.exception() is None]
+        before = (sum(1 for f in self.flow_log.flows() if f.answered)
+                  + 2 * sum(1 for r in names if r.addresses and not r.literal))
+        test1 = await self.observe(Obs.STUN)
+        rtt = test1.rtt_s if test1 is not None else None
+        self.progress("nat.capacity", f"opening {capacity.flows_needed(phones)} flows")
+        return await capacity.probe(server, phones, wait_s=max(1.0, negative_wait_s(rtt)),
+                                    flows_before=before)
 
     def _lifetime_progress(self, m: Measurement, budget_s: float) -> None:
         from flexdiag.checks.lifetime import progress_text

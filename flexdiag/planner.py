@@ -3,6 +3,8 @@
 Checks judge one concern each; the planner is where findings meet, so that no piece of advice
 contradicts another or breaks a path that works:
 
+- **A full NAT table first.** When it refuses new flows, the DNS, STUN and SIP checks whose
+  flows came too late merely suffered from it: one step, at the cause.
 - **DNS first.** A platform name that resolves outside the platform ranges explains the SIP
   and STUN failures that follow from it: one step, pointing at the cause.
 - **One SIP path for the phones.** The port to register on and the local port to send from are
@@ -53,12 +55,29 @@ def _failing(results: Mapping[str, CheckResult], prefix: str) -> list[str]:
     return [i for i, r in results.items() if i.startswith(prefix) and r.status is Status.FAIL]
 
 
+_SUFFERERS = ("dns.", "stun.", "sip.", "nat.mapping", "nat.filtering", "nat.lifetime",
+              "ntp.")
+
+
+def _full_table(results: Mapping[str, CheckResult], draft: _Draft) -> None:
+    """A NAT table that refuses new flows explains the silence of every check whose flow came
+    too late: one step, at the cause, instead of advice about DNS, STUN or SIP."""
+    capacity = results.get("nat.capacity")
+    if (capacity is None or capacity.status is not Status.FAIL or capacity.advice is None
+            or capacity.data.get("behavior") != "refuses-new"):
+        return
+    sufferers = [i for i, r in results.items() if i.startswith(_SUFFERERS)
+                 and r.status in (Status.FAIL, Status.WARN)]
+    draft.add(capacity.advice, capacity.faq, ["nat.capacity", *sufferers])
+
+
 def _dns_cause(results: Mapping[str, CheckResult], draft: _Draft) -> None:
     """A name resolving outside the platform ranges: its dependants' failures point at it."""
     dependants = {"dns.voip": ("sip.",), "dns.stun": ("stun.", "nat.")}
     for dns_id, prefixes in dependants.items():
         dns = results.get(dns_id)
-        if dns is None or dns.status is not Status.WARN or dns.advice is None:
+        if (dns is None or dns.status is not Status.WARN or dns.advice is None
+                or dns_id in draft.covered):
             continue
         failing = [i for p in prefixes for i in _failing(results, p)]
         if failing:
@@ -103,7 +122,8 @@ class _SipView:
 def _sip_path(results: Mapping[str, CheckResult], settings: Settings, draft: _Draft) -> None:
     """Choose the platform port and local port the phones should use."""
     view = _SipView.of(results, settings)
-    if "dns.voip" in draft.covered or not view.ports or view.usable(view.ports[0]):
+    if ("dns.voip" in draft.covered or "nat.capacity" in draft.covered or not view.ports
+            or view.usable(view.ports[0])):
         return  # DNS is the cause, or the phones' default port works as it is
     default, server = view.ports[0], settings.sip_server
     ids = [i for i in (*(f"sip.udp.{p}" for p in view.ports), "sip.phone", "sip.alg")
@@ -193,6 +213,7 @@ def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Pl
     settings = settings or Settings()
     by_id = {r.id: r for r in results}
     draft = _Draft()
+    _full_table(by_id, draft)
     _dns_cause(by_id, draft)
     _sip_path(by_id, settings, draft)
     _lifetime(by_id, draft)

@@ -166,6 +166,31 @@ class PhonePortProbes:
     alternative: FixedPortProbe
 
 
+@dataclass(frozen=True)
+class Flow:
+    """One UDP flow a run opened: local address, destination, the order it was opened in,
+    and whether anything came back on it."""
+
+    local: Addr
+    dest: Addr
+    order: int
+    answered: bool
+
+
+@dataclass(frozen=True)
+class CapacityProbe:
+    """``--phones N``: the flows N phones need, opened one by one (paced), each confirmed by a
+    STUN Binding; then whether the earliest ones still work (``None``: could not tell)."""
+
+    phones: int
+    flows_needed: int
+    answered: tuple[bool, ...]  # per flow, in the order opened
+    earliest_alive: tuple[bool | None, ...]  # the earliest answered flows, tested at the end
+    method: Method
+    flows_before: int  # flows this run had opened (and got answers on) before the probe
+    pacing_s: float
+
+
 @dataclass
 class Measurement:
     """What the lifetime scheduler found, also when stopped early."""
@@ -204,6 +229,8 @@ class Obs(enum.Enum):
     LARGE = "large"
     NTP = "ntp"
     LIFETIME = "lifetime"
+    CAPACITY = "capacity"  # --phones N: the NAT table's room for the phones' flows
+    FLOWS = "flows"  # the flows this run opened (its footprint), read once the rest is done
 
 
 @dataclass(frozen=True)
@@ -221,6 +248,8 @@ class Observations:
     large: Mapping[int, LargeProbe] = field(default_factory=dict)
     ntp: Exchange[NtpSample] | None = None
     lifetime: LifetimeObservation | None = None
+    capacity: CapacityProbe | None = None
+    flows: tuple[Flow, ...] = ()
 
     def resolution(self, key: Obs) -> Resolution | None:
         return self.resolutions.get(key)

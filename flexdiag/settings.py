@@ -57,6 +57,7 @@ class Settings:
     ntp_max_offset_s: float = 1.0  # a local clock further off than this is a warning
     max_wait_s: float | None = None  # nat.lifetime budget; None: registration time + margin
     local_sip_port: int = 5060  # the phones' own SIP port: probed from too, as a phone sends
+    phones: int = 0  # --phones N: check the NAT table has room for N phones' flows (0: no)
 
     def profile(self) -> dict[str, Any]:
         """The profile as it appears in the JSON report."""
@@ -72,6 +73,7 @@ class Settings:
             "ntp_max_offset_s": self.ntp_max_offset_s,
             "max_wait_s": self.max_wait_s,
             "local_sip_port": self.local_sip_port,
+            "phones": self.phones,
         }
 
 
@@ -217,6 +219,21 @@ def _positive(kind: type[int] | type[float], low: float, high: float) -> Callabl
     return parse
 
 
+def _count(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise SettingsError(f"expected a whole number, got {_kind(value)}")
+        text = str(value).strip()
+        if not _PORT.fullmatch(text):
+            raise SettingsError(f"{shown(value)} is not a whole number")
+        number = int(text)
+        if not low <= number <= high:
+            raise SettingsError(f"{number} is out of range {low}-{high}")
+        return number
+
+    return parse
+
+
 _DURATION = re.compile(r"(?:([0-9]+(?:\.[0-9]+)?)h)?(?:([0-9]+(?:\.[0-9]+)?)m)?"
                        r"(?:([0-9]+(?:\.[0-9]+)?)s?)?", re.ASCII)
 
@@ -298,6 +315,9 @@ OPTIONS: tuple[Option, ...] = (
            "Warn when this host's clock is further off"),
     Option("local_sip_port", "--local-sip-port", parse_port, "PORT",
            "The phones' own local SIP port (SIP is also sent from it)"),
+    Option("phones", "--phones", _count(0, 100), "N",
+           "Also check that the router's NAT table has room for N phones (FAQ item 6)",
+           "0: not checked"),
     Option("max_wait_s", "--max-wait", _positive(float, 5, 7 * 86400), "SECONDS",
            "Time budget of the lifetime check",
            f"registration time + {_lifetime.ESTABLISH_GAP_S + _lifetime.MARGIN_S:g}"),

@@ -136,3 +136,17 @@ def test_findings_carry_the_step_that_answers_them() -> None:
     assert coherent["sip.udp.5060"].advice == step  # was "register on 38388" alone
     assert coherent["sip.phone"].advice == step
     assert coherent["sip.udp.38388"].advice is None
+
+
+def test_a_full_table_is_the_cause_the_silent_checks_point_at() -> None:
+    from tests.test_planner_data import HEALTHY
+
+    fields = {**HEALTHY, "ntp": silent(),
+              "flows": tuple(__import__("flexdiag.records", fromlist=["Flow"]).Flow(
+                  ("192.168.1.20", 40000 + i), ("198.51.100.20", 3478), i, i < 2)
+                  for i in range(4))}
+    result = plan(_judged(**fields))
+    first = result.steps[0]
+    assert first.checks[0] == "nat.capacity" and "ntp.offset" in first.checks
+    assert "NAT table holds about" in first.text
+    assert not any("Allow outbound UDP to port 123" in s.text for s in result.steps)

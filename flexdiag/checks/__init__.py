@@ -97,15 +97,24 @@ def ms(seconds: float | None) -> float | None:
 def checks_for(settings: Settings, lifetime: bool = False) -> list[Check]:
     """The run's checks in report order (design.md's check ids); ``lifetime`` measures
     ``nat.lifetime`` (slow), else its row says that it was not measured."""
-    from flexdiag.checks import dns, nat, ntp, phone_port, sip, sip_alg, sip_large, stun
+    from flexdiag.checks import capacity, dns, nat, ntp, phone_port, sip, sip_alg, sip_large, stun
     from flexdiag.checks import lifetime as lifetime_check
 
     checks = [*dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING]
     checks += [sip.check_port(port) for port in settings.sip_ports]
     checks += [phone_port.CHECK, sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
+    checks.append(capacity.check(capacity_budget_s(settings)))
     # FAQ item 6 is never silently left out: unmeasured, it says so and how to measure it.
     checks.append(lifetime_check.check(settings) if lifetime else lifetime_check.UNMEASURED)
     return checks
+
+
+def capacity_budget_s(settings: Settings) -> float | None:
+    """``--phones N`` adds a paced probe after the quick run: its own bound."""
+    if not settings.phones:
+        return None
+    flows = 3 * settings.phones + 2
+    return settings.timeout_s + flows * 0.02 + 10.0
 
 
 def observations_needed(checks: list[Check]) -> list[Obs]:

@@ -55,7 +55,8 @@ def _judge(key: Obs, obs: Observations) -> Finding:
             Status.FAIL,
             advice.text("dns.fail", name=name, resolver=resolution.resolver, error=error),
             data,
-            advice.text("dns.fail.advice", name=name, faq="/".join(map(str, faq))),
+            advice.text("dns.fail.advice", name=name, faq="/".join(map(str, faq)))
+            + (advice.text("dns.timeout.hint") if resolution.error_kind == "timeout" else ""),
             faq,
         )
     if outside:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flexdiag.addr import Addr, format_addr, same_addr
+from flexdiag.net import flows
 from flexdiag.net.timer import MAX_SENDS, RTO_S, Retransmissions
 from flexdiag.records import Exchange
 
@@ -96,6 +97,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self.local: Addr = ("", 0)
         self._waiters: list[_Waiter] = []
         self.unsolicited = 0  # datagrams that arrived while no exchange was waiting
+        # The run's flow log (flexdiag.net.flows), taken from the context that opens the socket.
+        self._flows = flows.CURRENT.get()
 
     @classmethod
     async def open(cls, local_ip: str, local_port: int = 0) -> UdpEndpoint:
@@ -128,6 +131,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         received_at = asyncio.get_running_loop().time()
         source = (str(addr[0]), int(addr[1]))
+        if self._flows is not None:
+            self._flows.received(self.local, source)
         refusals = []
         for waiter in self._waiters:
             if waiter.future.done():
@@ -193,6 +198,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         """Send one datagram. A pending ICMP error of an earlier send makes sendto fail
         without sending; that error is handled (and attributed), and the send retried once."""
         assert self.transport is not None and self.sock is not None
+        if self._flows is not None:
+            self._flows.sent(self.local, dest)
         for _ in range(2):
             try:
                 self.sock.sendto(payload, dest)

@@ -93,6 +93,11 @@ MODES: dict[str, dict[str, Any]] = {
                                 "of 10/40 s (the SIP helper keeps its own flows ~3600 s)",
                          "nat": 'oifname "wan" masquerade', "fwd": "", "helper": True,
                          "timeouts": (10, 40)},
+    "table-20": {"doc": "masquerade, and a NAT table of 20 UDP flows from the LAN in all (new "
+                        "flows beyond are refused)", "nat": 'oifname "wan" masquerade',
+                 "fwd": 'iifname "lan" meta l4proto udp ct count over 20 drop'},
+    "table-20-per-host": {"doc": "masquerade, and at most 20 UDP flows per LAN host",
+                          "nat": 'oifname "wan" masquerade', "fwd": "", "per_host": 20},
     "flow-limit": {"doc": "masquerade, and at most 4 UDP flows from the LAN at a time",
                    "nat": 'oifname "wan" masquerade',
                    "fwd": 'iifname "lan" meta l4proto udp ct count over 4 drop'},
@@ -108,6 +113,16 @@ _HELPER = """table inet helpers {
     udp dport 5060 ct state new ct helper set "sip5060"
   }
 }"""
+# A per-host limit: a dynamic set keyed by source address, each element counting its flows.
+_PER_HOST = """table inet perhost {{
+  set hosts {{
+    type ipv4_addr; size 1024; flags dynamic;
+  }}
+  chain forward {{
+    type filter hook forward priority filter - 1;
+    iifname "lan" meta l4proto udp add @hosts {{ ip saddr ct count over {limit} }} counter drop
+  }}
+}}"""
 # Conntrack reassembles fragments at priority -400 (defrag): drop them before that.
 _FRAGMENTS = """table ip fragments {
   chain prerouting {
@@ -263,6 +278,8 @@ class Lab:
             rules.append(_HELPER)
         if spec.get("fragments"):
             rules.append(_FRAGMENTS)
+        if spec.get("per_host"):
+            rules.append(_PER_HOST.format(limit=spec["per_host"]))
         rules.append(_FORWARD.format(rule=spec["fwd"]))
         if spec["nat"]:
             rules.append(_NAT.format(rule=spec["nat"]))

@@ -1,0 +1,143 @@
+"""``nat.capacity``: is the router's NAT table big enough for the phones (FAQ item 6: "de
+NAT-tabel moet voldoende groot zijn")?
+
+With ``--phones N`` the flows N phones need are opened and confirmed
+(:mod:`flexdiag.net.capacity`): they fit; new flows are refused (the table is full at about K);
+old ones are evicted to make room; or it cannot be decided. Without it, the run's own flows are
+read for the signature of a full table, so that a full table is named as the cause of the
+silence it produces instead of each silent check blaming DNS, STUN or SIP: later flows to a
+server went unanswered while earlier flows to the same server were answered, or one resolver
+answered some names and timed out on others.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flexdiag import advice
+from flexdiag.addr import Addr, format_addr
+from flexdiag.checks import Check, Finding
+from flexdiag.model import Status
+from flexdiag.records import CapacityProbe, Flow, Obs, Observations
+from flexdiag.vocab import Method
+
+FITS, REFUSES, EVICTS, UNKNOWN = "fits", "refuses-new", "evicts-old", "unknown"
+REFUSED_SHARE = 0.8  # of the flows after the first unanswered one: a tail, not scattered loss
+FAQ = (6,)
+
+
+def _footprint(flows: tuple[Flow, ...]) -> dict[str, int]:
+    return {"flows_opened": len(flows), "flows_answered": sum(f.answered for f in flows)}
+
+
+def refused_tail(answered: tuple[bool, ...]) -> int | None:
+    """Where a full table began refusing: the index of the first unanswered flow, when (nearly)
+    all after it went unanswered too (scattered losses are not a full table); else ``None``."""
+    if all(answered) or not any(answered):
+        return None
+    first = answered.index(False)
+    tail = answered[first:]
+    return first if tail.count(False) >= REFUSED_SHARE * len(tail) else None
+
+
+def _later_refused(flows: tuple[Flow, ...], ignore: set[Addr]) -> list[Flow]:
+    """Flows left unanswered although an earlier flow to the same destination was answered
+    (from an ephemeral port: the phones' own ports can be filtered by port instead)."""
+    by_dest: dict[Addr, list[Flow]] = defaultdict(list)
+    for flow in flows:
+        if flow.local not in ignore:
+            by_dest[flow.dest].append(flow)
+    refused = []
+    for group in by_dest.values():
+        first_answered = min((f.order for f in group if f.answered), default=None)
+        if first_answered is not None:
+            refused += [f for f in group if not f.answered and f.order > first_answered]
+    return refused
+
+
+def _dns_partial(obs: Observations) -> list[str]:
+    """Names that timed out at a resolver that answered other names."""
+    resolved = {r.resolver for r in obs.resolutions.values() if r.addresses}
+    return [r.name for r in obs.resolutions.values()
+            if r.error_kind == "timeout" and r.resolver in resolved]
+
+
+def _passive(obs: Observations) -> Finding:
+    """No ``--phones``: the run's own flows, read for the signature of a full table."""
+    phone_ports = {obs.settings.local_sip_port, obs.settings.local_sip_port + 2,
+                   obs.settings.local_sip_port - 2}
+    ignore = {f.local for f in obs.flows if f.local[1] in phone_ports}
+    refused, names = _later_refused(obs.flows, ignore), _dns_partial(obs)
+    data: dict[str, Any] = {"phones": None, "flows_needed": None, "evicted": None,
+                            "behavior": UNKNOWN, "method": "own-flows", **_footprint(obs.flows)}
+    if not refused and not names:
+        data["reason"] = "not-measured"
+        return Finding(Status.SKIP, advice.text("capacity.unmeasured",
+                                                flows=data["flows_opened"]), data, None, FAQ)
+    # Admitted: the answered UDP flows, and two DNS queries (A, AAAA) per name resolved.
+    answered = data["flows_answered"] + 2 * sum(
+        1 for r in obs.resolutions.values() if r.addresses and not r.literal)
+    data.update(behavior=REFUSES, capacity_estimate=answered,
+                refused=[f"{format_addr(f.local)} -> {format_addr(f.dest)}" for f in refused],
+                dns_timeouts=names)
+    return Finding(Status.FAIL, advice.text("capacity.refused_own", refused=len(refused)
+                                            + len(names), answered=answered), data,
+                   advice.text("capacity.advice", k=answered, phones=max(1, answered // 3)),
+                   FAQ)
+
+
+def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
+    answered = sum(probe.answered)
+    evicted = sum(1 for alive in probe.earliest_alive if alive is False)
+    data: dict[str, Any] = {
+        "phones": probe.phones, "flows_needed": probe.flows_needed,
+        "flows_opened": len(probe.answered), "flows_answered": answered, "evicted": evicted,
+        "behavior": UNKNOWN, "method": probe.method, "pacing_s": probe.pacing_s,
+        "earliest_tested": len(probe.earliest_alive), "flexdiag_flows": probe.flows_before,
+        "footprint": _footprint(obs.flows)}
+    fields = {"phones": probe.phones, "needed": probe.flows_needed, "answered": answered}
+    stun_answers = obs.stun is not None and obs.stun.answered
+    if not answered and not stun_answers:
+        data["reason"] = "no flow was answered"
+        return Finding(Status.SKIP, advice.text("capacity.undecided", **fields), data, None, FAQ)
+    # Refused from the first flow on, while the server answered this run's earlier flows: the
+    # table was already full with what the run itself holds.
+    tail = 0 if not answered else refused_tail(probe.answered)
+    if tail is not None:
+        k = probe.flows_before + tail
+        data.update(behavior=REFUSES, capacity_estimate=k)
+        return Finding(Status.FAIL, advice.text("capacity.refused", k=k, **fields), data,
+                       advice.text("capacity.advice", k=k, phones=max(1, k // 3)), FAQ)
+    if evicted:
+        data["behavior"] = EVICTS
+        return Finding(Status.FAIL, advice.text("capacity.evicted", evicted=evicted,
+                                                tested=len(probe.earliest_alive), **fields),
+                       data, advice.text("capacity.evicted.advice", **fields), FAQ)
+    if answered < len(probe.answered):
+        data["reason"] = "scattered losses"
+        return Finding(Status.WARN, advice.text("capacity.lossy", **fields), data,
+                       advice.text("capacity.lossy.advice"), FAQ)
+    data["behavior"] = FITS
+    proven = all(alive is True for alive in probe.earliest_alive)
+    key = "capacity.fits" if proven else "capacity.fits_unproven"
+    if not proven:
+        data["note"] = "earliest flows could not be proven alive (no RESPONSE-PORT)"
+    return Finding(Status.PASS, advice.text(key, **fields), data,
+                   None if proven or probe.method is Method.RFC5780
+                   else advice.text("lifetime.rebind.hint"), FAQ)
+
+
+def judge(obs: Observations) -> Finding:
+    """With ``--phones N``: the probe's verdict; without: the run's own flows."""
+    if obs.capacity is not None:
+        return _judge_probe(obs.capacity, obs)
+    return _passive(obs)
+
+
+def check(budget_s: float | None) -> Check:
+    """``nat.capacity``, with its own budget when ``--phones`` adds the paced probe."""
+    return Check("nat.capacity", judge,
+                 needs=(Obs.FLOWS, Obs.CAPACITY, Obs.STUN, Obs.DNS_VOIP, Obs.DNS_STUN,
+                        Obs.DNS_NTP),
+                 budget_s=budget_s)
