@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from flexdiag.checks import capacity
@@ -13,7 +15,7 @@ from tests.checks.builders import observations, resolved
 STUN = ("198.51.100.20", 3478)
 
 
-def probe(answered: list[bool], alive: list[bool | None], before: int = 12,
+def probe(answered: Sequence[bool], alive: Sequence[bool | None], before: int = 12,
           method: Method = Method.RFC5780) -> CapacityProbe:
     return CapacityProbe(8, 26, tuple(answered), tuple(alive), method, before, 0.02)
 
