@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from flexdiag.settings import Settings
 
 EXIT_UNKNOWN = 3
+_ARGV: list[str] = []  # the command line as given, for the report's environment
 
 app = typer.Typer(
     add_completion=False,
@@ -187,9 +188,9 @@ def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | 
         from flexdiag.render.text import Progress
 
         with Progress(len(checks_for(settings, lifetime=lifetime))) as progress:
-            report = asyncio.run(run_interruptible(settings, lifetime, progress))
+            report = asyncio.run(run_interruptible(settings, lifetime, progress, argv=_ARGV))
     else:
-        report = asyncio.run(run_interruptible(settings, lifetime, None))
+        report = asyncio.run(run_interruptible(settings, lifetime, None, argv=_ARGV))
     if redact:
         report = redacted(report)
     if quiet:
@@ -333,6 +334,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point: run the app and map every outcome to an exit code."""
     from typer.exceptions import TyperException
 
+    _ARGV[:] = list(argv if argv is not None else sys.argv[1:])
     try:
         code = app(args=argv, prog_name="flexdiag", standalone_mode=False)
     except TyperException as exc:  # usage errors from typer's command-line parser

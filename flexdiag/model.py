@@ -97,6 +97,7 @@ class Report:
     profile: Mapping[str, Any]
     checks: tuple[CheckResult, ...]
     plan: Plan = field(default_factory=Plan)
+    environment: Mapping[str, Any] = field(default_factory=dict)  # design.md: for support
 
     @property
     def status(self) -> Status:

@@ -155,6 +155,14 @@ class Observer:
             flows=done.get(Obs.FLOWS, ()),
         )
 
+    def primary_address(self) -> str | None:
+        """The local address of the primary socket (the one routed towards the platform)."""
+        task = self._tasks.get("primary")
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        endpoint = task.result()
+        return None if isinstance(endpoint, str) else endpoint.local[0]
+
     def close(self) -> None:
         """Cancel observations nobody awaited to the end and release shared resources."""
         for task in self._tasks.values():

@@ -43,6 +43,7 @@ class Exchange(Generic[T]):
     provisional: int = 0  # provisional (1xx) answers seen while waiting for a final one
     answered_at: float | None = None  # event-loop time the reply arrived
     waited_s: float = 0.0  # from the first send to the reply, the error or giving up
+    gave_up: str | None = None  # why silence was believed before the deadline, if it was
 
     @property
     def answered(self) -> bool:

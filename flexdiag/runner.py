@@ -21,6 +21,7 @@ from flexdiag import __version__, advice, planner
 from flexdiag.checks import Check, Finding, checks_for, evaluate, observations_needed
 from flexdiag.evidence import MAX_LINE, bound, bound_text
 from flexdiag.model import CheckResult, Report, Status
+from flexdiag.net import host
 from flexdiag.observe import Observer
 from flexdiag.settings import Settings
 
@@ -58,6 +59,7 @@ async def run(
     on_progress: Callable[[str, str], None] | None = None,
     interrupt: asyncio.Event | None = None,
     wall_clock: Callable[[], float] = time.time,
+    argv: Sequence[str] = (),
 ) -> Report:
     """Run ``checks`` (default: the quick run) and return the report.
 
@@ -95,6 +97,7 @@ async def run(
     finally:
         observer.close()
     plan = planner.plan(results, settings)
+    primary = observer.primary_address()
     return Report(
         version=__version__,
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -102,11 +105,13 @@ async def run(
         profile=settings.profile(),
         checks=planner.reconcile(results, plan),
         plan=plan,
+        environment=host.environment(__version__, argv, primary),
     )
 
 
 async def run_interruptible(settings: Settings, lifetime: bool, progress: Any = None,
-                            interrupt: asyncio.Event | None = None) -> Report:
+                            interrupt: asyncio.Event | None = None,
+                            argv: Sequence[str] = ()) -> Report:
     """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C ends slow checks
     early (they report what they found) and a second one aborts."""
     loop = asyncio.get_running_loop()
@@ -129,7 +134,7 @@ async def run_interruptible(settings: Settings, lifetime: bool, progress: Any = 
             settings, checks_for(settings, lifetime=lifetime),
             on_result=getattr(progress, "update", None),
             on_progress=getattr(progress, "note", None),
-            interrupt=event,
+            interrupt=event, argv=argv,
         )
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None

@@ -35,6 +35,9 @@ def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
     report = validate_report(json.loads(out))
     assert code == 0
     assert report["schema"] == "flexdiag.report/1" and report["status"] == "pass"
+    env = report["environment"]
+    assert env["argv"][:2] == ["run", "--json"] and env["flexdiag_version"]
+    assert env["local_ip"] == "127.0.0.1" and env["os"]
     assert report["profile"]["sip_server"] == "voip.test.invalid"
     assert [c["id"] for c in report["checks"]] == [
         "dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping", "nat.filtering",

@@ -304,3 +304,31 @@ async def test_lifetime_flows_are_not_read_as_a_full_table() -> None:
     capacity = report.get("nat.capacity")
     assert capacity is not None
     assert capacity.status is Status.SKIP, capacity.summary
+
+
+async def test_silence_is_believed_once_the_runs_evidence_allows() -> None:
+    # 38388 (here: the second fake port) answers in well under a millisecond: port one's
+    # silence is believed after the floor, not at the end of an 8 s budget.
+    fake = await start_platform(sip_h=[sip_handler(silent=True), sip_handler()])
+    try:
+        report = await runner.run(fake.settings(**{"--timeout": "8"}))
+    finally:
+        fake.close()
+    silent = sip_check(report, 0)
+    assert silent.status is Status.FAIL
+    assert 2.0 <= silent.data["waited_s"] < 3.0 and silent.data["sent"] >= 3
+    assert "round trip to this host" in silent.data["silence"]
+    assert report.duration_s < 4.0
+
+
+def test_silence_wait_rests_on_the_same_host_first() -> None:
+    from flexdiag.net.flows import SILENCE_FLOOR_S, FlowLog
+
+    log = FlowLog()
+    assert log.silence_wait(("198.51.100.20", 5060)) is None  # nothing measured: the deadline
+    log.measured(("198.51.100.10", 3478), 0.9)  # a slow STUN path
+    wait, why = log.silence_wait(("198.51.100.20", 5060)) or (0.0, "")
+    assert wait == pytest.approx(7.2) and "another server" in why
+    log.measured(("198.51.100.20", 38388), 0.001)  # the same host answers fast
+    wait, why = log.silence_wait(("198.51.100.20", 5060)) or (0.0, "")
+    assert wait == SILENCE_FLOOR_S and "this host" in why

@@ -72,6 +72,8 @@ def evaluate(check: Check, obs: Observations) -> Finding:
 def exchange_evidence(exchange: Exchange[Any]) -> dict[str, Any]:
     """Evidence every exchange-based check reports: packets sent, and what was ignored."""
     evidence: dict[str, Any] = {"sent": exchange.sent, "waited_s": exchange.waited_s}
+    if exchange.gave_up:
+        evidence["silence"] = f"given up after {exchange.waited_s:g} s: {exchange.gave_up}"
     if exchange.ignored_count:
         evidence["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
     return evidence

@@ -19,12 +19,39 @@ from flexdiag.records import Flow
 CURRENT: ContextVar[FlowLog | None] = ContextVar("flexdiag_flows", default=None)
 
 
+# Giving up on silence (issue "fast verdicts"): an unanswered exchange has waited long enough
+# once it has waited SILENCE_RTTS x the largest round trip this run measured to the same host
+# (else to any server), and at least SILENCE_FLOOR_S, which keeps a slow or lossy link (4G,
+# satellite: RTTs up to ~1 s, a few % loss; RFC 8489 §6.2.1's retransmissions meanwhile) from
+# being judged silent too early. The run's --timeout stays the ceiling.
+SILENCE_RTTS = 8.0
+SILENCE_FLOOR_S = 2.0
+SILENCE_MIN_SENDS = 3  # copies sent before silence is believed
+
+
 @dataclass
 class FlowLog:
-    """Flows in the order they were opened, and the ones answered."""
+    """Flows in the order they were opened, the ones answered, and the round trips measured
+    (the evidence for how long silence is worth waiting out)."""
 
     opened: dict[tuple[Addr, Addr], int] = field(default_factory=dict)
     answered: set[tuple[Addr, Addr]] = field(default_factory=set)
+    rtts: dict[str, float] = field(default_factory=dict)  # destination IP -> largest RTT
+
+    def measured(self, dest: Addr, rtt_s: float) -> None:
+        self.rtts[dest[0]] = max(rtt_s, self.rtts.get(dest[0], 0.0))
+
+    def silence_wait(self, dest: Addr) -> tuple[float, str] | None:
+        """How long an unanswered exchange to ``dest`` is worth waiting, and why; ``None``
+        while the run has measured nothing to judge by (then the deadline decides)."""
+        same = self.rtts.get(dest[0])
+        basis = same if same is not None else max(self.rtts.values(), default=None)
+        if basis is None:
+            return None
+        wait = max(SILENCE_FLOOR_S, SILENCE_RTTS * basis)
+        where = "this host" if same is not None else "another server"
+        return wait, (f"{SILENCE_RTTS:g} x the {basis * 1000:.0f} ms round trip to {where} "
+                      f"(at least {SILENCE_FLOOR_S:g} s)")
 
     def sent(self, local: Addr, dest: Addr) -> None:
         self.opened.setdefault((local, dest), len(self.opened))

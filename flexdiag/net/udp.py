@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from flexdiag.addr import Addr, format_addr, same_addr
 from flexdiag.net import flows
+from flexdiag.net.flows import SILENCE_MIN_SENDS
 from flexdiag.net.timer import MAX_SENDS, RTO_S, Retransmissions
 from flexdiag.records import Exchange
 
@@ -28,6 +29,7 @@ T = TypeVar("T")
 
 __all__ = ["MAX_SENDS", "RTO_S", "Exchange", "NotOurs", "Provisional", "UdpEndpoint"]
 
+SILENCE_POLL_S = 0.25  # how often a silent exchange looks at the run's new evidence
 MAX_IGNORED_KEPT = 5  # evidence kept about ignored datagrams, per exchange
 IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
 IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
@@ -241,15 +243,22 @@ class UdpEndpoint(asyncio.DatagramProtocol):
                 now = loop.time()
                 if timer.expired(now) or (stop is not None and stop.is_set()):
                     break
+                if self._silence_believed(result, timer, dest, now):
+                    break
                 if timer.due(now):
                     assert payload is not None
                     self.send(payload() if callable(payload) else payload, dest)
                     timer.record_send(now)
                     result.sent = timer.sent
-                await asyncio.wait(wakers, timeout=max(0.0, timer.wake_at() - now),
+                wake = timer.wake_at()
+                if self._flows is not None and payload is not None:
+                    wake = min(wake, now + SILENCE_POLL_S)  # new evidence may end it sooner
+                await asyncio.wait(wakers, timeout=max(0.0, wake - now),
                                    return_when=asyncio.FIRST_COMPLETED)
             if waiter.future.done():
                 self._settle(result, waiter.future, timer.last_send)
+                if result.rtt_s is not None and self._flows is not None:
+                    self._flows.measured(dest, result.rtt_s)
             result.waited_s = round(loop.time() - timer.start, 3)
             return result
         finally:
@@ -258,6 +267,19 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             self._waiters.remove(waiter)
             if not waiter.future.done():
                 waiter.future.cancel()
+
+    def _silence_believed(self, result: Exchange[Any], timer: Retransmissions, dest: Addr,
+                          now: float) -> bool:
+        """Has this unanswered exchange waited as long as the run's evidence says an answer
+        could take (flexdiag.net.flows.FlowLog.silence_wait)? Only for exchanges of a run,
+        after a few copies; listen-only waits and the run's deadline are left alone."""
+        if self._flows is None or timer.max_sends == 0 or timer.sent < SILENCE_MIN_SENDS:
+            return False
+        verdict = self._flows.silence_wait(dest)
+        if verdict is None or now - timer.start < verdict[0]:
+            return False
+        result.gave_up = verdict[1]
+        return True
 
     @staticmethod
     def _settle(result: Exchange[Any], future: asyncio.Future[tuple[Any, Addr, float]],

@@ -68,6 +68,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "plan": [{"text": s.text, "faq": list(s.faq), "checks": list(s.checks)}
                  for s in report.plan.steps],
         "checks": [_check(c) for c in report.checks],
+        "environment": dict(report.environment),
     }
 
 
@@ -85,6 +86,7 @@ def from_dict(data: dict[str, Any]) -> Report:
             data=c["data"], advice=c["advice"], faq=tuple(c["faq"]),
             duration_ms=c["duration_ms"]) for c in data["checks"]),
         plan=plan,
+        environment=dict(data.get("environment") or {}),
     )
 
 

@@ -61,6 +61,11 @@ def _render(report: dict[str, Any]) -> str:
     if unmeasured:
         lines += ["", "**" + _("Not measured: {titles} (see the table).").format(
             titles=", ".join(unmeasured)) + "**"]
+    env = report.get("environment") or {}
+    if env:
+        lines += ["", "### " + _("Environment"), "", "| | |", "|---|---|"]
+        lines += [f"| {key} | {markdown_inline(' '.join(v) if isinstance(v, list) else str(v))} |"
+                  for key, v in env.items() if v is not None]
     summary = {k: v for k, v in report["summary"].items() if v not in (None, {})}
     lines += ["", "### " + _("Summary"), "", "| | |", "|---|---|"]
     lines += [f"| {key} | {markdown_inline(json.dumps(value, ensure_ascii=False))} |"

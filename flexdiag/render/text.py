@@ -42,12 +42,21 @@ def _console(file: IO[str] | None) -> Any:
 
 
 def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -> None:
-    """Print the report: table, findings with advice, verdict (and evidence if verbose)."""
+    """Print the report: table, findings with advice, the plan, phone settings, evidence (if
+    verbose), the verdict and where the run came from."""
+    report = escaped(report, printable)  # peers' text must not act on the terminal
+    console = _console(file)
+    for section in (_table, _findings, _plan, _phone_settings):
+        section(console, report)
+    if verbose:
+        _evidence(console, report)
+    _verdict(console, report)
+
+
+def _table(console: Any, report: Report) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    report = escaped(report, printable)  # peers' text must not act on the terminal
-    console = _console(file)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column(_("Check"))
     table.add_column(_("Status"))
@@ -56,36 +65,67 @@ def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -
         table.add_row(Text(check.id), Text(check.status.value.upper(),
                                            style=STYLE[check.status]), Text(check.summary))
     console.print(table)
+
+
+def _heading(console: Any, title: str) -> None:
+    from rich.text import Text
+
+    console.print()
+    console.print(Text(title, style="bold underline"))
+
+
+def _findings(console: Any, report: Report) -> None:
     findings = [c for c in report.checks if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
     if findings:
-        console.print()
-        console.print(Text(_("Findings"), style="bold underline"))
+        _heading(console, _("Findings"))
         for check in findings:
             _finding(console, check)
+
+
+def _plan(console: Any, report: Report) -> None:
+    from rich.text import Text
+
     if report.plan.steps:
-        console.print()
-        console.print(Text(_("What to do, in order"), style="bold underline"))
+        _heading(console, _("What to do, in order"))
         for n, step in enumerate(report.plan.steps, 1):
             console.print(Text(f"{n}. ", style="bold") + Text(step.text)
                           + Text(f" ({', '.join(step.checks)})", style="dim"))
+
+
+def _phone_settings(console: Any, report: Report) -> None:
+    from rich.text import Text
+
     if report.plan.phone_settings:
-        console.print()
-        console.print(Text(_("Set on the phones"), style="bold underline"))
+        _heading(console, _("Set on the phones"))
         for key, value in report.plan.phone_settings.items():
             console.print(Text(f"  {_(PHONE_SETTINGS[key])}: {value}"))
-    if verbose:
-        console.print()
-        console.print(Text(_("Evidence"), style="bold underline"))
-        for check in report.checks:
-            console.print(Text(f"{check.id} ({check.duration_ms:.0f} ms)", style="bold"))
-            for key, value in check.data.items():
-                console.print(Text(f"  {key}: {json.dumps(value, ensure_ascii=False)}"))
+
+
+def _evidence(console: Any, report: Report) -> None:
+    from rich.text import Text
+
+    _heading(console, _("Evidence"))
+    for check in report.checks:
+        console.print(Text(f"{check.id} ({check.duration_ms:.0f} ms)", style="bold"))
+        for key, value in check.data.items():
+            console.print(Text(f"  {key}: {json.dumps(value, ensure_ascii=False)}"))
+
+
+def _verdict(console: Any, report: Report) -> None:
+    from rich.text import Text
+
     console.print()
     status = report.status
     console.print(Text(f"{status.value.upper()}: {_(VERDICT[status])}", style=STYLE[status]),
                   Text(f" ({report.duration_s:.1f} s)", style="dim"))
     if report.unmeasured:
         console.print(Text(unmeasured_line(report), style="yellow"))
+    env = report.environment
+    if env.get("local_ip") or env.get("gateway_ip"):
+        gateway = " ".join(filter(None, (env.get("gateway_ip"), env.get("gateway_mac"))))
+        console.print(Text(_("From {local} via {interface}, gateway {gateway}").format(
+            local=env.get("local_ip") or "?", interface=env.get("interface") or "?",
+            gateway=gateway or "?"), style="dim"))
 
 
 def unmeasured_line(report: Report) -> str:

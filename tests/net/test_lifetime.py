@@ -190,6 +190,7 @@ async def test_interrupt_reports_the_bracket_so_far() -> None:
 
 async def test_verdict_data_matches_the_schema(validate_report: Any) -> None:
     from flexdiag.model import CheckResult, Report
+    from flexdiag.net.host import environment
     from flexdiag.render.json import to_dict
 
     clock = FakeClock()
@@ -199,7 +200,8 @@ async def test_verdict_data_matches_the_schema(validate_report: Any) -> None:
     report = Report("0", "2026-01-01T00:00:00Z", 1.0, {
         "sip_server": "x", "sip_ports": [5060], "stun_server": "x:3478", "ntp_server": "x:123",
         "platform_ranges": [], "registration_time_s": 60},
-        (CheckResult("nat.lifetime", "t", f.status, f.summary, f.data, f.advice, f.faq),))
+        (CheckResult("nat.lifetime", "t", f.status, f.summary, f.data, f.advice, f.faq),),
+        environment=environment("0", [], None))
     data = validate_report(to_dict(report))
     assert data["summary"]["nat_lifetime_s"] == {"alive": f.data["alive_s"],
                                                  "expired": f.data["expired_s"]}

@@ -1,0 +1,73 @@
+"""What support asks about the machine a report came from: OS, the interface and address that
+reach the platform, the default gateway (and its MAC address where the neighbour table shows
+it). Read from the OS (Linux ``/proc``; elsewhere the fields stay ``None``), never guessed."""
+
+from __future__ import annotations
+
+import platform
+import socket
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+SECRET_OPTIONS = ("--password", "--pushgateway-password", "--basic-auth")
+
+
+def _default_route(proc: Path) -> tuple[str | None, str | None]:
+    """(interface, gateway IP) of the IPv4 default route, from ``/proc/net/route``."""
+    try:
+        lines = (proc / "net" / "route").read_text().splitlines()[1:]
+    except OSError:
+        return None, None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 2 and fields[1] == "00000000":
+            gateway = socket.inet_ntoa(struct.pack("<L", int(fields[2], 16)))
+            return fields[0], gateway
+    return None, None
+
+
+def _neighbour_mac(proc: Path, ip: str | None) -> str | None:
+    if ip is None:
+        return None
+    try:
+        lines = (proc / "net" / "arp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 3 and fields[0] == ip and fields[3] != "00:00:00:00:00:00":
+            return fields[3]
+    return None
+
+
+def safe_argv(argv: Sequence[str]) -> list[str]:
+    """The command line without the values of options that carry secrets."""
+    out: list[str] = []
+    hide = False
+    for arg in argv:
+        if hide:
+            out.append("[hidden]")
+            hide = False
+        elif arg.split("=", 1)[0] in SECRET_OPTIONS:
+            hide = "=" not in arg
+            out.append(arg.split("=", 1)[0] + ("=[hidden]" if "=" in arg else ""))
+        else:
+            out.append(arg)
+    return out
+
+
+def environment(version: str, argv: Sequence[str], local_ip: str | None,
+                proc: Path = Path("/proc")) -> dict[str, Any]:
+    """design.md's top-level ``environment`` object."""
+    interface, gateway = _default_route(proc)
+    return {
+        "flexdiag_version": version,
+        "argv": safe_argv(argv),
+        "os": platform.platform(),
+        "interface": interface,
+        "local_ip": local_ip,
+        "gateway_ip": gateway,
+        "gateway_mac": _neighbour_mac(proc, gateway),
+    }
