@@ -44,10 +44,17 @@ MESSAGES: dict[str, str] = {
     "dns.error.timeout": "no answer from the DNS server in time",
     "dns.error.no-nameservers": "every DNS server failed to answer",
     "dns.error.config": "no resolver is configured (/etc/resolv.conf has no nameserver)",
+    "dns.error.no-network": (
+        "this computer has no network connection (no route to the DNS server)"
+    ),
     "dns.fail.advice": (
         "Phones find the platform by name ({name}, FAQ items {faq}). Check that this network "
         "has working DNS (the router's DNS server, or the one given with --dns-server) and "
         "that the name is spelled correctly."
+    ),
+    "dns.no_network.advice": (
+        "Connect this computer to the customer's network where the phones will be (cable or "
+        "Wi-Fi), check that it got an address from the router (DHCP), then run flexdiag again."
     ),
     "dns.timeout.hint": (
         " If flexdiag or another program made many connections just before, a full NAT table "

@@ -178,16 +178,20 @@ def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | 
          redact: bool = False, quiet: bool = False, verbose: bool = False) -> int:
     import asyncio
 
-    from flexdiag.render import render
+    from flexdiag.render import Format, render
     from flexdiag.render.redact import redact as redacted
     from flexdiag.render.text import one_line
     from flexdiag.runner import run_interruptible
 
     if sys.stderr.isatty():
+        import time
+
         from flexdiag.checks import checks_for
         from flexdiag.render.text import Progress
 
-        with Progress(len(checks_for(settings, lifetime=lifetime))) as progress:
+        ids = tuple(c.id for c in checks_for(settings, lifetime=lifetime))
+        with Progress(len(ids), check_ids=ids,
+                      deadline=time.monotonic() + settings.timeout_s) as progress:
             report = asyncio.run(run_interruptible(settings, lifetime, progress, argv=_ARGV))
     else:
         report = asyncio.run(run_interruptible(settings, lifetime, None, argv=_ARGV))
@@ -195,6 +199,12 @@ def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | 
         report = redacted(report)
     if quiet:
         sys.stdout.write(one_line(report) + "\n")
+        return report.status.exit_code
+    if fmt is Format.TEXT and not output and sys.stdout.isatty():
+        # Straight to the terminal, so that rich colours it (and honours NO_COLOR).
+        from flexdiag.render.text import render as render_text
+
+        render_text(report, sys.stdout, verbose=verbose)
         return report.status.exit_code
     text = render(report, fmt, verbose=verbose)
     if output:

@@ -245,6 +245,7 @@ def show_history(path: str | None, limit: int) -> int:
         return 0
     shown = runs[-limit:]
     before = runs[0].report if len(runs) > limit else None
+    sys.stdout.write(f"{'started (UTC)':<20}  {'status':5}  {'duration':>8}  changes\n")
     for run in shown:
         changes = status_changes(before, run.report)
         line = f"{run.started_at}  {run.status.upper():5}  {run.duration_s:6.1f} s"

@@ -131,3 +131,44 @@ def test_console_script_never_prints_a_traceback() -> None:
     report = json.loads(unresolved.stdout)
     assert {c["status"] for c in report["checks"][:3]} == {"fail"}
     assert {c["status"] for c in report["checks"][3:]} == {"skip"}
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_the_report_is_coloured_on_a_terminal_unless_no_color(no_color: bool) -> None:
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
+        master, slave = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        env.update({"TERM": "xterm-256color", "COLUMNS": "120", "PYTHONPATH": "."})
+        if no_color:
+            env["NO_COLOR"] = "1"
+        process = subprocess.Popen([sys.executable, "-m", "flexdiag", "run", *fake.args()],
+                                   stdin=slave, stdout=slave, stderr=slave, env=env,
+                                   close_fds=True)
+        os.close(slave)
+        out = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        process.wait(30)
+        os.close(master)
+    import re
+
+    text = out.decode(errors="replace")
+    assert "WARN" in text and "stun.binding" in text
+    colours = re.findall(r"\x1b\[(?:[0-9]+;)*3[0-8](?:;[0-9]+)*m", text)  # SGR foreground
+    assert ("\x1b[1;33mWARN" in text) is not no_color  # the status, in yellow
+    assert bool(colours) is not no_color  # NO_COLOR: bold may stay, colour never

@@ -55,8 +55,7 @@ def _judge(key: Obs, obs: Observations) -> Finding:
             Status.FAIL,
             advice.text("dns.fail", name=name, resolver=resolution.resolver, error=error),
             data,
-            advice.text("dns.fail.advice", name=name, faq="/".join(map(str, faq)))
-            + (advice.text("dns.timeout.hint") if resolution.error_kind == "timeout" else ""),
+            _fail_advice(name, faq, resolution.error_kind),
             faq,
         )
     if outside:
@@ -75,6 +74,13 @@ def _judge(key: Obs, obs: Observations) -> Finding:
                     rtt_ms=resolution.rtt_ms or 0.0),
         data, None, faq,
     )
+
+
+def _fail_advice(name: str, faq: tuple[int, ...], kind: str | None) -> str:
+    if kind == "no-network":
+        return advice.text("dns.no_network.advice")
+    text = advice.text("dns.fail.advice", name=name, faq="/".join(map(str, faq)))
+    return text + (advice.text("dns.timeout.hint") if kind == "timeout" else "")
 
 
 def _check(key: Obs, doc: str) -> Check:

@@ -43,6 +43,11 @@ async def resolve(name: str, server: HostPort | None, timeout_s: float) -> Resol
     except dns.resolver.NoResolverConfiguration:
         return Resolution(name=name, resolver="system", error="no resolver is configured "
                           "(/etc/resolv.conf has no nameserver)", error_kind="config")
+    if not any(_routed(str(ns)) for ns in resolver.nameservers):
+        # Nothing to send to: not a DNS answer at all, and the first thing an installer must
+        # know (a cable, Wi-Fi, or DHCP that gave no address).
+        return Resolution(name=name, resolver=label, error="this computer has no route to the "
+                          "DNS server: no network connection", error_kind="no-network")
     resolver.lifetime = timeout_s
     resolver.timeout = max(0.5, timeout_s / 3)  # per try, so that one lost datagram is retried
 
@@ -64,6 +69,17 @@ async def resolve(name: str, server: HostPort | None, timeout_s: float) -> Resol
         return Resolution(name, label, addresses, rtt_ms, details=details)
     kind, text = _classify(err4 or err6)
     return Resolution(name, label, (), rtt_ms, error=text, error_kind=kind, details=details)
+
+
+def _routed(ip: str) -> bool:
+    """Is there a route towards ``ip`` (a name server given by address)?"""
+    from flexdiag.net.udp import local_address_for
+
+    try:
+        local_address_for(ip)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _describe(exc: BaseException) -> str:

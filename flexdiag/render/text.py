@@ -6,6 +6,7 @@ prints one line. Also the live progress shown while checks run. The only module 
 from __future__ import annotations
 
 import json
+import time
 from typing import IO, Any
 
 from flexdiag.i18n import _
@@ -26,11 +27,12 @@ PHONE_SETTINGS = {  # summary.phone_settings keys, as the phones' menus call the
     "keepalive_s": "NAT keep-alive interval (s)",
 }
 UNMEASURED = "Not measured: {titles} (see the table)."
+# The verdict ends the report (and is the --quiet line): it points at nothing "below".
 VERDICT = {
     Status.PASS: "Ready: nothing found that stops phones working on the Flex platform.",
-    Status.WARN: "Usable, with warnings: read the findings below before installing phones.",
-    Status.FAIL: "Not ready: fix the failures below before installing phones.",
-    Status.ERROR: "flexdiag could not finish every check: see the errors below.",
+    Status.WARN: "Usable, with warnings: read the findings before installing phones.",
+    Status.FAIL: "Not ready: follow the steps under 'What to do' before installing phones.",
+    Status.ERROR: "flexdiag could not finish every check: see the errors in the report.",
 }
 
 
@@ -153,17 +155,27 @@ def _finding(console: Any, check: CheckResult) -> None:
     if check.advice:
         console.print(Text("  " + _("What to do:") + " ", style="bold") + Text(check.advice))
     if check.faq:
-        console.print(Text("  " + _("Platform FAQ item(s):") + " "
-                           + ", ".join(map(str, check.faq)), style="dim"))
+        console.print(Text("  " + faq_items(check.faq), style="dim"))
+
+
+def faq_items(faq: tuple[int, ...]) -> str:
+    """"Platform FAQ item 2" or "Platform FAQ items 1, 4, 5" (sorted, each once)."""
+    items = sorted(set(faq))
+    text = _("Platform FAQ item {items}") if len(items) == 1 else _("Platform FAQ items {items}")
+    return text.format(items=", ".join(map(str, items)))
 
 
 class Progress:
-    """A live line on the terminal while checks run: a spinner and how many are done."""
+    """A live line on the terminal while checks run: a spinner, how many are done, which ones
+    it still waits for and how long at most."""
 
-    def __init__(self, total: int, file: IO[str] | None = None) -> None:
+    def __init__(self, total: int, file: IO[str] | None = None,
+                 check_ids: tuple[str, ...] = (), deadline: float | None = None) -> None:
         from rich.console import Console
 
         self.total = total
+        self.check_ids = check_ids
+        self.deadline = deadline  # time.monotonic() by which the quick checks end
         self.done: list[str] = []
         self.notes: dict[str, str] = {}
         self.console = Console(file=file, stderr=file is None)
@@ -184,6 +196,15 @@ class Progress:
             total=self.total, done=len(self.done))
         if self.done:
             text += " - " + self.done[-1]
+        finished = {d.split(" ", 1)[0] for d in self.done}
+        waiting = [c for c in self.check_ids if c not in finished and c not in self.notes]
+        if waiting:
+            text += "\n  " + _("waiting for {checks}").format(checks=", ".join(waiting[:4])
+                                                            + (" ..." if len(waiting) > 4
+                                                               else ""))
+            if self.deadline is not None:
+                left = max(0.0, self.deadline - time.monotonic())
+                text += " " + _("(at most {seconds:.0f} s more)").format(seconds=left)
         for check_id, note in self.notes.items():
             text += f"\n  {check_id}: {note}"
         return text

@@ -45,3 +45,12 @@ def test_an_address_given_for_a_name_is_a_skip() -> None:
 
 def test_ids_follow_the_design() -> None:
     assert [c.id for c in dns.CHECKS] == ["dns.voip", "dns.stun", "dns.ntp"]
+
+
+def test_no_network_at_all_is_said_so() -> None:
+    from flexdiag.records import Resolution
+
+    finding = VOIP.judge(observations(resolutions={Obs.DNS_VOIP: Resolution(
+        "voip.gntel.nl", "system (192.0.2.53)", error="no route", error_kind="no-network")}))
+    assert finding.status is Status.FAIL and "no network connection" in finding.summary
+    assert "Connect this computer" in (finding.advice or "")

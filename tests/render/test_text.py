@@ -45,3 +45,22 @@ def test_plan_phone_settings_and_what_was_not_measured_are_shown() -> None:
     assert "registration interval (s): 6" in text
     assert "Not measured: NAT mapping lifetime" in text
     assert one_line(report).endswith("Not measured: NAT mapping lifetime (see the table).")
+
+
+def test_faq_items_are_sorted_and_counted() -> None:
+    from flexdiag.render.text import faq_items
+
+    assert faq_items((2,)) == "Platform FAQ item 2"
+    assert faq_items((5, 1, 4, 5)) == "Platform FAQ items 1, 4, 5"
+
+
+def test_progress_names_what_it_waits_for_and_how_long_at_most() -> None:
+    import time
+
+    progress = Progress(3, file=io.StringIO(), check_ids=("dns.voip", "sip.udp.5060",
+                                                          "ntp.offset"),
+                        deadline=time.monotonic() + 7.6)
+    progress.update(CheckResult("dns.voip", "t", Status.PASS, "ok"), 1, 3)
+    text = progress._text()
+    assert "waiting for sip.udp.5060, ntp.offset" in text
+    assert "(at most 8 s more)" in text or "(at most 7 s more)" in text
