@@ -55,34 +55,48 @@ def test_quiet_and_verbose(capsys: Any) -> None:
     assert "\x1b[" not in verbose  # no colours when not on a terminal
 
 
-def test_redact_removes_public_addresses_and_names(capsys: Any, validate_report: Any) -> None:
+def test_redact_removes_the_customers_addresses_and_keeps_the_platforms(
+        capsys: Any, validate_report: Any) -> None:
     with platform_in_thread(stun_h=stun_handler(public_ip="198.51.100.7")) as fake:
         _, out, _ = cli(["run", "--json", "--redact", *fake.args()], capsys)
     report = validate_report(json.loads(out))
     text = json.dumps(report)
-    assert "198.51.100.7" not in text and "test.invalid" not in text
+    assert "198.51.100.7" not in text  # the customer's public address
     assert report["summary"]["public_ip"] == "[public-ip-1]"
-    assert report["profile"]["sip_server"].startswith("[host-")
-    assert "127.0.0.1" in text  # loopback/private addresses stay: support needs them
+    assert report["profile"]["sip_server"] == "voip.test.invalid"  # the platform's name stays
+    assert "127.0.0.1" in text  # loopback: nobody's identifier
     assert [c["id"] for c in report["checks"]][:3] == ["dns.voip", "dns.stun", "dns.ntp"]
 
 
-def test_redact_is_consistent() -> None:
+def test_redacted_dns_hijack_keeps_the_wrong_answer_and_drops_the_customer() -> None:
     report = {"schema": "flexdiag.report/1", "version": "0", "started_at": "x",
-              "status": "pass", "duration_s": 0,
-              "profile": {"sip_server": "voip.example.com", "stun_server": "stun.example.com:3478"},
-              "summary": {"public_ip": "203.0.113.5"},
-              "checks": [{"id": "a.b", "status": "pass", "faq": [], "duration_ms": 1,
-                          "title": "t", "advice": None,
-                          "summary": "voip.example.com at 203.0.113.5 from 192.168.1.20",
-                          "data": {"mapped": "203.0.113.5:4000", "local": "192.168.1.20:5060",
-                                   "v6": "2001:db8::1"}}]}
+              "status": "warn", "duration_s": 0,
+              "profile": {"sip_server": "voip.gntel.nl", "stun_server": "stun.gntel.nl:3478",
+                          "platform_ranges": ["194.140.246.0/24", "91.215.4.0/22"]},
+              "summary": {"public_ip": "198.51.100.7"},
+              "environment": {"argv": ["run", "--output", "/home/jan/ticket.md"],
+                              "local_ip": "192.168.1.20", "gateway_ip": "192.168.1.1"},
+              "checks": [
+                  {"id": "dns.voip", "status": "warn", "faq": [1, 4], "duration_ms": 1,
+                   "title": "t", "advice": "The platform's servers live in 194.140.246.0/24.",
+                   "summary": "voip.gntel.nl resolves to 203.0.113.66, outside the platform "
+                              "ranges 194.140.246.0/24, 91.215.4.0/22.",
+                   "data": {"addresses": ["203.0.113.66"]}},
+                  {"id": "stun.binding", "status": "warn", "faq": [4], "duration_ms": 1,
+                   "title": "t", "advice": None,
+                   "summary": "local 192.168.1.20:40000 appears as 198.51.100.7:61022.",
+                   "data": {"mapped": "198.51.100.7:61022", "local": "192.168.1.20:40000",
+                            "mappings": ["192.168.1.20:40001 -> 198.51.100.7:61022"]}}]}
     out = redact_dict(report)
-    check = out["checks"][0]
-    assert check["summary"] == "[host-1] at [public-ip-1] from 192.168.1.20"
-    assert check["data"]["mapped"] == "[public-ip-1]:4000"
-    assert check["data"]["v6"] == "[public-ip-2]"
-    assert out["profile"]["stun_server"] == "[host-2]:3478"
+    text = json.dumps(out)
+    dns, stun = out["checks"]
+    assert dns["summary"] == ("voip.gntel.nl resolves to 203.0.113.66, outside the platform "
+                              "ranges 194.140.246.0/24, 91.215.4.0/22.")  # a trailing "." too
+    assert "198.51.100.7" not in text and "192.168.1." not in text and "61022" not in text
+    assert stun["data"]["mapped"] == "[public-ip-1]:[port-1]"
+    assert stun["data"]["mappings"] == ["[lan-ip-1]:40001 -> [public-ip-1]:[port-1]"]
+    assert out["environment"]["argv"] == ["run", "--output", "[path]"]
+    assert out["environment"]["gateway_ip"] == "[lan-ip-2]"
 
 
 @pytest.mark.parametrize("code", sorted(RESPONSE_CODES))
