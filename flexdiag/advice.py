@@ -136,6 +136,10 @@ MESSAGES: dict[str, str] = {
         "{behavior} filtering: audio from a platform address or port reaches the phone only "
         "after the phone has sent to it"
     ),
+    "filtering.closed.translated": (
+        "{behavior} filtering with port translation: audio from the platform gets in only "
+        "once the phone has sent audio, so the start of calls can be lost"
+    ),
     "filtering.phone_first.note": (
         "Normal for most routers and harmless here: phones send audio as soon as a call starts "
         "and the router keeps the port, so the platform's audio follows straight away."

@@ -111,8 +111,8 @@ def judge_filtering(obs: Observations) -> Finding:
     key = "filtering.open" if behavior is Behavior.EIM else "filtering.closed"
     summary = advice.text(key, behavior=behavior)
     if behavior is not Behavior.EIM and translation:
-        return Finding(Status.WARN, summary, data, advice.text("filtering.translated.advice"),
-                       (4, 5, 6))
+        return Finding(Status.WARN, advice.text("filtering.closed.translated", behavior=behavior),
+                       data, advice.text("filtering.translated.advice"), (4, 5, 6))
     note = None if behavior is Behavior.EIM else advice.text("filtering.phone_first.note")
     return Finding(Status.PASS, summary, data, note, (4,))
 

@@ -64,7 +64,9 @@ async def resolve(name: str, server: HostPort | None, timeout_s: float) -> Resol
     (v4, err4), (v6, err6) = await asyncio.gather(query("A"), query("AAAA"))
     rtt_ms = round((loop.time() - start) * 1000, 1)
     addresses = tuple(v4 + v6)
-    details = {t: _describe(e) for t, e in (("A", err4), ("AAAA", err6)) if e is not None}
+    # A name with addresses of one family only is normal (most have no AAAA): not an error.
+    details = {t: _describe(e) for t, e in (("A", err4), ("AAAA", err6))
+               if e is not None and not (addresses and _classify(e)[0] == "no-answer")}
     if addresses:
         return Resolution(name, label, addresses, rtt_ms, details=details)
     kind, text = _classify(err4 or err6)
