@@ -119,33 +119,44 @@ class _SipView:
         return self.phone_ok[port] and not self.alg[port]
 
 
+def _move_port(view: _SipView, server: str) -> tuple[str, dict[str, int]] | None:
+    """Off the default port, from the phones' own local port: the step and the settings."""
+    default = view.ports[0]
+    choice = next((p for p in view.ports if view.usable(p)), None)
+    if choice is None:
+        return None
+    why = (advice.text("plan.why.alg", port=default) if view.alg[default]
+           else advice.text("plan.why.silent", local=view.local, port=default))
+    return (advice.text("plan.sip_port", server=server, port=choice, why=why),
+            {"sip_port": choice})
+
+
+def _move_local_port(view: _SipView, server: str) -> tuple[str, dict[str, int]] | None:
+    """Off the phones' blocked local port too, to the alternative that was seen to work."""
+    choice = next((p for p in view.ports if view.alternative_ok[p] and not view.alg[p]), None)
+    if choice is None or view.alternative is None:
+        return None  # no phone-side way round: the checks' own advice says what to open
+    text = advice.text("plan.local_port", alt=view.alternative, server=server, port=choice,
+                       local=view.local)
+    return text, {"local_sip_port": view.alternative, "sip_port": choice}
+
+
 def _sip_path(results: Mapping[str, CheckResult], settings: Settings, draft: _Draft) -> None:
     """Choose the platform port and local port the phones should use."""
     view = _SipView.of(results, settings)
     if ("dns.voip" in draft.covered or "nat.capacity" in draft.covered or not view.ports
             or view.usable(view.ports[0])):
-        return  # DNS is the cause, or the phones' default port works as it is
-    default, server = view.ports[0], settings.sip_server
+        return  # DNS or a full table is the cause, or the phones' default port works as it is
+    move = _move_port(view, settings.sip_server) or _move_local_port(view, settings.sip_server)
+    if move is None:
+        return
+    text, phone = move
+    draft.phone.update(phone)
+    default = view.ports[0]
+    if view.alg[default] and phone["sip_port"] != default:
+        text += _off_alg(results, default, draft)
     ids = [i for i in (*(f"sip.udp.{p}" for p in view.ports), "sip.phone", "sip.alg")
            if i in results and results[i].status in (*_ACTIONABLE, Status.SKIP)]
-    choice = next((p for p in view.ports if view.usable(p)), None)
-    if choice is not None:
-        why = (advice.text("plan.why.alg", port=default) if view.alg[default]
-               else advice.text("plan.why.silent", local=view.local, port=default))
-        text = advice.text("plan.sip_port", server=server, port=choice, why=why)
-        draft.phone["sip_port"] = choice
-    else:
-        choice = next((p for p in view.ports
-                       if view.alternative_ok[p] and not view.alg[p]), None)
-        if choice is None or view.alternative is None:
-            return  # no phone-side way round: the checks' own advice says what to open
-        text = advice.text("plan.local_port", alt=view.alternative, server=server, port=choice,
-                           local=view.local)
-        draft.phone["local_sip_port"] = view.alternative
-        if choice != default:
-            draft.phone["sip_port"] = choice
-    if view.alg[default] and choice != default:
-        text += _off_alg(results, default, draft)
     draft.add(text, (5,), ids)
 
 

@@ -80,6 +80,7 @@ class Settings:
 _HOSTNAME_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
 _PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
 _DECIMAL = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)
+_WHOLE = re.compile(r"-?[0-9]{1,9}", re.ASCII)
 MAX_SIP_PORTS = 8  # "a handful": the platform has two
 MAX_RANGES = 64
 MAX_PROFILE_BYTES = 64 * 1024
@@ -203,34 +204,32 @@ def parse_dns_server(text: str) -> HostPort:
     return server
 
 
-def _positive(kind: type[int] | type[float], low: float, high: float) -> Callable[[Any], Any]:
+def _bounded(kind: type[int] | type[float], low: float, high: float, what: str,
+             unit: str = "") -> Callable[[Any], Any]:
+    """A parser of a number of ``kind`` within ``[low, high]``, from text or a TOML number.
+    ASCII digits only: ``float()``/``int()`` would also take "1_0", "1e3", "inf", "٣"."""
+    pattern = _DECIMAL if kind is float else _WHOLE
+
     def parse(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise SettingsError(f"expected a number of seconds, got {_kind(value)}")
+            raise SettingsError(f"expected {what}, got {_kind(value)}")
         text = str(value).strip()
-        # ASCII digits only: float()/int() would also take "1_0", "1e3", "inf", "٣".
-        if not _DECIMAL.fullmatch(text) or (kind is int and "." in text):
-            raise SettingsError(f"{shown(value)} is not a number of seconds")
+        if not pattern.fullmatch(text):
+            raise SettingsError(f"{shown(value)} is not {what}")
         number = kind(text)
         if not low <= number <= high:
-            raise SettingsError(f"{number} is out of range {low:g}-{high:g} seconds")
+            raise SettingsError(f"{number} is out of range {low:g}-{high:g}{unit}")
         return number
 
     return parse
 
 
-def _count(low: int, high: int) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise SettingsError(f"expected a whole number, got {_kind(value)}")
-        text = str(value).strip()
-        if not _PORT.fullmatch(text):
-            raise SettingsError(f"{shown(value)} is not a whole number")
-        number = int(text)
-        if not low <= number <= high:
-            raise SettingsError(f"{number} is out of range {low}-{high}")
-        return number
+def _positive(kind: type[int] | type[float], low: float, high: float) -> Callable[[Any], Any]:
+    return _bounded(kind, low, high, "a number of seconds", " seconds")
 
+
+def _count(low: int, high: int) -> Callable[[Any], int]:
+    parse: Callable[[Any], int] = _bounded(int, low, high, "a whole number")
     return parse
 
 

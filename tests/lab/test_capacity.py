@@ -9,13 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.lab.topology import Lab
+from tests.lab.topology import Lab, checks
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
-
-def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for c in report["checks"]}
 
 
 @pytest.mark.parametrize("mode_lab", ["masquerade"], indirect=True)

@@ -9,15 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.lab.topology import ISP, Lab, sh
+from tests.lab.topology import ISP, Lab, checks, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
 DEAD_IP = "198.51.100.99"  # blackholed on the provider host: silence, no ICMP
 
-
-def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for c in report["checks"]}
 
 
 @pytest.mark.parametrize("mode_lab", ["drop-5060"], indirect=True)

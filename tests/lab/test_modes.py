@@ -18,14 +18,12 @@ from tests.lab.topology import (
     SNAT_PORTS,
     STUN_IPS,
     Lab,
+    checks,
     sh,
 )
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
-
-def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for c in report["checks"]}
 
 
 def flow_to(lab: Lab, dst: str, dport: int, sport: str | None = None) -> dict[str, Any]:

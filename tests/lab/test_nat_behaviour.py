@@ -7,15 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.lab.topology import PHONE_IP, PLAIN_STUN_IP, SIP_IP, STUN_IPS, Lab
+from tests.lab.topology import PHONE_IP, PLAIN_STUN_IP, SIP_IP, STUN_IPS, Lab, checks
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
 ALL_MODES = ["routed", "masquerade", "snat-ports", "random", "sip-alg", "drop-fragments"]
 
-
-def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["id"]: c for c in report["checks"]}
 
 
 def public_port(lab: Lab, local_port: str, dst: str, dport: int) -> str:

@@ -342,6 +342,11 @@ class Lab:
         return parse_report(result.returncode, result.stdout, result.stderr)
 
 
+def checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A report's checks by id."""
+    return {c["id"]: c for c in report["checks"]}
+
+
 def parse_report(code: int, stdout: str, stderr: str) -> tuple[int, dict[str, Any]]:
     """Exit code and parsed JSON of a flexdiag run, or an error naming what it printed."""
     if not stdout.strip():
