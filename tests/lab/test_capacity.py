@@ -1,15 +1,19 @@
 """nat.capacity across the real Linux NAT: a roomy router passes ``--phones 8``; a router whose
 table holds 20 UDP flows (in all, or per LAN host, with nftables ``ct count``) is named as full
 at about 20, and the checks that merely suffered from it point at it instead of blaming DNS or
-STUN."""
+STUN; a router that evicts its oldest entries is recognised as evicting."""
 
 from __future__ import annotations
 
+import collections
+import subprocess
+import threading
+import time
 from typing import Any
 
 import pytest
 
-from tests.lab.topology import Lab, checks
+from tests.lab.topology import PHONE_IP, RTR, Lab, checks, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
@@ -56,3 +60,55 @@ def test_a_full_table_is_the_cause_the_other_failures_point_at(mode_lab: Lab,
     assert failing and failing <= set(first["checks"]), (failing, first["checks"])
     # Those checks carry the plan's step, not their own DNS/STUN/SIP advice.
     assert all(c[i]["advice"] == first["text"] for i in failing)
+
+
+class Evictor:
+    """A router that evicts its oldest UDP entries beyond ``limit``, as a full table's early
+    drop does (Linux's own table size cannot be set inside a namespace): conntrack's event
+    stream gives every new flow of the LAN host in the order it was made, and the oldest
+    beyond the limit is deleted. Bounded: it stops with the test, at the latest after
+    ``max_s``; its conntrack process is stopped by PID."""
+
+    def __init__(self, lab: Lab, limit: int, max_s: float = 60.0) -> None:
+        self.lab, self.limit, self.max_s = lab, limit, max_s
+        self.deleted = 0
+        self.events = subprocess.Popen(
+            ["ip", "netns", "exec", RTR, "conntrack", "-E", "-e", "NEW", "-p", "udp", "-s",
+             PHONE_IP], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.max_s
+        flows: collections.deque[dict[str, str]] = collections.deque()
+        assert self.events.stdout is not None
+        for line in self.events.stdout:
+            if time.monotonic() > deadline:
+                break
+            pairs = [x.split("=", 1) for x in line.split() if "=" in x]
+            flows.append(dict(pairs[:4]))  # the original direction: src, dst, sport, dport
+            while len(flows) > self.limit:
+                old = flows.popleft()
+                sh("conntrack", "-D", "-p", "udp", "-s", old["src"], "-d", old["dst"],
+                   "--sport", old["sport"], "--dport", old["dport"], ns=RTR, check=False)
+                self.deleted += 1
+
+    def __enter__(self) -> Evictor:
+        self.thread.start()
+        time.sleep(0.2)  # the event stream is listening
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.events.terminate()
+        self.events.wait(5)
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("mode_lab", ["masquerade"], indirect=True)
+def test_eviction_is_recognised_as_eviction(mode_lab: Lab, validate_report: Any) -> None:
+    with Evictor(mode_lab, limit=24) as evictor:
+        code, report = mode_lab.flexdiag("--phones", "8")
+    validate_report(report)
+    capacity = checks(report)["nat.capacity"]
+    assert evictor.deleted > 0
+    assert capacity["data"]["behavior"] == "evicts-old", capacity["data"]
+    assert capacity["status"] == "fail" and capacity["data"]["evicted"] >= 1
