@@ -92,6 +92,77 @@ CODE_TEXT: dict[int, tuple[str, str]] = {
 }
 
 
+# Each FAQ §7 code's own meaning (the FAQ's own words where it gives them).
+MEANING: dict[int, str] = {
+    100: 'The request was received and is being worked on.',
+    180: 'The called phone is ringing.',
+    181: 'The call is being forwarded.',
+    182: 'The call is queued until the called party is free.',
+    183: 'Session progress: early media (a tone or announcement) before the call is answered.',
+    200: 'OK: the request succeeded.',
+    202: 'Accepted: the request has been understood but cannot be processed yet (FAQ 7.2).',
+    300: 'Multiple choices: the address resolves to several destinations.',
+    301: 'Moved permanently: the user is at another address for good.',
+    302: 'Moved temporarily: the user is at another address for now.',
+    305: 'Use proxy: the request must go through the named proxy.',
+    380: 'Alternative service: the call failed, another service is offered.',
+    400: 'Bad request: the message is malformed.',
+    401: ("Unauthorized: authenticate first (used only by registrars and user agents; "
+          "proxies use 407, FAQ 7.4)."),
+    402: 'Payment required (reserved for future use, FAQ 7.4).',
+    403: 'Forbidden: the server refuses the request.',
+    404: 'Not found: the user does not exist here (FAQ 7.4).',
+    405: 'Method not allowed for this address.',
+    406: 'Not acceptable: no answer in a form the request accepts.',
+    407: 'Proxy authentication required.',
+    408: 'Request timeout: the user could not be found in time (FAQ 7.4).',
+    409: 'Conflict with the current state of the resource.',
+    410: 'Gone: the user existed once, but is not available here any more (FAQ 7.4).',
+    412: 'Conditional request failed (the condition did not hold).',
+    413: 'Request entity too large: the message body is too big.',
+    414: 'Request-URI too long.',
+    415: 'Unsupported media type in the message body.',
+    416: 'Unsupported URI scheme.',
+    417: 'Unknown Resource-Priority value.',
+    420: ("Bad extension: a SIP protocol extension the request needs is not understood by "
+          "the server (FAQ 7.4)."),
+    421: 'Extension required: the server needs an extension the request did not offer.',
+    422: 'Session interval too small (session timers).',
+    423: 'Interval too brief: the requested registration or subscription time is too short.',
+    424: 'Bad location information.',
+    428: 'Use Identity header: the request must carry an Identity header.',
+    429: 'Provide referrer identity.',
+    433: 'Anonymity disallowed: anonymous calls are refused.',
+    436: 'Bad Identity-Info header.',
+    437: 'Unsupported certificate.',
+    438: 'Invalid Identity header.',
+    480: 'Temporarily unavailable: the user is known but cannot be reached now.',
+    481: 'Call or transaction does not exist.',
+    482: 'Loop detected: the request came back to the server.',
+    483: 'Too many hops: Max-Forwards reached zero.',
+    484: 'Address incomplete: the number dialled is too short.',
+    485: 'Ambiguous: the address matches several users.',
+    486: 'Busy here: the called phone is busy.',
+    487: 'Request terminated: cancelled before it was answered.',
+    488: 'Not acceptable here: the offered session (codecs, media) cannot be used.',
+    489: 'Bad event: the event package is not supported.',
+    491: 'Request pending: another request on the same dialog is under way.',
+    493: 'Undecipherable: the server could not decrypt an S/MIME body part (FAQ 7.4).',
+    494: 'Security agreement required.',
+    500: 'Server internal error.',
+    501: 'Not implemented: the SIP request method is not implemented here (FAQ 7.5).',
+    502: 'Bad gateway: a server further on gave an invalid answer.',
+    503: 'Service unavailable: overloaded or in maintenance.',
+    504: 'Server time-out: a server further on did not answer in time.',
+    505: 'Version not supported: the server does not support this SIP version (FAQ 7.5).',
+    513: 'Message too large.',
+    580: 'Precondition failure: a condition for the session (e.g. resources) could not be met.',
+    600: 'Busy everywhere: every phone of the called party is busy.',
+    603: 'Decline: the called party declines the call.',
+    604: 'Does not exist anywhere.',
+    606: 'Not acceptable: the session cannot be accepted anywhere.',
+}
+
 @dataclass(frozen=True)
 class Explanation:
     """Everything ``explain`` says about one code, in the active language."""
@@ -112,13 +183,15 @@ def explain(code: int) -> Explanation:
     klass = code // 100
     class_meaning, class_cause, class_check = CLASS_TEXT[klass]
     specific = CODE_TEXT.get(code)
-    phrase = RESPONSE_CODES.get(code, CLASS_NAMES[klass])
+    known = code in RESPONSE_CODES
+    # An unknown code gets no made-up reason phrase: it is said to be unknown.
+    phrase = RESPONSE_CODES[code] if known else _("(not a code the platform FAQ lists)")
     return Explanation(
         code=code,
         phrase=phrase,
         class_name=f"{klass}xx {_(CLASS_NAMES[klass])}",
-        in_faq=code in RESPONSE_CODES,
-        meaning=_(class_meaning),
+        in_faq=known,
+        meaning=_(MEANING[code]) if known else _(class_meaning),
         cause=_(specific[0]) if specific else _(class_cause),
         check=_(specific[1]) if specific else _(class_check),
     )

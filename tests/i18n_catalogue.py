@@ -24,6 +24,7 @@ def message_ids() -> set[str]:
         ids |= set(texts)
     for pair in sipcodes.CODE_TEXT.values():
         ids |= set(pair)
+    ids |= set(sipcodes.MEANING.values())
     for path in PACKAGE.rglob("*.py"):
         for _lineno, message, _comments, _context in extract_from_file(
                 "python", str(path), keywords={"_": None}):

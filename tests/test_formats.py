@@ -124,3 +124,14 @@ def test_explain_other_input(capsys: Any, arg: str, expected: int) -> None:
 def test_bad_format_and_language(capsys: Any) -> None:
     assert cli(["run", "--format", "pdf"], capsys)[0] == 3
     assert cli(["run", "--lang", "fr"], capsys)[0] == 3
+
+
+def test_every_faq_code_has_its_own_meaning_and_unknown_ones_are_said_unknown(
+        capsys: Any) -> None:
+    meanings = set()
+    for code in RESPONSE_CODES:
+        _, out, _ = cli(["explain", str(code)], capsys)
+        meanings.add(out.splitlines()[1])
+    assert len(meanings) == len(RESPONSE_CODES)  # no code falls back to its class's line
+    _, out, _ = cli(["explain", "499"], capsys)
+    assert out.startswith("499 (not a code the platform FAQ lists) (4xx ")

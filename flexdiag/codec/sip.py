@@ -98,7 +98,7 @@ def describe_code(code: int) -> str:
     """``"404 Not Found"``, or the class for a code not in the table (``"499 Client Failure"``)."""
     if code in RESPONSE_CODES:
         return f"{code} {RESPONSE_CODES[code]}"
-    return f"{code} {CLASS_NAMES.get(code // 100, 'Unknown')}"
+    return f"{code} (an unknown {code // 100}xx code)"  # no made-up reason phrase
 
 
 # RFC 3261 §7.3.3: compact header forms.
