@@ -11,6 +11,10 @@ from typing import Any
 
 from flexdiag.i18n import _
 
+
+def _noop(message: str) -> str:
+    return message  # marks a message id; translated where it is shown
+
 TITLES: dict[str, str] = {
     "dns.voip": "DNS: SIP server",
     "dns.stun": "DNS: STUN server",
@@ -394,6 +398,20 @@ MESSAGES: dict[str, str] = {
     "runner.timeout": "flexdiag's check did not finish within {budget_s:g} s",
     "runner.crash": "flexdiag failed inside this check: {error}",
 }
+
+
+# RFC 4787 behaviour names, as a sentence shows them (the evidence keeps the RFC's spelling).
+BEHAVIOR_NAMES: dict[str, str] = {
+    "endpoint-independent": _noop("endpoint-independent"),
+    "address-dependent": _noop("address-dependent"),
+    "address-and-port-dependent": _noop("address-and-port-dependent"),
+    "unknown": _noop("unknown"),
+}
+
+
+def behavior_name(behavior: str) -> str:
+    """A NAT behaviour in the active language, for a sentence."""
+    return _(BEHAVIOR_NAMES.get(str(behavior), str(behavior)))
 
 
 def text(key: str, **fields: Any) -> str:

@@ -18,6 +18,7 @@ def message_ids() -> set[str]:
     from flexdiag.render.text import PHONE_SETTINGS, UNMEASURED, VERDICT
 
     ids = set(advice.MESSAGES.values()) | set(advice.TITLES.values())
+    ids |= set(advice.BEHAVIOR_NAMES.values())
     ids |= set(VERDICT.values()) | set(PHONE_SETTINGS.values()) | {UNMEASURED}
     ids |= set(CLASS_NAMES.values()) | set(ERROR_TEXT.values())
     for texts in sipcodes.CLASS_TEXT.values():

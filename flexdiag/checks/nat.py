@@ -71,7 +71,8 @@ def judge_mapping(obs: Observations) -> Finding:
         hint = "" if method is Method.RFC5780 else advice.text("mapping.unknown.hint")
         return Finding(Status.SKIP, advice.text("mapping.unknown", method=method) + hint,
                        data, None, (4, 6))
-    return Finding(Status.WARN, advice.text("mapping.dependent", behavior=behavior,
+    return Finding(Status.WARN, advice.text("mapping.dependent",
+                                            behavior=advice.behavior_name(behavior),
                                             method=method),
                    data, advice.text("mapping.dependent.advice"), (4, 5, 6))
 
@@ -109,9 +110,10 @@ def judge_filtering(obs: Observations) -> Finding:
     translation = public is not None and obs.stun is not None and public[1] != obs.stun.local[1]
     data["impact"] = nat.impact(Behavior.EIM, behavior, translation)
     key = "filtering.open" if behavior is Behavior.EIM else "filtering.closed"
-    summary = advice.text(key, behavior=behavior)
+    summary = advice.text(key, behavior=advice.behavior_name(behavior))
     if behavior is not Behavior.EIM and translation:
-        return Finding(Status.WARN, advice.text("filtering.closed.translated", behavior=behavior),
+        return Finding(Status.WARN, advice.text("filtering.closed.translated",
+                                                   behavior=advice.behavior_name(behavior)),
                        data, advice.text("filtering.translated.advice"), (4, 5, 6))
     note = None if behavior is Behavior.EIM else advice.text("filtering.phone_first.note")
     return Finding(Status.PASS, summary, data, note, (4,))
