@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 SECRET_OPTIONS = ("--password", "--pushgateway-password", "--basic-auth")
+OUI_FILE = Path("/usr/share/ieee-data/oui.txt")  # Debian's ieee-data: the IEEE's MA-L list
 
 
 def _default_route(proc: Path) -> tuple[str | None, str | None]:
@@ -42,6 +43,22 @@ def _neighbour_mac(proc: Path, ip: str | None) -> str | None:
     return None
 
 
+def vendor(mac: str | None, oui_file: Path = OUI_FILE) -> str | None:
+    """The maker of a network device, from its MAC's first three bytes (the IEEE's OUI
+    list, where the system has it; the file is scanned line by line, never loaded whole)."""
+    if mac is None:
+        return None
+    prefix = mac.upper().replace(":", "-")[:8]
+    try:
+        with open(oui_file, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith(prefix) and "(hex)" in line:
+                    return line.split("(hex)", 1)[1].strip() or None
+    except OSError:
+        return None
+    return None
+
+
 def safe_argv(argv: Sequence[str]) -> list[str]:
     """The command line without the values of options that carry secrets."""
     out: list[str] = []
@@ -59,9 +76,10 @@ def safe_argv(argv: Sequence[str]) -> list[str]:
 
 
 def environment(version: str, argv: Sequence[str], local_ip: str | None,
-                proc: Path = Path("/proc")) -> dict[str, Any]:
+                proc: Path = Path("/proc"), oui_file: Path = OUI_FILE) -> dict[str, Any]:
     """design.md's top-level ``environment`` object."""
     interface, gateway = _default_route(proc)
+    mac = _neighbour_mac(proc, gateway)
     return {
         "flexdiag_version": version,
         "argv": safe_argv(argv),
@@ -69,5 +87,6 @@ def environment(version: str, argv: Sequence[str], local_ip: str | None,
         "interface": interface,
         "local_ip": local_ip,
         "gateway_ip": gateway,
-        "gateway_mac": _neighbour_mac(proc, gateway),
+        "gateway_mac": mac,
+        "gateway_vendor": vendor(mac, oui_file),
     }

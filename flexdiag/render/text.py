@@ -124,7 +124,8 @@ def _verdict(console: Any, report: Report) -> None:
         console.print(Text(unmeasured_line(report), style="yellow"))
     env = report.environment
     if env.get("local_ip") or env.get("gateway_ip"):
-        gateway = " ".join(filter(None, (env.get("gateway_ip"), env.get("gateway_mac"))))
+        gateway = " ".join(filter(None, (env.get("gateway_ip"), env.get("gateway_mac"),
+                                         env.get("gateway_vendor"))))
         console.print(Text(_("From {local} via {interface}, gateway {gateway}").format(
             local=env.get("local_ip") or "?", interface=env.get("interface") or "?",
             gateway=gateway or "?"), style="dim"))

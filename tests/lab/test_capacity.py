@@ -105,7 +105,8 @@ class Evictor:
 
 @pytest.mark.parametrize("mode_lab", ["masquerade"], indirect=True)
 def test_eviction_is_recognised_as_eviction(mode_lab: Lab, validate_report: Any) -> None:
-    with Evictor(mode_lab, limit=24) as evictor:
+    # A small table: the earliest probe flows are evicted well before the probe tests them.
+    with Evictor(mode_lab, limit=12) as evictor:
         code, report = mode_lab.flexdiag("--phones", "8")
     validate_report(report)
     capacity = checks(report)["nat.capacity"]

@@ -16,9 +16,12 @@ def test_gateway_and_its_mac_from_proc(tmp_path: Path) -> None:
     (tmp_path / "net" / "arp").write_text(
         "IP address       HW type     Flags       HW address            Mask     Device\n"
         "192.168.113.1    0x1         0x2         00:11:22:33:44:55     *        eth0\n")
-    env = environment("1.0", ["run", "--json"], "192.168.113.20", proc=tmp_path)
-    assert (env["interface"], env["gateway_ip"], env["gateway_mac"], env["local_ip"]) == (
-        "eth0", "192.168.113.1", "00:11:22:33:44:55", "192.168.113.20")
+    oui = tmp_path / "oui.txt"
+    oui.write_text("00-11-21   (hex)\t\tSomeone Else\n00-11-22   (hex)\t\tExample Routers B.V.\n")
+    env = environment("1.0", ["run", "--json"], "192.168.113.20", proc=tmp_path, oui_file=oui)
+    assert (env["interface"], env["gateway_ip"], env["gateway_mac"], env["local_ip"],
+            env["gateway_vendor"]) == ("eth0", "192.168.113.1", "00:11:22:33:44:55",
+                                       "192.168.113.20", "Example Routers B.V.")
 
 
 def test_no_proc_leaves_the_fields_empty(tmp_path: Path) -> None:
