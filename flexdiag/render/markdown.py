@@ -9,6 +9,7 @@ from typing import Any
 from flexdiag.i18n import _
 from flexdiag.model import Report
 from flexdiag.render.safe import fence, json_block, markdown_inline
+from flexdiag.render.text import faq_items
 
 ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": "🛑"}
 
@@ -49,8 +50,7 @@ def _render(report: dict[str, Any]) -> str:
             if check["advice"]:
                 lines.append("  - " + _("What to do:") + " " + check["advice"])
             if check["faq"]:
-                lines.append("  - " + _("Platform FAQ item(s):") + " "
-                             + ", ".join(map(str, check["faq"])))
+                lines.append("  - " + faq_items(tuple(check["faq"])))
     if report["plan"]:
         lines += ["", "### " + _("What to do, in order"), ""]
         lines += [f"{n}. {step['text']} (" + _("checks") + ": "
