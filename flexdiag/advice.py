@@ -394,6 +394,36 @@ MESSAGES: dict[str, str] = {
         "the {needed} flows {phones} phones need were all admitted; whether the earliest "
         "survive could not be proven (the STUN server lacks RESPONSE-PORT)"
     ),
+    # --- evidence lines (flexdiag.analysis notes) ----------------------------------------
+    "ev.view": "{label} ({server}) saw {mapped}",
+    "ev.view.few": "fewer than two servers' views of the same socket",
+    "ev.view.untranslated": "no server saw a translated address",
+    "ev.view.inseparable": "the views do not separate address from port dependence",
+    "ev.alg.silent": "port {port}: no SIP answer, nothing to compare",
+    "ev.alg.echo": (
+        "port {port}: the server echoed {headers} differently from what flexdiag sent: "
+        "something rewrote the SIP message"
+    ),
+    "ev.alg.no_stun": "port {port}: no STUN address to compare the SIP server's view ({seen}) with",
+    "ev.alg.no_nat": "port {port}: no NAT, and the SIP server saw this host's own address {seen}",
+    "ev.alg.paths_differ": (
+        "port {port}: STUN sees no NAT but the SIP server saw {seen}: the paths differ"
+    ),
+    "ev.alg.private": (
+        "port {port}: the SIP server reported the private address {seen} although STUN sees "
+        "{public}: a SIP ALG rewrote the addresses"
+    ),
+    "ev.alg.clean": (
+        "port {port}: the SIP server saw {seen}, the same public address as STUN: no rewriting"
+    ),
+    "ev.alg.other_public": (
+        "port {port}: the SIP server saw {seen} but STUN saw {public}: different public "
+        "addresses per destination"
+    ),
+    "ev.silence": "given up after {waited:g} s: {rtts:g} x the {basis_ms:.0f} ms round trip to "
+                  "{where} (at least {floor:g} s)",
+    "ev.silence.same": "this host",
+    "ev.silence.other": "another server",
     # --- runner ----------------------------------------------------------------------------
     "runner.timeout": "flexdiag's check did not finish within {budget_s:g} s",
     "runner.crash": "flexdiag failed inside this check: {error}",
@@ -412,6 +442,12 @@ BEHAVIOR_NAMES: dict[str, str] = {
 def behavior_name(behavior: str) -> str:
     """A NAT behaviour in the active language, for a sentence."""
     return _(BEHAVIOR_NAMES.get(str(behavior), str(behavior)))
+
+
+def note(key_and_fields: tuple[str, dict[str, Any]]) -> str:
+    """An evidence note of :mod:`flexdiag.analysis` in the active language."""
+    key, fields = key_and_fields
+    return text(key, **fields)
 
 
 def text(key: str, **fields: Any) -> str:

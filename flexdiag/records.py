@@ -27,6 +27,18 @@ LARGE_SIZES = (1400, 3000)  # bytes of the large OPTIONS: just under a 1500-byte
 # fragmented
 
 
+@dataclass(frozen=True)
+class SilenceBasis:
+    """Why an unanswered exchange was believed silent before the deadline: it waited ``rtts``
+    times the ``basis_s`` round trip measured to the same host (or another server), at least
+    ``floor_s``."""
+
+    rtts: float
+    basis_s: float
+    same_host: bool
+    floor_s: float
+
+
 @dataclass
 class Exchange(Generic[T]):
     """The outcome of one request/response exchange (filled in by the net layer while it
@@ -43,7 +55,7 @@ class Exchange(Generic[T]):
     provisional: int = 0  # provisional (1xx) answers seen while waiting for a final one
     answered_at: float | None = None  # event-loop time the reply arrived
     waited_s: float = 0.0  # from the first send to the reply, the error or giving up
-    gave_up: str | None = None  # why silence was believed before the deadline, if it was
+    gave_up: SilenceBasis | None = None  # why silence was believed before the deadline
 
     @property
     def answered(self) -> bool:

@@ -327,8 +327,10 @@ def test_silence_wait_rests_on_the_same_host_first() -> None:
     log = FlowLog()
     assert log.silence_wait(("198.51.100.20", 5060)) is None  # nothing measured: the deadline
     log.measured(("198.51.100.10", 3478), 0.9)  # a slow STUN path
-    wait, why = log.silence_wait(("198.51.100.20", 5060)) or (0.0, "")
-    assert wait == pytest.approx(7.2) and "another server" in why
+    basis = log.silence_wait(("198.51.100.20", 5060))
+    assert basis is not None and not basis.same_host
+    assert basis.rtts * basis.basis_s == pytest.approx(7.2)
     log.measured(("198.51.100.20", 38388), 0.001)  # the same host answers fast
-    wait, why = log.silence_wait(("198.51.100.20", 5060)) or (0.0, "")
-    assert wait == SILENCE_FLOOR_S and "this host" in why
+    basis = log.silence_wait(("198.51.100.20", 5060))
+    assert basis is not None and basis.same_host and basis.floor_s == SILENCE_FLOOR_S
+    assert max(basis.floor_s, basis.rtts * basis.basis_s) == SILENCE_FLOOR_S

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flexdiag.addr import Addr, format_addr, same_addr, same_ip
 from flexdiag.vocab import Behavior, Impact
+
+# Evidence as a message key of the advice catalogue and its fields (this module words nothing:
+# the checks put it into the report's language).
+Note = tuple[str, dict[str, Any]]
 
 EIM = Behavior.EIM
 ADDRESS = Behavior.ADDRESS
@@ -52,7 +57,7 @@ class View:
 
 
 def classify_mapping_crosscheck(local: Addr,
-                                views: Sequence[View]) -> tuple[Behavior, list[str]]:
+                                views: Sequence[View]) -> tuple[Behavior, list[Note]]:
     """Mapping behaviour from several servers' views of one socket (RFC 4787 §4.1 terms).
 
     Two servers at different addresses seeing the same mapping prove endpoint independence;
@@ -60,12 +65,12 @@ def classify_mapping_crosscheck(local: Addr,
     different mapping per server address with one mapping per port proves address dependence.
     Anything less decides nothing.
     """
-    evidence = [f"{v.label} ({format_addr(v.server)}) saw {format_addr(v.mapped)}"
-                for v in views]
+    evidence: list[Note] = [("ev.view", {"label": v.label, "server": format_addr(v.server),
+                                         "mapped": format_addr(v.mapped)}) for v in views]
     if len(views) < 2:
-        return UNKNOWN, evidence + ["fewer than two servers' views of the same socket"]
+        return UNKNOWN, evidence + [("ev.view.few", {})]
     if all(same_addr(v.mapped, local) for v in views):
-        return EIM, evidence + ["no server saw a translated address"]
+        return EIM, evidence + [("ev.view.untranslated", {})]
     kept_across_addresses = changed_across_addresses = False
     kept_across_ports = changed_across_ports = False
     for i, a in enumerate(views):
@@ -83,7 +88,7 @@ def classify_mapping_crosscheck(local: Addr,
         return EIM, evidence
     if changed_across_addresses and kept_across_ports:
         return ADDRESS, evidence
-    return UNKNOWN, evidence + ["the views do not separate address from port dependence"]
+    return UNKNOWN, evidence + [("ev.view.inseparable", {})]
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ class SipView:
     changed_headers: tuple[str, ...] = ()  # headers echoed differently from what we sent
 
 
-def classify_alg(local: Addr, public: Addr | None, view: SipView) -> tuple[bool | None, str]:
+def classify_alg(local: Addr, public: Addr | None, view: SipView) -> tuple[bool | None, Note]:
     """Did something on the path rewrite SIP on this port? ``public``: STUN's mapped address
     of the same socket (``None`` if STUN gave none). Returns the decision and its evidence.
 
@@ -109,30 +114,24 @@ def classify_alg(local: Addr, public: Addr | None, view: SipView) -> tuple[bool 
     """
     port = view.port
     if not view.answered:
-        return None, f"port {port}: no SIP answer, nothing to compare"
+        return None, ("ev.alg.silent", {"port": port})
     if view.changed_headers:
-        return True, (f"port {port}: the server echoed {', '.join(view.changed_headers)} "
-                      "differently from what flexdiag sent: something rewrote the SIP message")
+        return True, ("ev.alg.echo", {"port": port, "headers": ", ".join(view.changed_headers)})
     seen_ip = view.received or (view.sent_by_echoed or "").rsplit(":", 1)[0]
     seen = f"{seen_ip}:{view.rport}" if view.rport is not None else seen_ip
+    fields: dict[str, Any] = {"port": port, "seen": seen}
     if public is None:
-        return None, f"port {port}: no STUN address to compare the SIP server's view ({seen}) with"
-    nat = not same_ip(public[0], local[0])
-    if not nat:
+        return None, ("ev.alg.no_stun", fields)
+    fields["public"] = format_addr(public)
+    if same_ip(public[0], local[0]):  # no NAT
         if same_ip(seen_ip, local[0]):
-            return False, (f"port {port}: no NAT, and the SIP server saw this host's own "
-                           f"address {seen}")
-        return None, (f"port {port}: STUN sees no NAT but the SIP server saw {seen}: the "
-                      "paths differ")
+            return False, ("ev.alg.no_nat", fields)
+        return None, ("ev.alg.paths_differ", fields)
     if same_ip(seen_ip, local[0]):
-        return True, (f"port {port}: the SIP server reported the private address {seen} "
-                      f"although STUN sees {format_addr(public)}: a SIP ALG rewrote the "
-                      "addresses")
+        return True, ("ev.alg.private", fields)
     if same_ip(seen_ip, public[0]):
-        return False, (f"port {port}: the SIP server saw {seen}, the same public address as "
-                       "STUN: no rewriting")
-    return None, (f"port {port}: the SIP server saw {seen} but STUN saw "
-                  f"{format_addr(public)}: different public addresses per destination")
+        return False, ("ev.alg.clean", fields)
+    return None, ("ev.alg.other_public", fields)
 
 
 def combine_alg(decisions: Sequence[bool | None]) -> bool | None:

@@ -72,8 +72,12 @@ def evaluate(check: Check, obs: Observations) -> Finding:
 def exchange_evidence(exchange: Exchange[Any]) -> dict[str, Any]:
     """Evidence every exchange-based check reports: packets sent, and what was ignored."""
     evidence: dict[str, Any] = {"sent": exchange.sent, "waited_s": exchange.waited_s}
-    if exchange.gave_up:
-        evidence["silence"] = f"given up after {exchange.waited_s:g} s: {exchange.gave_up}"
+    if exchange.gave_up is not None:
+        basis = exchange.gave_up
+        evidence["silence"] = advice.text(
+            "ev.silence", waited=exchange.waited_s, rtts=basis.rtts, basis_ms=basis.basis_s * 1000,
+            floor=basis.floor_s,
+            where=advice.text("ev.silence.same" if basis.same_host else "ev.silence.other"))
     if exchange.ignored_count:
         evidence["ignored"] = {"count": exchange.ignored_count, "examples": exchange.ignored}
     return evidence

@@ -48,8 +48,9 @@ def _classify(obs: Observations, test1: Exchange[StunReply], public: Addr,
                             f"test III {data['test3']}"]
         return nat.classify_mapping_rfc5780(local, public, m2, m3)
     assert obs.stun_server is not None
-    behavior, data["evidence"] = nat.classify_mapping_crosscheck(
+    behavior, notes = nat.classify_mapping_crosscheck(
         local, _views(obs, local, obs.stun_server, public))
+    data["evidence"] = [advice.note(n) for n in notes]
     data["method"] = Method.CROSSCHECK
     return behavior
 

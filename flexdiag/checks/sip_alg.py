@@ -50,7 +50,7 @@ def _decide(obs: Observations) -> tuple[dict[str, bool | None], list[str]]:
                                reply.via.sent_by, _echo_changes(reply))
             local = exchange.local
         decisions[str(port)], line = nat.classify_alg(local, obs.public, view)
-        evidence.append(line)
+        evidence.append(advice.note(line))
     return decisions, evidence
 
 

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from flexdiag.addr import Addr
-from flexdiag.records import Flow
+from flexdiag.records import Flow, SilenceBasis
 
 CURRENT: ContextVar[FlowLog | None] = ContextVar("flexdiag_flows", default=None)
 
@@ -41,17 +41,14 @@ class FlowLog:
     def measured(self, dest: Addr, rtt_s: float) -> None:
         self.rtts[dest[0]] = max(rtt_s, self.rtts.get(dest[0], 0.0))
 
-    def silence_wait(self, dest: Addr) -> tuple[float, str] | None:
+    def silence_wait(self, dest: Addr) -> SilenceBasis | None:
         """How long an unanswered exchange to ``dest`` is worth waiting, and why; ``None``
         while the run has measured nothing to judge by (then the deadline decides)."""
         same = self.rtts.get(dest[0])
         basis = same if same is not None else max(self.rtts.values(), default=None)
         if basis is None:
             return None
-        wait = max(SILENCE_FLOOR_S, SILENCE_RTTS * basis)
-        where = "this host" if same is not None else "another server"
-        return wait, (f"{SILENCE_RTTS:g} x the {basis * 1000:.0f} ms round trip to {where} "
-                      f"(at least {SILENCE_FLOOR_S:g} s)")
+        return SilenceBasis(SILENCE_RTTS, basis, same is not None, SILENCE_FLOOR_S)
 
     def sent(self, local: Addr, dest: Addr) -> None:
         self.opened.setdefault((local, dest), len(self.opened))

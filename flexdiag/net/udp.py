@@ -275,10 +275,10 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         after a few copies; listen-only waits and the run's deadline are left alone."""
         if self._flows is None or timer.max_sends == 0 or timer.sent < SILENCE_MIN_SENDS:
             return False
-        verdict = self._flows.silence_wait(dest)
-        if verdict is None or now - timer.start < verdict[0]:
+        basis = self._flows.silence_wait(dest)
+        if basis is None or now - timer.start < max(basis.floor_s, basis.rtts * basis.basis_s):
             return False
-        result.gave_up = verdict[1]
+        result.gave_up = basis
         return True
 
     @staticmethod
