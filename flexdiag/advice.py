@@ -395,6 +395,7 @@ MESSAGES: dict[str, str] = {
         "survive could not be proven (the STUN server lacks RESPONSE-PORT)"
     ),
     # --- evidence lines (flexdiag.analysis notes) ----------------------------------------
+    "ev.rfc5780": "test I {test1}, test II {test2}, test III {test3}",
     "ev.view": "{label} ({server}) saw {mapped}",
     "ev.view.few": "fewer than two servers' views of the same socket",
     "ev.view.untranslated": "no server saw a translated address",

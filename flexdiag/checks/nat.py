@@ -44,8 +44,8 @@ def _classify(obs: Observations, test1: Exchange[StunReply], public: Addr,
         m2, m3 = mapped_address(obs.mapping.test2), mapped_address(obs.mapping.test3)
         data.update(method=Method.RFC5780, test2=m2 and format_addr(m2),
                     test3=m3 and format_addr(m3))
-        data["evidence"] = [f"test I {format_addr(public)}, test II {data['test2']}, "
-                            f"test III {data['test3']}"]
+        data["evidence"] = [advice.text("ev.rfc5780", test1=format_addr(public),
+                                        test2=data["test2"], test3=data["test3"])]
         return nat.classify_mapping_rfc5780(local, public, m2, m3)
     assert obs.stun_server is not None
     behavior, notes = nat.classify_mapping_crosscheck(
