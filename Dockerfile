@@ -2,8 +2,9 @@
 FROM python:3.11-slim
 
 # The project, installed from its own source; no compiler or cache left in the image.
+# setup.py holds the build hook that compiles the Dutch catalogue: without it --lang nl fails.
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY flexdiag ./flexdiag
 RUN pip install --no-cache-dir . \
     && groupadd --system --gid 10001 flexdiag \

@@ -85,7 +85,9 @@ async def watch(
         except BaseException as exc:  # a run that breaks must not stop the loop
             on_failure(exc)
         else:
-            if report is not None:
+            # A run that the stop signal cut short (its lifetime measurement interrupted) is
+            # no finding about the network: not recorded, so it cannot turn health to WARN.
+            if report is not None and not (stop.is_set() and cut_short(report)):
                 on_report(report)
         runs += 1
         if with_lifetime and plan.lifetime_every_s is not None:
@@ -97,6 +99,11 @@ async def watch(
         if not await sleep(delay):
             break
     return runs
+
+
+def cut_short(report: dict[str, Any]) -> bool:
+    """Did an interruption end part of this run early (a lifetime measurement)?"""
+    return any(c.get("data", {}).get("stopped") == "interrupted" for c in report["checks"])
 
 
 async def _bounded(run: Awaitable[dict[str, Any]], stop: asyncio.Event,

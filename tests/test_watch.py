@@ -155,3 +155,24 @@ def test_status_changes() -> None:
 def test_health(latest: Any, age: float | None, healthy: bool, needle: str) -> None:
     ok, line = assess_health(latest, age, 900.0)
     assert ok is healthy and needle in line and len(line) < 4096
+
+
+async def test_a_run_cut_short_by_the_stop_signal_is_not_recorded() -> None:
+    import asyncio
+
+    from flexdiag.watch import WatchPlan, watch
+
+    stop = asyncio.Event()
+    reports: list[dict[str, Any]] = []
+
+    async def once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        stop.set()  # SIGTERM arrives while the lifetime measurement runs
+        return {"status": "warn", "checks": [{"id": "nat.lifetime", "status": "warn",
+                                              "data": {"stopped": "interrupted"}}]}
+
+    async def sleep(seconds: float) -> bool:
+        return not stop.is_set()
+
+    runs = await watch(WatchPlan(60, 3600), once, on_report=reports.append,
+                       on_failure=lambda exc: None, stop=stop, clock=lambda: 0.0, sleep=sleep)
+    assert runs == 1 and reports == []

@@ -56,6 +56,8 @@ class Metrics:
                             registry=r)
         self.failures = Counter("flexdiag_run_failures",
                                 "Runs that raised instead of producing a report", registry=r)
+        for status in ("pass", "warn", "fail", "error"):
+            self.runs.labels(status)  # every series exists from the start, at 0
         for lifetime in (self.lifetime_alive, self.lifetime_expired):
             lifetime.set(math.nan)
         self.sip_alg.set(math.nan)
