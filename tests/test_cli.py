@@ -136,38 +136,17 @@ def test_console_script_never_prints_a_traceback() -> None:
 @pytest.mark.parametrize("no_color", [False, True])
 def test_the_report_is_coloured_on_a_terminal_unless_no_color(no_color: bool) -> None:
     import os
-    import pty
-    import select
-    import subprocess
+    import re
     import sys
 
-    with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
-        master, slave = pty.openpty()
-        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-        env.update({"TERM": "xterm-256color", "COLUMNS": "120", "PYTHONPATH": "."})
-        if no_color:
-            env["NO_COLOR"] = "1"
-        process = subprocess.Popen([sys.executable, "-m", "flexdiag", "run", *fake.args()],
-                                   stdin=slave, stdout=slave, stderr=slave, env=env,
-                                   close_fds=True)
-        os.close(slave)
-        out = b""
-        while True:
-            ready, _, _ = select.select([master], [], [], 30)
-            if not ready:
-                break
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-        process.wait(30)
-        os.close(master)
-    import re
+    from tests.terminal import run_on_terminal
 
-    text = out.decode(errors="replace")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update({"TERM": "xterm-256color", "COLUMNS": "120", "PYTHONPATH": "."})
+    if no_color:
+        env["NO_COLOR"] = "1"
+    with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
+        text = run_on_terminal([sys.executable, "-m", "flexdiag", "run", *fake.args()], env)
     assert "WARN" in text and "stun.binding" in text
     colours = re.findall(r"\x1b\[(?:[0-9]+;)*3[0-8](?:;[0-9]+)*m", text)  # SGR foreground
     assert ("\x1b[1;33mWARN" in text) is not no_color  # the status, in yellow

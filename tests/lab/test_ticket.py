@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from tests.daemons import dnsmasq_argv
 from tests.lab.topology import ISP, LAN, PHONE_IP, RTR_LAN_IP, RTR_WAN_IP, Lab, sh
+from tests.terminal import run_on_terminal
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
@@ -27,26 +26,11 @@ RANGES = "198.51.100.8/29,198.51.100.16/29,198.51.100.24/29"
 
 
 def test_the_report_is_coloured_on_a_terminal(lab: Lab) -> None:
-    master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
     env.pop("NO_COLOR", None)
-    process = subprocess.Popen(["ip", "netns", "exec", LAN, sys.executable, "-m", "flexdiag",
-                                "run", "--platform-ranges", "198.51.100.0/24"],
-                               stdin=slave, stdout=slave, stderr=slave, env=env,
-                               close_fds=True)
-    os.close(slave)
-    out = b""
-    while select.select([master], [], [], 30)[0]:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    process.wait(30)
-    os.close(master)
-    assert "\x1b[1;32mPASS" in out.decode(errors="replace")  # green, on a terminal
+    text = run_on_terminal(["ip", "netns", "exec", LAN, sys.executable, "-m", "flexdiag",
+                            "run", "--platform-ranges", "198.51.100.0/24"], env)
+    assert "\x1b[1;32mPASS" in text  # green, on a terminal
 
 
 def test_redacted_dns_hijack_ticket_keeps_the_platforms_facts(
