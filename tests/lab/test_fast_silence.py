@@ -5,15 +5,19 @@ server) show how long an answer could take."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from typing import Any
 
 import pytest
 
-from tests.lab.topology import ISP, Lab, checks, sh
+from tests.daemons import dnsmasq_argv
+from tests.lab.topology import ISP, NTP_IP, STUN_IPS, Lab, checks, sh
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]  # one lab: one worker
 
 DEAD_IP = "198.51.100.99"  # blackholed on the provider host: silence, no ICMP
+HIJACK_DNS = "198.51.100.54"
 
 
 
@@ -29,16 +33,28 @@ def test_5060_dropped_is_judged_in_3_s(mode_lab: Lab, validate_report: Any) -> N
     assert report["summary"]["phone_settings"] == {"sip_port": 38388, "local_sip_port": 5062}
 
 
-def test_a_dead_sip_server_address_is_judged_in_3_s(lab: Lab, validate_report: Any) -> None:
+def test_dns_pointing_the_sip_server_at_a_dead_address_is_judged_in_3_s(
+        lab: Lab, tmp_path: Any, validate_report: Any) -> None:
+    # A resolver that answers voip.gntel.nl with an address that swallows everything.
     sh("ip", "route", "add", "blackhole", f"{DEAD_IP}/32", ns=ISP)
+    sh("ip", "addr", "add", f"{HIJACK_DNS}/32", "dev", "lo", ns=ISP)
+    records = {"voip.gntel.nl": DEAD_IP, "stun.gntel.nl": STUN_IPS[0], "ntp.gntel.nl": NTP_IP}
+    log = open(tmp_path / "dnsmasq.log", "wb")  # noqa: SIM115 - lives with the process
+    dns = subprocess.Popen(["ip", "netns", "exec", ISP,
+                            *dnsmasq_argv(HIJACK_DNS, 53, "gntel.nl", records, tmp_path)],
+                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        code, report = lab.flexdiag("--sip-server", DEAD_IP, "--timeout", "8")
+        code, report = lab.flexdiag("--dns-server", HIJACK_DNS, "--timeout", "8")
     finally:
+        os.killpg(dns.pid, 15)
+        dns.wait(10)
+        log.close()
+        sh("ip", "addr", "del", f"{HIJACK_DNS}/32", "dev", "lo", ns=ISP, check=False)
         sh("ip", "route", "del", "blackhole", f"{DEAD_IP}/32", ns=ISP, check=False)
     validate_report(report)
     c = checks(report)
     assert report["duration_s"] <= 3.0, report["duration_s"]
-    assert code == 2
+    assert code == 2 and c["dns.voip"]["data"]["addresses"] == [DEAD_IP]
     assert {c["sip.udp.5060"]["status"], c["sip.udp.38388"]["status"]} == {"fail"}
     assert c["stun.binding"]["status"] == "pass"
     assert "another server" in c["sip.udp.5060"]["data"]["silence"]
