@@ -12,7 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent
+# A real build (pip, setuptools and Babel from the package index): with the interop tests,
+# not in the quick unit suite.
+pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("packaging")]
 
 
 def _dockerfile() -> list[tuple[str, str]]:

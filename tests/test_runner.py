@@ -292,13 +292,18 @@ async def test_ctrl_c_ends_a_lifetime_measurement_against_a_silent_server_at_onc
 
 async def test_lifetime_flows_are_not_read_as_a_full_table() -> None:
     # RESPONSE-PORT testers go unanswered by design: not the quick run's footprint.
+    import asyncio
+
     from flexdiag.checks import checks_for
     from tests.fakes import Stun5780
 
     fake = await start_platform(stun5780=Stun5780())
     try:
         settings = fake.settings(**{"--max-wait": "6", "--registration-time": "2"})
-        report = await runner.run(settings, checks_for(settings, lifetime=True))
+        interrupt = asyncio.Event()  # primed by then: its testers are in the flow log, if any
+        asyncio.get_running_loop().call_later(1.0, interrupt.set)
+        report = await runner.run(settings, checks_for(settings, lifetime=True),
+                                  interrupt=interrupt)
     finally:
         fake.close()
     capacity = report.get("nat.capacity")

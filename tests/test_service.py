@@ -85,8 +85,13 @@ def test_watch_metrics_history_health_and_sigterm(tmp_path: Path) -> None:
     healthy = flexdiag("health", "--history", str(history))
     assert healthy.returncode == 0 and healthy.stdout.startswith("healthy")
     assert len(healthy.stdout.encode()) < 4096
-    time.sleep(1.1)
-    stale = flexdiag("health", "--history", str(history), "--max-age", "1")
+    # The same report, stored as if it ran two hours ago: stale, without waiting for it.
+    from flexdiag.history import History
+
+    old = History(tmp_path / "old.sqlite")
+    old.add({**lines[0], "started_at": "2000-01-01T00:00:00Z"})
+    old.close()
+    stale = flexdiag("health", "--history", str(tmp_path / "old.sqlite"), "--max-age", "1")
     assert stale.returncode == 1 and "older than" in stale.stdout
 
 
