@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flexdiag.net.capacity import PACING_S, flows_needed  # noqa: E402
+from flexdiag.analysis.capacity import PACING_S, flows_needed  # noqa: E402
 from tests.lab.topology import Lab, missing_tools, parse_report  # noqa: E402
 
 

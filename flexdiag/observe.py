@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexdiag.analysis import lifetime as lt
+from flexdiag.analysis.capacity import flows_needed
 from flexdiag.net import flows
 from flexdiag.net.dns import resolve
 from flexdiag.net.flows import FlowLog
@@ -471,7 +472,7 @@ class Observer:
                   + 2 * sum(1 for r in names if r.addresses and not r.literal))
         test1 = await self.observe(Obs.STUN)
         rtt = test1.rtt_s if test1 is not None else None
-        self.progress("nat.capacity", f"opening {capacity.flows_needed(phones)} flows")
+        self.progress("nat.capacity", f"opening {flows_needed(phones)} flows")
         return await capacity.probe(server, phones, wait_s=max(1.0, negative_wait_s(rtt)),
                                     flows_before=before)
 

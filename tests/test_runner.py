@@ -271,41 +271,39 @@ async def test_crashing_check_becomes_error_and_others_report() -> None:
                if c.id != "test.boom")
 
 
-async def test_ctrl_c_ends_a_lifetime_measurement_against_a_silent_server_at_once() -> None:
+async def lifetime_run_interrupted(after_s: float, settings_overrides: dict[str, str],
+                                   **platform: Any) -> Report:
+    """A run with --lifetime against a fake platform, Ctrl-C'd after ``after_s``."""
     import asyncio
 
     from flexdiag.checks import checks_for
 
-    fake = await start_platform(stun_h=lambda d, s: [])
+    fake = await start_platform(**platform)
     try:
-        settings = fake.settings(**{"--max-wait": "60", "--registration-time": "30"})
+        settings = fake.settings(**settings_overrides)
         interrupt = asyncio.Event()
-        asyncio.get_running_loop().call_later(0.3, interrupt.set)
-        report = await runner.run(settings, checks_for(settings, lifetime=True),
-                                  interrupt=interrupt)
+        asyncio.get_running_loop().call_later(after_s, interrupt.set)
+        return await runner.run(settings, checks_for(settings, lifetime=True),
+                                interrupt=interrupt)
     finally:
         fake.close()
+
+
+async def test_ctrl_c_ends_a_lifetime_measurement_against_a_silent_server_at_once() -> None:
+    report = await lifetime_run_interrupted(
+        0.3, {"--max-wait": "60", "--registration-time": "30"}, stun_h=lambda d, s: [])
     lifetime = report.get("nat.lifetime")
     assert lifetime is not None and lifetime.data["stopped"] == "interrupted"
     assert report.duration_s < 2.0  # priming against silence is abandoned, not waited out
 
 
 async def test_lifetime_flows_are_not_read_as_a_full_table() -> None:
-    # RESPONSE-PORT testers go unanswered by design: not the quick run's footprint.
-    import asyncio
-
-    from flexdiag.checks import checks_for
+    # RESPONSE-PORT testers go unanswered by design: not the quick run's footprint. Primed
+    # after a second: its testers are in the flow log by then, if they are logged at all.
     from tests.fakes import Stun5780
 
-    fake = await start_platform(stun5780=Stun5780())
-    try:
-        settings = fake.settings(**{"--max-wait": "6", "--registration-time": "2"})
-        interrupt = asyncio.Event()  # primed by then: its testers are in the flow log, if any
-        asyncio.get_running_loop().call_later(1.0, interrupt.set)
-        report = await runner.run(settings, checks_for(settings, lifetime=True),
-                                  interrupt=interrupt)
-    finally:
-        fake.close()
+    report = await lifetime_run_interrupted(
+        1.0, {"--max-wait": "6", "--registration-time": "2"}, stun5780=Stun5780())
     capacity = report.get("nat.capacity")
     assert capacity is not None
     assert capacity.status is Status.SKIP, capacity.summary

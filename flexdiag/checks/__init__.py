@@ -119,8 +119,9 @@ def capacity_budget_s(settings: Settings) -> float | None:
     """``--phones N`` adds a paced probe after the quick run: its own bound."""
     if not settings.phones:
         return None
-    flows = 3 * settings.phones + 2
-    return settings.timeout_s + flows * 0.02 + 10.0
+    from flexdiag.analysis.capacity import PACING_S, flows_needed
+
+    return settings.timeout_s + flows_needed(settings.phones) * PACING_S + 10.0
 
 
 def observations_needed(checks: list[Check]) -> list[Obs]:

@@ -17,28 +17,18 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr
+from flexdiag.analysis.capacity import refused_tail
 from flexdiag.checks import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
 from flexdiag.vocab import Method
 
 FITS, REFUSES, EVICTS, UNKNOWN = "fits", "refuses-new", "evicts-old", "unknown"
-REFUSED_SHARE = 0.8  # of the flows after the first unanswered one: a tail, not scattered loss
 FAQ = (6,)
 
 
 def _footprint(flows: tuple[Flow, ...]) -> dict[str, int]:
     return {"flows_opened": len(flows), "flows_answered": sum(f.answered for f in flows)}
-
-
-def refused_tail(answered: tuple[bool, ...]) -> int | None:
-    """Where a full table began refusing: the index of the first unanswered flow, when (nearly)
-    all after it went unanswered too (scattered losses are not a full table); else ``None``."""
-    if all(answered) or not any(answered):
-        return None
-    first = answered.index(False)
-    tail = answered[first:]
-    return first if tail.count(False) >= REFUSED_SHARE * len(tail) else None
 
 
 def _later_refused(flows: tuple[Flow, ...], ignore: set[Addr]) -> list[Flow]:

@@ -18,20 +18,12 @@ import asyncio
 from collections.abc import Callable
 
 from flexdiag.addr import Addr
+from flexdiag.analysis.capacity import PACING_S, flows_needed
 from flexdiag.net.lifetime import Mapping, Prober
 from flexdiag.records import CapacityProbe
 from flexdiag.vocab import FlowKind
 
-PACING_S = 0.02  # RFC 8445 §B.1: Ta = 20 ms between new flows
-FLOWS_PER_PHONE = 3  # SIP, and RTP + RTCP for a call
-SITE_FLOWS = 2  # DNS and NTP
 EARLIEST_TESTED = 8  # the oldest answered flows tested again after the last one is made
-MAX_PHONES = 100
-
-
-def flows_needed(phones: int) -> int:
-    """The flows ``phones`` phones and their site need at once (FAQ item 6)."""
-    return FLOWS_PER_PHONE * phones + SITE_FLOWS
 
 
 async def probe(server: Addr, phones: int, *, wait_s: float, flows_before: int,

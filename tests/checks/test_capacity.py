@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from flexdiag.analysis.capacity import refused_tail
 from flexdiag.checks import capacity
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs
@@ -28,7 +29,7 @@ def probe(answered: Sequence[bool], alive: Sequence[bool | None], before: int = 
     ([False] * 26, None),
 ])
 def test_refused_tail(answered: list[bool], expected: int | None) -> None:
-    assert capacity.refused_tail(tuple(answered)) == expected
+    assert refused_tail(tuple(answered)) == expected
 
 
 def test_flows_fit() -> None:

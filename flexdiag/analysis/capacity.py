@@ -1,0 +1,24 @@
+"""How many flows phones need, how fast flexdiag may open them, and what a refused tail looks
+like: pure facts shared by the capacity probe (net), its judgement (checks) and the budget."""
+
+from __future__ import annotations
+
+PACING_S = 0.02  # RFC 8445 §B.1: Ta = 20 ms between new flows
+FLOWS_PER_PHONE = 3  # SIP, and RTP + RTCP for a call
+SITE_FLOWS = 2  # DNS and NTP
+REFUSED_SHARE = 0.8  # of the flows after the first unanswered one: a tail, not scattered loss
+
+
+def flows_needed(phones: int) -> int:
+    """The flows ``phones`` phones and their site need at once (FAQ item 6)."""
+    return FLOWS_PER_PHONE * phones + SITE_FLOWS
+
+
+def refused_tail(answered: tuple[bool, ...]) -> int | None:
+    """Where a full table began refusing: the index of the first unanswered flow, when (nearly)
+    all after it went unanswered too (scattered losses are not a full table); else ``None``."""
+    if all(answered) or not any(answered):
+        return None
+    first = answered.index(False)
+    tail = answered[first:]
+    return first if tail.count(False) >= REFUSED_SHARE * len(tail) else None
