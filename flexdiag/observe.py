@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexdiag.analysis import lifetime as lt
-from flexdiag.analysis.capacity import flows_needed
+from flexdiag.analysis.capacity import admitted_flows, flows_needed
 from flexdiag.net import flows
 from flexdiag.net.dns import resolve
 from flexdiag.net.flows import FlowLog
@@ -464,12 +464,10 @@ class Observer:
             return None
         await self._quick_ones_done()
         flows.CURRENT.set(None)  # the probe's flows are counted by the probe itself
-        # This run's own flows in the table: its answered UDP flows, and the DNS queries
-        # (dnspython's sockets, one per query: A and AAAA per name), which the log misses.
+        # This run's own flows in the table before the probe.
         names = [t.result() for k, t in self._tasks.items() if k in _DNS_NAMES and t.done()
                  and not t.cancelled() and t.exception() is None]
-        before = (sum(1 for f in self.flow_log.flows() if f.answered)
-                  + 2 * sum(1 for r in names if r.addresses and not r.literal))
+        before = admitted_flows(self.flow_log.flows(), names)
         test1 = await self.observe(Obs.STUN)
         rtt = test1.rtt_s if test1 is not None else None
         self.progress("nat.capacity", f"opening {flows_needed(phones)} flows")

@@ -17,7 +17,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr
-from flexdiag.analysis.capacity import refused_tail
+from flexdiag.analysis.capacity import admitted_flows, refused_tail
 from flexdiag.checks import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
@@ -65,9 +65,7 @@ def _passive(obs: Observations) -> Finding:
         data["reason"] = "not-measured"
         return Finding(Status.SKIP, advice.text("capacity.unmeasured",
                                                 flows=data["flows_opened"]), data, None, FAQ)
-    # Admitted: the answered UDP flows, and two DNS queries (A, AAAA) per name resolved.
-    answered = data["flows_answered"] + 2 * sum(
-        1 for r in obs.resolutions.values() if r.addresses and not r.literal)
+    answered = admitted_flows(obs.flows, obs.resolutions.values())
     data.update(behavior=REFUSES, capacity_estimate=answered,
                 refused=[f"{format_addr(f.local)} -> {format_addr(f.dest)}" for f in refused],
                 dns_timeouts=names)
