@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +11,13 @@ import jsonschema
 import pytest
 
 from flexdiag.render.json import load_schema
+
+# Where the environment sets PYTHONDONTWRITEBYTECODE (this machine's does), every process of
+# the suite (the xdist workers, each `python -m flexdiag` of the CLI and service tests) compiled
+# the package anew and pytest rewrote every test module at each start: a third of the unit
+# suite's CPU. The suite keeps its bytecode cache (in the __pycache__ folders git ignores).
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(scope="session")

@@ -327,7 +327,7 @@ class Platform:
             "--ntp-server", f"ntp.test.invalid:{self.ntp.port}",
             "--dns-server", f"127.0.0.1:{self.dns.port}",
             "--platform-ranges", "127.0.0.0/8",
-            "--timeout", "1",  # loopback answers in ms; silence tests wait this long
+            "--timeout", "0.5",  # loopback answers in ms; silence tests wait this long
             # Tests run in parallel: the phones' port (and the alternative, two up) must be
             # free here, not the real 5060 that another test may hold at the same time.
             "--local-sip-port", str(self.local_sip_port),

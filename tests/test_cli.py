@@ -11,27 +11,20 @@ from typing import Any
 
 import pytest
 
-from flexdiag.cli import main
+from tests.commands import in_process
 from tests.fakes import ntp_handler, platform_in_thread, sip_handler, stun_handler
-
-
-def cli(argv: list[str], capsys: Any) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_pass_exits_0_with_text_report(capsys: Any) -> None:
     with platform_in_thread() as fake:
-        code, out, err = cli(["run", *fake.args()], capsys)
+        code, out, err = in_process(["run", *fake.args()], capsys)
     assert code == 0, out
     assert "stun.binding" in out and "PASS" in out and "Ready" in out
 
 
 def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
     with platform_in_thread() as fake:
-        code, out, err = cli(["run", "--json", *fake.args()], capsys)
+        code, out, err = in_process(["run", "--json", *fake.args()], capsys)
     report = validate_report(json.loads(out))
     assert code == 0
     assert report["schema"] == "flexdiag.report/1" and report["status"] == "pass"
@@ -47,14 +40,14 @@ def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
 
 def test_warn_exits_1(capsys: Any, validate_report: Any) -> None:
     with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
-        code, out, _ = cli(["run", "--json", *fake.args()], capsys)
+        code, out, _ = in_process(["run", "--json", *fake.args()], capsys)
     assert code == 1
     assert validate_report(json.loads(out))["summary"]["port_translation"] is True
 
 
 def test_fail_exits_2(capsys: Any) -> None:
     with platform_in_thread(sip_h=[sip_handler(silent=True), sip_handler()]) as fake:
-        code, out, _ = cli(["run", *fake.args(), "--timeout", "1"], capsys)
+        code, out, _ = in_process(["run", *fake.args()], capsys)
     assert code == 2
     assert "FAIL" in out and "What to do" in out
 
@@ -69,7 +62,7 @@ def test_error_exits_3(capsys: Any, monkeypatch: Any) -> None:
 
     monkeypatch.setattr(stun, "CHECK", dataclasses.replace(stun.CHECK, judge=broken))
     with platform_in_thread(ntp_h=ntp_handler()) as fake:
-        code, out, _ = cli(["run", "--json", *fake.args()], capsys)
+        code, out, _ = in_process(["run", "--json", *fake.args()], capsys)
     report = json.loads(out)
     assert code == 3 and report["status"] == "error"
     binding = next(c for c in report["checks"] if c["id"] == "stun.binding")
@@ -86,7 +79,7 @@ def test_environment_and_profile(capsys: Any, tmp_path: Path, monkeypatch: Any) 
         monkeypatch.setenv("FLEXDIAG_SIP_SERVER", args["--sip-server"])
         monkeypatch.setenv("FLEXDIAG_SIP_PORTS", args["--sip-ports"])
         monkeypatch.setenv("FLEXDIAG_DNS_SERVER", args["--dns-server"])
-        code, out, _ = cli(["run", "--json", "--profile", str(profile)], capsys)
+        code, out, _ = in_process(["run", "--json", "--profile", str(profile)], capsys)
     assert code == 0, out
     assert json.loads(out)["profile"]["registration_time_s"] == 3600
 
@@ -101,7 +94,7 @@ def test_environment_and_profile(capsys: Any, tmp_path: Path, monkeypatch: Any) 
     (["dance"], "No such command 'dance'"),
 ])
 def test_bad_input_exits_3_with_one_line(capsys: Any, argv: list[str], needle: str) -> None:
-    code, out, err = cli(argv, capsys)
+    code, out, err = in_process(argv, capsys)
     assert code == 3
     assert out == ""
     assert err.startswith("flexdiag: error: ") and needle in err
@@ -110,9 +103,9 @@ def test_bad_input_exits_3_with_one_line(capsys: Any, argv: list[str], needle: s
 
 
 def test_version_and_help(capsys: Any) -> None:
-    code, out, _ = cli(["--version"], capsys)
+    code, out, _ = in_process(["--version"], capsys)
     assert code == 0 and out.startswith("flexdiag ")
-    code, out, _ = cli(["run", "--help"], capsys)
+    code, out, _ = in_process(["run", "--help"], capsys)
     assert code == 0 and "--sip-server" in out and "--json" in out
 
 
@@ -125,7 +118,7 @@ def test_console_script_never_prints_a_traceback() -> None:
     assert bad.returncode == 3 and "Traceback" not in bad.stderr
     unresolved = subprocess.run(
         [sys.executable, "-m", "flexdiag", "run", "--json", "--dns-server", "127.0.0.1:9",
-         "--timeout", "1"], capture_output=True, text=True, env=env, timeout=60)
+         "--timeout", "0.5"], capture_output=True, text=True, env=env, timeout=60)
     assert unresolved.returncode == 2, unresolved.stderr
     assert "Traceback" not in unresolved.stderr
     report = json.loads(unresolved.stdout)

@@ -5,11 +5,9 @@ schema, and links between the docs resolve."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,29 +16,22 @@ from typing import Any
 
 import pytest
 
+from tests.commands import ENV, ROOT, free_port, in_process
 from tests.fakes import platform_in_thread
 
-ROOT = Path(__file__).parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"}
-ENV.pop("FLEXDIAG_LANG", None)
 
 
 def examples() -> list[tuple[str, str]]:
-    """(file, command line) for every `flexdiag ...` line in a ```sh block."""
-    found = []
+    """(file, command line) for every `flexdiag ...` line in a ```sh block; a line that
+    appears in several docs runs once, under the first."""
+    found: dict[str, str] = {}
     for doc in DOCS:
         for block in re.findall(r"```sh\n(.*?)```", doc.read_text(), re.S):
             for line in block.splitlines():
                 if line.strip().startswith("flexdiag "):
-                    found.append((str(doc.relative_to(ROOT)), line.strip()))
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+                    found.setdefault(line.strip(), str(doc.relative_to(ROOT)))
+    return [(doc, line) for line, doc in found.items()]
 
 
 def test_there_are_examples() -> None:
@@ -70,7 +61,7 @@ def test_command_example_runs(doc: str, line: str, tmp_path: Path, capsys: Any,
     (tmp_path / "lab.toml").write_text(_lab_toml())
     if command in ("health", "history"):
         history = request.getfixturevalue("recorded_history")
-        code, _, err = _in_process(argv[1:] + ["--history", str(history)], capsys)
+        code, _, err = in_process(argv[1:] + ["--history", str(history)], capsys)
         assert code in (0, 1), (doc, line, err)
         return
     with platform_in_thread() as fake:
@@ -78,30 +69,13 @@ def test_command_example_runs(doc: str, line: str, tmp_path: Path, capsys: Any,
         if command == "run" and "--lifetime" in argv:
             _interrupted(argv[1:] + loopback + ["--max-wait", "60"], tmp_path)
         elif command == "run":
-            code, _, err = _in_process(argv[1:] + loopback, capsys)
+            code, _, err = in_process(argv[1:] + loopback, capsys)
             assert code in (0, 1, 2), (doc, line, err)
         elif command == "watch":
             _watch(argv[1:], loopback, tmp_path / "history.sqlite", tmp_path)
         else:
-            code, _, err = _in_process(argv[1:], capsys)
+            code, _, err = in_process(argv[1:], capsys)
             assert code == 0, (doc, line, err)
-
-
-def _in_process(args: list[str], capsys: Any) -> tuple[int, str, str]:
-    """The command through the console-script entry point, in this process (fast); the
-    entry point as a process of its own is tested in test_cli."""
-    from flexdiag.cli import main
-
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return int(info.value.code or 0), out, err
-
-
-def _flexdiag(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flexdiag", *args], cwd=cwd, env=ENV,
-                          capture_output=True, text=True, timeout=120)
 
 
 def _interrupted(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -9,19 +9,12 @@ from typing import Any
 
 import pytest
 
-from flexdiag.cli import main
 from flexdiag.codec.sip import RESPONSE_CODES
 from flexdiag.model import Report
 from flexdiag.render import Format
 from flexdiag.render.redact import redact_dict
+from tests.commands import in_process
 from tests.fakes import platform_in_thread, stun_handler
-
-
-def cli(argv: list[str], capsys: Any) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_every_format_is_wired() -> None:
@@ -36,7 +29,7 @@ def test_every_format_is_wired() -> None:
 def test_markdown_ticket(capsys: Any, tmp_path: Path) -> None:
     target = tmp_path / "ticket.md"
     with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
-        code, out, err = cli(["run", "--format", "markdown", "--output", str(target),
+        code, out, err = in_process(["run", "--format", "markdown", "--output", str(target),
                               *fake.args()], capsys)
     text = target.read_text()
     assert code == 1 and out == "" and err.startswith("WARN: ")  # summary line on stderr
@@ -48,8 +41,8 @@ def test_markdown_ticket(capsys: Any, tmp_path: Path) -> None:
 
 def test_quiet_and_verbose(capsys: Any) -> None:
     with platform_in_thread() as fake:
-        code, quiet, _ = cli(["run", "--quiet", *fake.args()], capsys)
-        _, verbose, _ = cli(["run", "--verbose", *fake.args()], capsys)
+        code, quiet, _ = in_process(["run", "--quiet", *fake.args()], capsys)
+        _, verbose, _ = in_process(["run", "--verbose", *fake.args()], capsys)
     assert code == 0 and quiet.count("\n") == 1 and quiet.startswith("PASS: ")
     assert "Evidence" in verbose and "via_rport:" in verbose
     assert "\x1b[" not in verbose  # no colours when not on a terminal
@@ -58,7 +51,7 @@ def test_quiet_and_verbose(capsys: Any) -> None:
 def test_redact_removes_the_customers_addresses_and_keeps_the_platforms(
         capsys: Any, validate_report: Any) -> None:
     with platform_in_thread(stun_h=stun_handler(public_ip="198.51.100.7")) as fake:
-        _, out, _ = cli(["run", "--json", "--redact", *fake.args()], capsys)
+        _, out, _ = in_process(["run", "--json", "--redact", *fake.args()], capsys)
     report = validate_report(json.loads(out))
     text = json.dumps(report)
     assert "198.51.100.7" not in text  # the customer's public address
@@ -101,7 +94,7 @@ def test_redacted_dns_hijack_keeps_the_wrong_answer_and_drops_the_customer() -> 
 
 @pytest.mark.parametrize("code", sorted(RESPONSE_CODES))
 def test_explain_every_faq_code(capsys: Any, code: int) -> None:
-    status, out, _ = cli(["explain", str(code)], capsys)
+    status, out, _ = in_process(["explain", str(code)], capsys)
     lines = out.splitlines()
     assert status == 0
     assert lines[0].startswith(f"{code} {RESPONSE_CODES[code]} ({code // 100}xx ")
@@ -113,7 +106,7 @@ def test_explain_every_faq_code(capsys: Any, code: int) -> None:
 @pytest.mark.parametrize(("arg", "expected"), [("499", 0), ("699", 0), ("42", 3), ("abc", 3),
                                                ("", 3), ("4o4", 3)])
 def test_explain_other_input(capsys: Any, arg: str, expected: int) -> None:
-    status, out, err = cli(["explain", arg], capsys)
+    status, out, err = in_process(["explain", arg], capsys)
     assert status == expected
     if expected == 3:
         assert err.startswith("flexdiag: error:") and err.count("\n") == 1
@@ -122,16 +115,16 @@ def test_explain_other_input(capsys: Any, arg: str, expected: int) -> None:
 
 
 def test_bad_format_and_language(capsys: Any) -> None:
-    assert cli(["run", "--format", "pdf"], capsys)[0] == 3
-    assert cli(["run", "--lang", "fr"], capsys)[0] == 3
+    assert in_process(["run", "--format", "pdf"], capsys)[0] == 3
+    assert in_process(["run", "--lang", "fr"], capsys)[0] == 3
 
 
 def test_every_faq_code_has_its_own_meaning_and_unknown_ones_are_said_unknown(
         capsys: Any) -> None:
     meanings = set()
     for code in RESPONSE_CODES:
-        _, out, _ = cli(["explain", str(code)], capsys)
+        _, out, _ = in_process(["explain", str(code)], capsys)
         meanings.add(out.splitlines()[1])
     assert len(meanings) == len(RESPONSE_CODES)  # no code falls back to its class's line
-    _, out, _ = cli(["explain", "499"], capsys)
+    _, out, _ = in_process(["explain", "499"], capsys)
     assert out.startswith("499 (not a code the platform FAQ lists) (4xx ")

@@ -5,7 +5,6 @@ changes are logged, health reflects the history; and the Dockerfile is linted.""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -21,24 +20,9 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.commands import ENV, ROOT, free_port, in_process
 from tests.daemons import IN_CI
 from tests.fakes import platform_in_thread, sip_handler
-
-ROOT = Path(__file__).parent.parent
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def flexdiag(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    result: subprocess.CompletedProcess[str] = subprocess.run(
-        [sys.executable, "-m", "flexdiag", *args], capture_output=True, text=True, env=ENV,
-        timeout=60, **kwargs)
-    return result
 
 
 def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -49,7 +33,7 @@ def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
     return families
 
 
-def test_watch_metrics_history_health_and_sigterm(tmp_path: Path) -> None:
+def test_watch_metrics_history_health_and_sigterm(tmp_path: Path, capsys: Any) -> None:
     history = tmp_path / "history.sqlite"
     textfile = tmp_path / "flexdiag.prom"
     port = free_port()
@@ -80,22 +64,23 @@ def test_watch_metrics_history_health_and_sigterm(tmp_path: Path) -> None:
     families = {f.name for f in text_string_to_metric_families(textfile.read_text())}
     assert "flexdiag_check_status" in families  # the node-exporter textfile
     # History and health read the same file, without probing.
-    shown = flexdiag("history", "--history", str(history))
-    assert shown.returncode == 0 and "PASS" in shown.stdout
-    healthy = flexdiag("health", "--history", str(history))
-    assert healthy.returncode == 0 and healthy.stdout.startswith("healthy")
-    assert len(healthy.stdout.encode()) < 4096
+    code, shown, _ = in_process(["history", "--history", str(history)], capsys)
+    assert code == 0 and "PASS" in shown
+    code, healthy, _ = in_process(["health", "--history", str(history)], capsys)
+    assert code == 0 and healthy.startswith("healthy")
+    assert len(healthy.encode()) < 4096
     # The same report, stored as if it ran two hours ago: stale, without waiting for it.
     from flexdiag.history import History
 
     old = History(tmp_path / "old.sqlite")
     old.add({**lines[0], "started_at": "2000-01-01T00:00:00Z"})
     old.close()
-    stale = flexdiag("health", "--history", str(tmp_path / "old.sqlite"), "--max-age", "1")
-    assert stale.returncode == 1 and "older than" in stale.stdout
+    code, stale, _ = in_process(["health", "--history", str(tmp_path / "old.sqlite"),
+                                 "--max-age", "1"], capsys)
+    assert code == 1 and "older than" in stale
 
 
-def test_watch_logs_status_changes_across_a_restart(tmp_path: Path) -> None:
+def test_watch_logs_status_changes_across_a_restart(tmp_path: Path, capsys: Any) -> None:
     history = tmp_path / "history.sqlite"
     with platform_in_thread() as fake:
         sip_ports = [server.port for server in fake.sip]
@@ -110,7 +95,6 @@ def test_watch_logs_status_changes_across_a_restart(tmp_path: Path) -> None:
     with platform_in_thread(sip_h=[sip_handler(silent=True), sip_handler()],
                             sip_ports=sip_ports) as fake:
         args = fake.args()
-        args[args.index("--timeout") + 1] = "1"
         second = subprocess.Popen(
             [sys.executable, "-m", "flexdiag", "watch", "--interval", "30", "--history",
              str(history), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -120,9 +104,9 @@ def test_watch_logs_status_changes_across_a_restart(tmp_path: Path) -> None:
         _, err = second.communicate(timeout=30)
     assert second.returncode == 0
     assert f"sip.udp.{sip_ports[0]} pass -> fail" in err
-    unhealthy = flexdiag("health", "--history", str(history))
-    assert unhealthy.returncode == 1 and "fail" in unhealthy.stdout
-    shown = flexdiag("history", "--history", str(history)).stdout
+    code, unhealthy, _ = in_process(["health", "--history", str(history)], capsys)
+    assert code == 1 and "fail" in unhealthy
+    _, shown, _ = in_process(["history", "--history", str(history)], capsys)
     assert "pass -> fail" in shown
 
 
@@ -131,22 +115,21 @@ def test_watch_logs_status_changes_across_a_restart(tmp_path: Path) -> None:
     (["watch", "--metrics-listen", "localhost:99999"], "out of range"),
     (["health", "--max-age", "x"], "is not a duration"),
 ])
-def test_watch_bad_input(args: list[str], needle: str) -> None:
-    result = flexdiag(*args)
-    assert result.returncode == 3 and needle in result.stderr
-    assert "Traceback" not in result.stderr
+def test_watch_bad_input(args: list[str], needle: str, capsys: Any) -> None:
+    code, _, err = in_process(args, capsys)
+    assert code == 3 and needle in err
 
 
-def test_metrics_port_that_cannot_be_bound(tmp_path: Path) -> None:
+def test_metrics_port_that_cannot_be_bound(tmp_path: Path, capsys: Any) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = flexdiag("watch", "--history", str(tmp_path / "h.sqlite"),
-                          "--metrics-listen", f"127.0.0.1:{port}")
-    assert result.returncode == 3
-    assert result.stderr.startswith("flexdiag: error: --metrics-listen")
-    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+        code, _, err = in_process(["watch", "--history", str(tmp_path / "h.sqlite"),
+                                   "--metrics-listen", f"127.0.0.1:{port}"], capsys)
+    assert code == 3
+    assert err.startswith("flexdiag: error: --metrics-listen")
+    assert err.count("\n") == 1
 
 
 def test_dockerfile_lints_clean() -> None:
@@ -159,7 +142,7 @@ def test_dockerfile_lints_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dockerfile_commands_exist() -> None:
+def test_dockerfile_commands_exist(capsys: Any) -> None:
     # The image's ENTRYPOINT/CMD and HEALTHCHECK must be commands this flexdiag has.
     text = (ROOT / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["flexdiag"]' in text
@@ -167,10 +150,10 @@ def test_dockerfile_commands_exist() -> None:
     health = json.loads(text.split("    CMD ", 1)[1].splitlines()[0])
     assert health[0] == "flexdiag"
     for argv in (cmd, health[1:]):
-        result = flexdiag(argv[0], "--help")
-        assert result.returncode == 0, argv
+        code, out, _ = in_process([argv[0], "--help"], capsys)
+        assert code == 0, argv
         for option in (a for a in argv if a.startswith("--")):
-            assert option in result.stdout, (argv, option)
+            assert option in out, (argv, option)
 
 
 def test_metrics_server_bounds_connections_and_serves_only_metrics() -> None:
@@ -206,10 +189,10 @@ def test_metrics_server_bounds_connections_and_serves_only_metrics() -> None:
     ["run", "--lang", ""], ["run", "--output", ""], ["run", "--sip-server", ""],
     ["watch", "--metrics-listen", ""], ["watch", "--history", ""], ["run", "--profile", ""],
 ])
-def test_an_empty_option_is_an_error_not_the_default(args: list[str]) -> None:
-    result = flexdiag(*args)
-    assert result.returncode == 3 and "empty value" in result.stderr, result.stderr
-    assert result.stderr.count("\n") == 1
+def test_an_empty_option_is_an_error_not_the_default(args: list[str], capsys: Any) -> None:
+    code, _, err = in_process(args, capsys)
+    assert code == 3 and "empty value" in err, err
+    assert err.count("\n") == 1
 
 
 def test_sighup_stops_the_watch_with_its_stopped_line(tmp_path: Path) -> None:
