@@ -22,8 +22,9 @@ from typing import Any
 from flexdiag.analysis import lifetime as lt
 from flexdiag.analysis.capacity import admitted_flows, flows_needed
 from flexdiag.net import flows
-from flexdiag.net.dns import resolve
+from flexdiag.net.dns import Resolver
 from flexdiag.net.flows import FlowLog
+from flexdiag.net.ports import PRESERVATION_SOCKETS, Role, stable_port
 from flexdiag.net.probes import NoSocket, binding, ntp_query, open_endpoint, send_options
 from flexdiag.net.udp import UdpEndpoint, local_address_for
 from flexdiag.records import (
@@ -57,7 +58,6 @@ EXCHANGE_BUDGET_SHARE = 0.95
 NEGATIVE_WAIT_RTTS = 4.0
 NEGATIVE_WAIT_MIN_S = 0.25
 NEGATIVE_WAIT_MAX_S = 2.0
-PRESERVATION_SOCKETS = 3  # extra sockets, besides the primary one, for port preservation
 
 _DNS_NAMES: dict[Obs, Callable[[Settings], str]] = {
     Obs.DNS_VOIP: lambda s: s.sip_server,
@@ -96,6 +96,11 @@ class Observer:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     flow_log: FlowLog = field(default_factory=FlowLog)
     _flow_token: Any = None
+    resolver: Resolver = field(init=False)  # one socket per resolver for all the run's names
+
+    def __post_init__(self) -> None:
+        self.resolver = Resolver(self.settings.dns_server)
+        self._closers.append(self.resolver.close)
 
     # --- budgets -------------------------------------------------------------------------
 
@@ -194,7 +199,7 @@ class Observer:
     def _maker(self, key: Obs) -> Callable[[], Awaitable[Any]]:
         if key in _DNS_NAMES:
             name = _DNS_NAMES[key](self.settings)
-            return lambda: resolve(name, self.settings.dns_server, self.dns_timeout_s)
+            return lambda: self.resolver.resolve(name, self.dns_timeout_s)
         maker: Callable[[], Awaitable[Any]] = getattr(self, "_" + key.value)
         return maker
 
@@ -219,7 +224,7 @@ class Observer:
             if ip is None:
                 return "no server address to send to"
             try:
-                endpoint = await open_endpoint(ip)
+                endpoint = await open_endpoint(ip, stable_port(Role.PRIMARY))
             except NoSocket as exc:
                 return str(exc)
             self._closers.append(endpoint.close)
@@ -243,8 +248,9 @@ class Observer:
         server = await self.stun_server()
         if server is None:
             return ()
-        return tuple(await asyncio.gather(*(binding(server, self.deadline)
-                                            for _ in range(PRESERVATION_SOCKETS))))
+        return tuple(await asyncio.gather(*(
+            binding(server, self.deadline, port=stable_port(Role.PRESERVATION, i))
+            for i in range(PRESERVATION_SOCKETS))))
 
     async def _mapping(self) -> MappingTests | None:
         """RFC 5780 tests II and III (§4.3) from the primary socket, run together: Bindings
@@ -270,7 +276,7 @@ class Observer:
         if server is None:
             return None
         try:
-            endpoint = await open_endpoint(server[0])
+            endpoint = await open_endpoint(server[0], stable_port(Role.FILTERING))
         except NoSocket as exc:
             return FilteringTests(_failed(str(exc)))
         try:
@@ -390,7 +396,7 @@ class Observer:
         if ip is None:
             return None
         return await ntp_query((ip, self.settings.ntp_server.port), self.deadline,
-                               self.wall_clock)
+                               self.wall_clock, port=stable_port(Role.NTP))
 
     async def _lifetime(self) -> LifetimeObservation | None:
         """The slow one: how long idle mappings live (``nat.lifetime``)."""
@@ -464,10 +470,7 @@ class Observer:
             return None
         await self._quick_ones_done()
         flows.CURRENT.set(None)  # the probe's flows are counted by the probe itself
-        # This run's own flows in the table before the probe.
-        names = [t.result() for k, t in self._tasks.items() if k in _DNS_NAMES and t.done()
-                 and not t.cancelled() and t.exception() is None]
-        before = admitted_flows(self.flow_log.flows(), names)
+        before = admitted_flows(self.flow_log.flows())  # the run's own, before the probe
         test1 = await self.observe(Obs.STUN)
         rtt = test1.rtt_s if test1 is not None else None
         self.progress("nat.capacity", f"opening {flows_needed(phones)} flows")

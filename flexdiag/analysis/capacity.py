@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flexdiag.records import Flow, Resolution
+    from flexdiag.records import Flow
 
 PACING_S = 0.02  # RFC 8445 §B.1: Ta = 20 ms between new flows
 FLOWS_PER_PHONE = 3  # SIP, and RTP + RTCP for a call
 SITE_FLOWS = 2  # DNS and NTP
-DNS_QUERIES_PER_NAME = 2  # A and AAAA, each on a socket of dnspython's own
 REFUSED_SHARE = 0.8  # of the flows after the first unanswered one: a tail, not scattered loss
 
 
@@ -31,8 +30,7 @@ def refused_tail(answered: tuple[bool, ...]) -> int | None:
     return first if tail.count(False) >= REFUSED_SHARE * len(tail) else None
 
 
-def admitted_flows(flows: Iterable[Flow], resolutions: Iterable[Resolution]) -> int:
-    """The flows of a run the table admitted: its answered UDP flows, and the DNS queries of
-    every name resolved (the flow log does not see dnspython's sockets)."""
-    resolved = sum(1 for r in resolutions if r.addresses and not r.literal)
-    return sum(1 for f in flows if f.answered) + DNS_QUERIES_PER_NAME * resolved
+def admitted_flows(flows: Iterable[Flow]) -> int:
+    """The flows of a run the table admitted: its answered UDP flows (DNS included: its
+    queries ride one flow of the run's own per resolver)."""
+    return sum(1 for f in flows if f.answered)

@@ -31,18 +31,19 @@ def _footprint(flows: tuple[Flow, ...]) -> dict[str, int]:
     return {"flows_opened": len(flows), "flows_answered": sum(f.answered for f in flows)}
 
 
-def _later_refused(flows: tuple[Flow, ...], ignore: set[Addr]) -> list[Flow]:
-    """Flows left unanswered although an earlier flow to the same destination was answered
-    (from an ephemeral port: the phones' own ports can be filtered by port instead)."""
+def _later_refused(flows: tuple[Flow, ...], phone_ports: set[Addr]) -> list[Flow]:
+    """Flows left unanswered although an earlier flow to the same destination was answered.
+    A flow from the phones' own ports counts as the earlier answered one, never as refused:
+    a router can filter those ports by number instead."""
     by_dest: dict[Addr, list[Flow]] = defaultdict(list)
     for flow in flows:
-        if flow.local not in ignore:
-            by_dest[flow.dest].append(flow)
+        by_dest[flow.dest].append(flow)
     refused = []
     for group in by_dest.values():
         first_answered = min((f.order for f in group if f.answered), default=None)
         if first_answered is not None:
-            refused += [f for f in group if not f.answered and f.order > first_answered]
+            refused += [f for f in group if not f.answered and f.order > first_answered
+                        and f.local not in phone_ports]
     return refused
 
 
@@ -65,7 +66,7 @@ def _passive(obs: Observations) -> Finding:
         data["reason"] = "not-measured"
         return Finding(Status.SKIP, advice.text("capacity.unmeasured",
                                                 flows=data["flows_opened"]), data, None, FAQ)
-    answered = admitted_flows(obs.flows, obs.resolutions.values())
+    answered = admitted_flows(obs.flows)
     data.update(behavior=REFUSES, capacity_estimate=answered,
                 refused=[f"{format_addr(f.local)} -> {format_addr(f.dest)}" for f in refused],
                 dns_timeouts=names)

@@ -5,7 +5,7 @@ that a full table refused the later ones.
 A run sets :data:`CURRENT` to a :class:`FlowLog`; every UDP endpoint opened in that context
 notes the datagrams it sends and receives there (tasks copy the context when they are
 created), so every exchange of the run writes to the same log, and concurrent runs (tests) to
-their own. DNS queries go through dnspython's sockets and are not in the log.
+their own. DNS queries are in it too: they ride one socket of the run's own per resolver.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from flexdiag.addr import Addr, same_addr, same_ip
 from flexdiag.codec import ntp, sip, stun
+from flexdiag.net.ports import FALL_BACK
 from flexdiag.net.udp import (
     MAX_SENDS,
     RTO_S,
@@ -30,21 +31,29 @@ class NoSocket(Exception):
     """No socket could be opened towards the server (no route, nothing to bind)."""
 
 
-async def open_endpoint(dest_ip: str) -> UdpEndpoint:
-    """A socket bound to the source address routed towards ``dest_ip``; raises
+async def open_endpoint(dest_ip: str, port: int = 0) -> UdpEndpoint:
+    """A socket bound to the source address routed towards ``dest_ip``, on local ``port``
+    when that is free (flexdiag.net.ports), else on an ephemeral one; raises
     :class:`NoSocket` with the reason when there is none."""
     try:
-        return await UdpEndpoint.open(local_address_for(dest_ip))
+        local_ip = local_address_for(dest_ip)
+        try:
+            return await UdpEndpoint.open(local_ip, port)
+        except OSError as exc:
+            if not port or exc.errno not in FALL_BACK:
+                raise
+            return await UdpEndpoint.open(local_ip)
     except OSError as exc:
         raise NoSocket(f"cannot send to {dest_ip}: {exc.strerror or exc}") from None
 
 
 @asynccontextmanager
-async def _endpoint(dest_ip: str, given: UdpEndpoint | None) -> AsyncIterator[UdpEndpoint]:
+async def _endpoint(dest_ip: str, given: UdpEndpoint | None,
+                    port: int = 0) -> AsyncIterator[UdpEndpoint]:
     if given is not None:
         yield given
         return
-    endpoint = await open_endpoint(dest_ip)
+    endpoint = await open_endpoint(dest_ip, port)
     try:
         yield endpoint
     finally:
@@ -60,6 +69,7 @@ async def binding(
     change_port: bool = False,
     rto_s: float = RTO_S,
     max_sends: int = MAX_SENDS,
+    port: int = 0,
 ) -> Exchange[StunReply]:
     """One STUN Binding transaction (RFC 8489 §6.2.1 retransmissions, bounded by ``deadline``).
 
@@ -68,7 +78,7 @@ async def binding(
     address, and the caller judges the source.
     """
     try:
-        async with _endpoint(server[0], endpoint) as ep:
+        async with _endpoint(server[0], endpoint, port) as ep:
             transaction_id = stun.new_transaction_id()
             changed = change_ip or change_port
 
@@ -127,7 +137,7 @@ async def send_options(
 
 
 async def ntp_query(
-    server: Addr, deadline: float, wall_clock: Callable[[], float] = time.time
+    server: Addr, deadline: float, wall_clock: Callable[[], float] = time.time, port: int = 0
 ) -> Exchange[NtpSample]:
     """An NTP client exchange; every retransmission carries a fresh transmit timestamp, and
     a reply must echo one of them as its origin (RFC 5905 §8) and come from the server."""
@@ -148,7 +158,7 @@ async def ntp_query(
         return NtpSample(reply, sent[reply.origin_raw], wall_clock())
 
     try:
-        async with _endpoint(server[0], None) as ep:
+        async with _endpoint(server[0], None, port) as ep:
             # NTP defines no client retransmission timer; RFC 4330 §10 asks clients to back
             # off, so start at 1 s and double.
             return await ep.exchange(payload, server, accept, deadline, rto_s=1.0)

@@ -101,6 +101,16 @@ def test_the_phones_own_port_filtered_is_not_a_full_table() -> None:
     assert capacity.judge(observations(flows=flows)).status is Status.SKIP
 
 
+def test_the_phones_port_answered_first_and_later_flows_refused_is_a_full_table() -> None:
+    # The lab's 4-flow router: DNS and the phones' port came first and were answered; the
+    # run's later flows to the same SIP server were refused.
+    sip_server = ("198.51.100.20", 5060)
+    flows = (Flow(("192.168.1.20", 5060), sip_server, 0, True),
+             flow(1, False, dest=sip_server))
+    finding = capacity.judge(observations(flows=flows))
+    assert finding.status is Status.FAIL and len(finding.data["refused"]) == 1
+
+
 def test_a_resolver_answering_some_names_and_not_others_is_a_full_table() -> None:
     from flexdiag.records import Resolution
 

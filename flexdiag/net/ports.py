@@ -1,0 +1,45 @@
+"""The local ports of the quick run: the same ones run after run.
+
+A NAT entry is keyed by the flow's addresses and ports (RFC 4787 §4.1, "mapping"; Linux's
+conntrack tuple). A run that sends from the ports the previous run used rides the entries that
+run made instead of needing new ones, so a router whose table is nearly full (FAQ item 6) does
+not refuse a second run that the first passed, and a scheduled health check does not add a
+dozen entries to the customer's table every few minutes. It is also what a phone does: it sends
+from the same port for weeks.
+
+Measurements that need a *fresh* mapping keep ephemeral ports: the lifetime probe (a mapping
+made now, then left quiet) and the capacity probe (new flows are what it measures). The phones'
+own port (``--local-sip-port``) is a setting of its own.
+
+The ports lie below Linux's ephemeral range (32768-60999 by default), so the kernel does not
+hand them to other programs' sockets; one that is in use (another run at the same moment, or
+another program) falls back to an ephemeral port for that run.
+"""
+
+from __future__ import annotations
+
+import errno
+from enum import Enum
+
+
+class Role(Enum):
+    """A socket of the quick run, and its offset from :data:`BASE`."""
+
+    DNS = 0  # every query of the run to the resolver
+    PRIMARY = 1  # STUN test I, the RFC 5780 mapping tests and SIP OPTIONS
+    FILTERING = 2  # RFC 5780 §4.4: only ever sends to the STUN server's primary address
+    NTP = 3
+    PRESERVATION = 4  # ... to 4 + PRESERVATION_SOCKETS - 1: the port-preservation sockets
+
+
+BASE = 31_800
+PRESERVATION_SOCKETS = 3  # besides the primary socket, as several phones would open
+
+
+def stable_port(role: Role, index: int = 0) -> int:
+    """The local port ``role`` uses (``index``: which of several sockets of that role)."""
+    return BASE + role.value + index
+
+
+# bind() errors after which an ephemeral port is taken instead of the stable one.
+FALL_BACK = frozenset({errno.EADDRINUSE, errno.EACCES})
