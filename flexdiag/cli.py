@@ -51,7 +51,7 @@ def _root(
 
 
 def _opt(name: str, metavar: str, text: str) -> Any:
-    return typer.Option(name, metavar=metavar, help=text)
+    return typer.Option(name, metavar=metavar, help=text, show_default=False)
 
 
 def profile_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -265,8 +265,20 @@ def watch(
         "--metrics-file", "PATH", "Write metrics for node-exporter's textfile collector "
         "(atomically)")] = None,
     history: HistoryPath = None,
-    keep: Annotated[int, typer.Option("--keep", metavar="N",
+    keep: Annotated[int, typer.Option("--keep", metavar="N", show_default=False,
                                       help="Runs kept in the history [default: 500]")] = 500,
+    site: Annotated[str | None, typer.Option(
+        "--site", metavar="NAME", envvar="FLEXDIAG_SITE", show_envvar=False,
+        help="Site name: a 'site' label on every metric, and the Pushgateway's grouping "
+             "key")] = None,
+    pushgateway: Annotated[str | None, typer.Option(
+        "--pushgateway", metavar="URL", envvar="FLEXDIAG_PUSHGATEWAY", show_envvar=False,
+        help="Push the metrics to this Prometheus Pushgateway after every run (needs "
+             "--site)")] = None,
+    pushgateway_user: Annotated[str | None, typer.Option(
+        "--pushgateway-user", metavar="USER", envvar="FLEXDIAG_PUSHGATEWAY_USER",
+        show_envvar=False, help="Basic-auth user for the Pushgateway (password: "
+                                "FLEXDIAG_PUSHGATEWAY_PASSWORD)")] = None,
     profile: Profile = None,
     lang: Lang = None,
 ) -> None:
@@ -275,17 +287,20 @@ def watch(
     Logs a line on stderr whenever a check changes status (e.g. "sip.alg pass -> fail").
     Stops cleanly on SIGTERM or SIGINT.
     """
-    from flexdiag.settings import SettingsError, parse_duration, parse_listen
+    from flexdiag.settings import SettingsError, parse_duration, parse_listen, parse_site
 
     _language(lang)
     _given(("--lifetime-every", lifetime_every), ("--output", output),
            ("--metrics-listen", metrics_listen), ("--metrics-file", metrics_file),
-           ("--history", history), ("--profile", profile))
+           ("--history", history), ("--profile", profile), ("--site", site),
+           ("--pushgateway", pushgateway), ("--pushgateway-user", pushgateway_user))
     settings = _settings(profile, settings_options)
+    push = _push_target(pushgateway, site, pushgateway_user)
     try:
         interval_s = parse_duration(interval)
         lifetime_s = parse_duration(lifetime_every) if lifetime_every else None
         listen = parse_listen(metrics_listen) if metrics_listen is not None else None
+        site = parse_site(site) if site is not None else None
     except SettingsError as exc:
         _fail(f"watch: {exc}")
     if keep < 1:
@@ -295,7 +310,7 @@ def watch(
     try:
         code = run_watch(settings, interval_s=interval_s, lifetime_every_s=lifetime_s,
                          output=output, listen=listen, metrics_file=metrics_file,
-                         history_path=history, keep=keep)
+                         history_path=history, keep=keep, site=site, push=push)
     except ServiceError as exc:
         _fail(str(exc))
     raise typer.Exit(code)
@@ -333,6 +348,27 @@ def health(
     except SettingsError as exc:
         _fail(f"--max-age: {exc}")
     raise typer.Exit(check_health(history, max_age_s))
+
+
+def _push_target(url: str | None, site: str | None, user: str | None) -> Any:
+    """``--pushgateway`` with its site and credentials, checked (``None``: no push)."""
+    from flexdiag.service import PushTarget
+    from flexdiag.settings import SettingsError, parse_push_url, parse_site
+
+    if url is None:
+        if user is not None:
+            _fail("--pushgateway-user: only with --pushgateway URL")
+        return None
+    if site is None:
+        _fail("--pushgateway: give --site NAME too (the grouping key that keeps the sites "
+              "apart on the gateway)")
+    password = os.environ.get("FLEXDIAG_PUSHGATEWAY_PASSWORD")
+    if user is None and password:
+        _fail("FLEXDIAG_PUSHGATEWAY_PASSWORD is set: give --pushgateway-user USER too")
+    try:
+        return PushTarget(parse_push_url(url), parse_site(site), user, password)
+    except SettingsError as exc:
+        _fail(f"--pushgateway: {exc}")
 
 
 def _fail(message: str) -> NoReturn:

@@ -15,6 +15,8 @@ import socketserver
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +34,8 @@ class ServiceError(Exception):
 METRICS_MAX_CONNECTIONS = 16  # served at once; more are closed at once, not queued forever
 METRICS_TIMEOUT_S = 5.0  # per connection: a client that sends nothing is dropped
 METRICS_BACKLOG = 64
+PUSH_JOB = "flexdiag"  # the Pushgateway's job label; the grouping key adds the site
+PUSH_TIMEOUT_S = 10.0  # one push, connection included
 
 
 class _MetricsHandler(http.server.BaseHTTPRequestHandler):
@@ -110,6 +114,79 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
+@dataclass(frozen=True)
+class PushTarget:
+    """Where ``watch --pushgateway`` pushes: the gateway's URL, the site (the grouping key),
+    and optional basic-auth credentials."""
+
+    url: str
+    site: str
+    user: str | None = None
+    password: str | None = None
+
+
+class Pusher:
+    """Pushes the exposed metrics to a Prometheus Pushgateway after every run (sites behind
+    NAT cannot be scraped), under the job ``flexdiag`` and the grouping key ``site``.
+
+    Each push runs in a thread of its own, one at a time, bounded by :data:`PUSH_TIMEOUT_S`:
+    a slow or failing gateway delays no run and never stops the watch. A push that fails is
+    logged once (and again when pushing works again); the next run's push carries the newer
+    state, and the gateway keeps serving the last good one meanwhile, its
+    ``push_time_seconds`` showing how old it is.
+    """
+
+    def __init__(self, target: PushTarget, registry: Any) -> None:
+        self.target, self.registry = target, registry
+        self._thread: threading.Thread | None = None
+        self.failing = False
+        self.pushed = 0
+
+    def push(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return  # the previous push is still under way; the next run pushes again
+        self._thread = threading.Thread(target=self._push, name="flexdiag-push", daemon=True)
+        self._thread.start()
+
+    def _push(self) -> None:
+        from prometheus_client import push_to_gateway
+        from prometheus_client.exposition import basic_auth_handler, default_handler
+
+        target = self.target
+
+        def handler(url: str, method: str, timeout: float | None,
+                    headers: list[tuple[str, str]], data: bytes) -> Callable[[], None]:
+            if target.user is None:
+                return default_handler(url, method, timeout, headers, data)
+            return basic_auth_handler(url, method, timeout, headers, data, target.user,
+                                      target.password)
+
+        try:
+            push_to_gateway(target.url, job=PUSH_JOB, registry=self.registry,
+                            grouping_key={"site": target.site}, timeout=PUSH_TIMEOUT_S,
+                            handler=handler)
+        except Exception as exc:  # any failure: logged, retried after the next run
+            if not self.failing:
+                _log(f"push to {target.url} failed: {_one_line(exc)} (retried after every "
+                     "run)")
+            self.failing = True
+            return
+        if self.failing:
+            _log(f"push to {target.url} works again")
+        self.failing = False
+        self.pushed += 1
+
+    def close(self) -> None:
+        """Wait (bounded) for the last push, so that a stopping watch's last run arrives."""
+        if self._thread is not None:
+            self._thread.join(PUSH_TIMEOUT_S + 1)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
 class Outlets:
     """Where every report of the watch loop goes: the JSON-lines sink, the history, the
     metrics (endpoint and textfile) and the status-change log. Opened by :meth:`open`
@@ -118,14 +195,16 @@ class Outlets:
 
     def __init__(self, store: History, metrics: Metrics, sink: IO[str], own_sink: bool,
                  server: Any, metrics_file: str | None,
-                 previous: dict[str, Any] | None) -> None:
+                 previous: dict[str, Any] | None, pusher: Pusher | None = None) -> None:
         self.store, self.metrics, self.sink = store, metrics, sink
         self.own_sink, self.server, self.metrics_file = own_sink, server, metrics_file
         self.previous = previous  # the last report, for status-change lines across restarts
+        self.pusher = pusher
 
     @classmethod
     def open(cls, *, history_path: str | None, keep: int, listen: HostPort | None,
-             output: str | None, metrics_file: str | None) -> Outlets:
+             output: str | None, metrics_file: str | None, site: str | None = None,
+             push: PushTarget | None = None) -> Outlets:
         try:
             store = History(Path(history_path) if history_path else default_path(), keep=keep)
             latest = store.latest()
@@ -133,7 +212,10 @@ class Outlets:
                 _log(f"history {store.path}: skipped {store.skipped} unreadable run(s)")
         except HistoryError as exc:
             raise ServiceError(str(exc)) from None
-        metrics = Metrics(__version__)
+        metrics = Metrics(__version__, site)
+        pusher = Pusher(push, metrics.registry) if push is not None else None
+        if push is not None:
+            _log(f"pushing to {push.url} as site {push.site}")
         server = None
         try:
             if listen is not None:
@@ -153,7 +235,7 @@ class Outlets:
                 server.shutdown()
             raise
         return cls(store, metrics, sink, bool(output), server, metrics_file,
-                   latest.report if latest else None)
+                   latest.report if latest else None, pusher)
 
     def report(self, report: dict[str, Any]) -> None:
         try:
@@ -168,6 +250,8 @@ class Outlets:
                 write_metrics_file(self.metrics, self.metrics_file)
             except OSError as exc:
                 _log(f"metrics file not written: {exc}")
+        if self.pusher is not None:
+            self.pusher.push()
         for change in status_changes(self.previous, report):
             _log(change)
         self.previous = report
@@ -177,6 +261,8 @@ class Outlets:
         _log(f"run failed: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
+        if self.pusher is not None:
+            self.pusher.close()
         self.store.close()
         if self.own_sink:
             self.sink.close()
@@ -217,12 +303,13 @@ async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: O
 def run_watch(
     settings: Settings, *, interval_s: float, lifetime_every_s: float | None,
     output: str | None, listen: HostPort | None, metrics_file: str | None,
-    history_path: str | None, keep: int,
+    history_path: str | None, keep: int, site: str | None = None,
+    push: PushTarget | None = None,
 ) -> int:
     """Run the watch loop until SIGTERM/SIGINT; exit code 0 after a clean stop. Raises
     :class:`ServiceError` when it cannot start."""
     outlets = Outlets.open(history_path=history_path, keep=keep, listen=listen, output=output,
-                           metrics_file=metrics_file)
+                           metrics_file=metrics_file, site=site, push=push)
     try:
         return asyncio.run(_watch_until_signalled(
             settings, WatchPlan(interval_s, lifetime_every_s), outlets))

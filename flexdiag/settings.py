@@ -249,6 +249,40 @@ def parse_duration(text: str, low_s: float = 1.0, high_s: float = 7 * 86400) -> 
     return value
 
 
+_SITE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+
+def parse_site(text: str) -> str:
+    """A site name for the ``site`` label and the Pushgateway grouping key: letters, digits,
+    ``.``, ``_`` and ``-``, at most 64 characters (it also names the site in alerts)."""
+    if not _SITE.fullmatch(text.strip()):
+        raise SettingsError(f"{shown(text)} is not a site name (letters, digits, '.', '_', "
+                            "'-'; at most 64)")
+    return text.strip()
+
+
+def parse_push_url(text: str) -> str:
+    """A Pushgateway's base URL: ``http(s)://host[:port][/path]``, without credentials (give
+    those with --pushgateway-user and FLEXDIAG_PUSHGATEWAY_PASSWORD, not on a command line
+    that every user of the host can read)."""
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(text.strip())
+    try:
+        port = url.port
+    except ValueError:
+        port = -1
+    if url.scheme not in ("http", "https") or not url.hostname or port == -1:
+        raise SettingsError(f"{shown(text)} is not a Pushgateway URL (e.g. "
+                            "https://pushgateway.example.net:9091)")
+    if url.username is not None or url.password is not None:
+        raise SettingsError("put no credentials in the URL: use --pushgateway-user and "
+                            "the FLEXDIAG_PUSHGATEWAY_PASSWORD environment variable")
+    if url.query or url.fragment:
+        raise SettingsError(f"{shown(text)}: a Pushgateway URL has no query or fragment")
+    return text.strip().rstrip("/")
+
+
 def parse_listen(text: str, default_host: str = "127.0.0.1") -> HostPort:
     """``PORT``, ``ADDR:PORT`` or ``[IPv6]:PORT`` to listen on (an IP address, not a name)."""
     text = text.strip()

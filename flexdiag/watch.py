@@ -68,37 +68,62 @@ async def watch(
     rng: random.Random | None = None,
     max_runs: int | None = None,
 ) -> int:
-    """Run until ``stop`` is set (or ``max_runs``); returns the number of runs made.
+    """Run until ``stop`` is set (or ``max_runs``); returns the number of runs started.
 
+    A run with the lifetime check (up to an hour) goes on in the background, on sockets of its
+    own, while the quick runs keep their schedule: it takes the place of the quick run of the
+    tick it starts on (it makes the quick checks too, reported when it ends), and the next
+    ones come on time, so the history, the metrics and ``health`` stay current throughout.
     ``sleep(seconds)`` returns ``False`` when ``stop`` was set meanwhile.
     """
     rng = rng or random.Random()
     runs = 0
     next_lifetime = clock()
-    while not stop.is_set() and (max_runs is None or runs < max_runs):
-        started = clock()
-        with_lifetime = plan.lifetime_every_s is not None and started >= next_lifetime
+    record = _Recorder(stop, plan.stop_grace_s, on_report, on_failure)
+    lifetime: asyncio.Future[None] | None = None
+    try:
+        while not stop.is_set() and (max_runs is None or runs < max_runs):
+            started = clock()
+            if (plan.lifetime_every_s is not None and started >= next_lifetime
+                    and (lifetime is None or lifetime.done())):
+                lifetime = asyncio.ensure_future(record(run_once(True, stop)))
+                next_lifetime = started + plan.lifetime_every_s
+            else:
+                await record(run_once(False, stop))
+            runs += 1
+            jitter = rng.uniform(-plan.jitter_ratio, plan.jitter_ratio) * plan.interval_s
+            delay = max(0.0, started + plan.interval_s + jitter - clock())
+            if stop.is_set() or (max_runs is not None and runs >= max_runs):
+                break
+            if not await sleep(delay):
+                break
+    finally:
+        if lifetime is not None:  # once stopped, bounded by the grace (see _bounded)
+            await lifetime
+    return runs
+
+
+@dataclass(frozen=True)
+class _Recorder:
+    """Awaits one run and records its report, or its failure."""
+
+    stop: asyncio.Event
+    grace_s: float
+    on_report: Callable[[dict[str, Any]], None]
+    on_failure: Callable[[BaseException], None]
+
+    async def __call__(self, run: Awaitable[dict[str, Any]]) -> None:
         try:
-            report = await _bounded(run_once(with_lifetime, stop), stop, plan.stop_grace_s)
+            report = await _bounded(run, self.stop, self.grace_s)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # a run that breaks must not stop the loop
-            on_failure(exc)
-        else:
-            # A run that the stop signal cut short (its lifetime measurement interrupted) is
-            # no finding about the network: not recorded, so it cannot turn health to WARN.
-            if report is not None and not (stop.is_set() and cut_short(report)):
-                on_report(report)
-        runs += 1
-        if with_lifetime and plan.lifetime_every_s is not None:
-            next_lifetime = started + plan.lifetime_every_s
-        jitter = rng.uniform(-plan.jitter_ratio, plan.jitter_ratio) * plan.interval_s
-        delay = max(0.0, started + plan.interval_s + jitter - clock())
-        if stop.is_set() or (max_runs is not None and runs >= max_runs):
-            break
-        if not await sleep(delay):
-            break
-    return runs
+            self.on_failure(exc)
+            return
+        # A run that the stop signal cut short (its lifetime measurement interrupted) is no
+        # finding about the network: not recorded, so it cannot turn health to WARN.
+        if report is not None and not (self.stop.is_set() and cut_short(report)):
+            self.on_report(report)
 
 
 def cut_short(report: dict[str, Any]) -> bool:

@@ -98,6 +98,8 @@ def _watch(args: list[str], loopback: list[str], history: Path, cwd: Path) -> No
         extra += ["--metrics-listen", f"127.0.0.1:{free_port()}"]
     if "--lifetime-every" in args:
         extra += ["--registration-time", "3", "--max-wait", "8"]
+    if "--pushgateway" in args:  # never the example's gateway: a closed port on loopback
+        extra += ["--pushgateway", f"http://127.0.0.1:{free_port()}"]
     process = subprocess.Popen([sys.executable, "-m", "flexdiag", *args, *loopback, *extra],
                                cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
@@ -133,3 +135,18 @@ def test_links_resolve(doc: Path) -> None:
         if "://" in target:
             continue
         assert (doc.parent / target).exists(), f"{doc.name}: broken link {target}"
+
+
+def test_the_container_doc_lists_every_series() -> None:
+    import re
+
+    from flexdiag.render.metrics import Metrics
+
+    metrics = Metrics("0")
+    metrics.update({"checks": [{"id": "sip.alg", "status": "pass", "duration_ms": 1,
+                                "data": {"rtt_ms": 3}}], "summary": {}, "duration_s": 1.0,
+                    "status": "pass", "profile": {"registration_time_s": 3600}}, 1.7e9)
+    exported = set(re.findall(r"^(flexdiag_\w+)", metrics.text(), re.M))
+    documented = set(re.findall(r"^\| `(flexdiag_\w+)`", (ROOT / "docs" / "container.md")
+                                .read_text(), re.M))
+    assert exported == documented, (exported - documented, documented - exported)

@@ -110,10 +110,43 @@ def test_watch_logs_status_changes_across_a_restart(tmp_path: Path, capsys: Any)
     assert "pass -> fail" in shown
 
 
+def test_health_stays_healthy_while_a_lifetime_measurement_runs(tmp_path: Path,
+                                                                capsys: Any) -> None:
+    # The issue: with --lifetime-every the quick runs stopped while the measurement lasted
+    # (up to an hour), and the container's HEALTHCHECK flapped. Now they keep their schedule.
+    history = tmp_path / "history.sqlite"
+    with platform_in_thread() as fake:
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "flexdiag", "watch", "--interval", "1", "--lifetime-every",
+             "24h", "--registration-time", "60", "--history", str(history), *fake.args()],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        try:
+            assert watcher.stdout is not None
+            lines = [json.loads(watcher.stdout.readline()) for _ in range(3)]
+            code, healthy, _ = in_process(["health", "--history", str(history),
+                                           "--max-age", "3"], capsys)
+        finally:
+            watcher.send_signal(signal.SIGTERM)
+            _, err = watcher.communicate(timeout=30)
+    assert code == 0 and healthy.startswith("healthy"), healthy
+    # Three quick runs while the lifetime measurement (60 s at least) went on beside them.
+    lifetime = [next(c for c in r["checks"] if c["id"] == "nat.lifetime") for r in lines]
+    assert all(c["data"].get("reason") == "not-measured" for c in lifetime)
+    assert watcher.returncode == 0 and "stopped after" in err
+    # The measurement the stop cut short is not in the history as a finding.
+    code, shown, _ = in_process(["history", "--history", str(history)], capsys)
+    assert code == 0 and shown.count("\n") >= 3
+
+
 @pytest.mark.parametrize(("args", "needle"), [
     (["watch", "--interval", "soon"], "is not a duration"),
     (["watch", "--metrics-listen", "localhost:99999"], "out of range"),
     (["health", "--max-age", "x"], "is not a duration"),
+    (["watch", "--pushgateway", "http://127.0.0.1:9"], "give --site NAME too"),
+    (["watch", "--site", "a b"], "is not a site name"),
+    (["watch", "--site", "x", "--pushgateway", "ftp://127.0.0.1"], "is not a Pushgateway URL"),
+    (["watch", "--site", "x", "--pushgateway", "http://u:p@127.0.0.1:9"], "no credentials"),
+    (["watch", "--pushgateway-user", "u"], "only with --pushgateway"),
 ])
 def test_watch_bad_input(args: list[str], needle: str, capsys: Any) -> None:
     code, _, err = in_process(args, capsys)

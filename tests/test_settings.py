@@ -175,3 +175,40 @@ def test_profile_that_is_not_a_small_text_file(tmp_path: Any) -> None:
                          (tmp_path, "not a regular file")):
         with pytest.raises(SettingsError, match=needle):  # at once: a FIFO does not block
             load_settings({}, {}, str(path))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ams-01", "ams-01"), (" utrecht.2 ", "utrecht.2"), ("A" * 64, "A" * 64), ("x_y", "x_y"),
+    ("", None), ("-lead", None), ("a b", None), ("a/b", None), ("A" * 65, None), ("é", None),
+])
+def test_site_names(text: str, expected: str | None) -> None:
+    from flexdiag.settings import parse_site
+
+    if expected is None:
+        with pytest.raises(SettingsError, match="is not a site name"):
+            parse_site(text)
+    else:
+        assert parse_site(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("http://127.0.0.1:9091", "http://127.0.0.1:9091"),
+    ("https://pgw.example.net/", "https://pgw.example.net"),
+    ("https://pgw.example.net:443/prefix", "https://pgw.example.net:443/prefix"),
+    ("http://[::1]:9091", "http://[::1]:9091"),
+    ("ftp://pgw.example.net", "is not a Pushgateway URL"),
+    ("pgw.example.net:9091", "is not a Pushgateway URL"),
+    ("http://", "is not a Pushgateway URL"),
+    ("http://pgw.example.net:99999", "is not a Pushgateway URL"),
+    ("http://user:pw@pgw.example.net", "no credentials"),
+    ("http://user@pgw.example.net", "no credentials"),
+    ("http://pgw.example.net/?x=1", "no query or fragment"),
+])
+def test_pushgateway_urls(text: str, expected: str) -> None:
+    from flexdiag.settings import parse_push_url
+
+    if expected.startswith("http"):
+        assert parse_push_url(text) == expected
+    else:
+        with pytest.raises(SettingsError, match=expected):
+            parse_push_url(text)

@@ -27,6 +27,7 @@ class FakeClock:
     async def sleep(self, seconds: float) -> bool:
         self.sleeps.append(seconds)
         self.t += seconds
+        await asyncio.sleep(0)  # a background run gets its turn, as it would in real time
         return True
 
 
@@ -61,6 +62,30 @@ async def test_lifetime_check_every_n() -> None:
                 on_report=lambda r: None, on_failure=lambda e: None, stop=asyncio.Event(),
                 clock=clock.now, sleep=clock.sleep, max_runs=13)
     assert flags == [True] + [False] * 5 + [True] + [False] * 5 + [True]
+
+
+async def test_quick_runs_keep_their_schedule_while_a_lifetime_run_goes_on() -> None:
+    # The issue: with --lifetime-every, quick runs stopped for up to an hour and health
+    # turned unhealthy. Now the lifetime run goes on beside them.
+    clock = FakeClock()
+    measured = asyncio.Event()
+    recorded: list[tuple[float, bool]] = []
+
+    async def run_once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        if with_lifetime:
+            await measured.wait()  # the measurement: until the fifth quick run
+        elif clock.t >= 4 * 300:
+            measured.set()
+        return {**report(), "lifetime": with_lifetime}
+
+    runs = await watch(WatchPlan(300.0, lifetime_every_s=24 * 3600.0, jitter_ratio=0),
+                       run_once, on_report=lambda r: recorded.append((clock.t, r["lifetime"])),
+                       on_failure=lambda e: None, stop=asyncio.Event(), clock=clock.now,
+                       sleep=clock.sleep, max_runs=8)
+    assert runs == 8
+    quick = [t for t, lifetime in recorded if not lifetime]
+    assert quick == [300.0 * i for i in range(1, 8)]  # every tick after the first, on time
+    assert [lifetime for _, lifetime in recorded].count(True) == 1  # recorded when it ended
 
 
 async def test_a_failing_run_is_reported_and_the_loop_goes_on() -> None:
@@ -171,6 +196,7 @@ async def test_a_run_cut_short_by_the_stop_signal_is_not_recorded() -> None:
                                               "data": {"stopped": "interrupted"}}]}
 
     async def sleep(seconds: float) -> bool:
+        await asyncio.sleep(0.01)  # the lifetime run, in the background, gets under way
         return not stop.is_set()
 
     runs = await watch(WatchPlan(60, 3600), once, on_report=reports.append,

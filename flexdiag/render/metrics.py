@@ -1,25 +1,54 @@
 """Prometheus metrics of the watch loop (prometheus_client), for a scrape endpoint or the
 node-exporter textfile collector (that I/O lives in :mod:`flexdiag.service`). Names follow
 Prometheus conventions: ``flexdiag_`` prefix, base units in the name (``_seconds``),
-``_total`` for counters; see docs/container.md."""
+``_total`` for counters; see docs/container.md. With a site name (``watch --site``) every
+series carries a ``site`` label, whether it is scraped, written to a textfile or pushed."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
+
+from flexdiag.vocab import Behavior
 
 STATUSES = ("pass", "warn", "fail", "skip", "error")
 SEVERITY = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
+BEHAVIOR_CHECKS = ("nat.mapping", "nat.filtering")
+
+
+class _WithSite:
+    """A collector that gives every sample of ``registry`` the label ``site``."""
+
+    def __init__(self, registry: Any, site: str) -> None:
+        self.registry, self.site = registry, site
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.metrics_core import Metric
+
+        for family in self.registry.collect():
+            labelled = Metric(family.name, family.documentation, family.type, family.unit)
+            for sample in family.samples:
+                labelled.add_sample(sample.name, {**sample.labels, "site": self.site},
+                                    sample.value, sample.timestamp, sample.exemplar)
+            yield labelled
 
 
 class Metrics:
-    """The metric families, in a registry of their own."""
+    """The metric families, in a registry of their own; :attr:`registry` is what is
+    exposed (scraped, written or pushed): the same, with ``site`` on every series."""
 
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, site: str | None = None) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Info
 
-        self.registry = CollectorRegistry()
-        r = self.registry
+        self.own = CollectorRegistry()
+        r = self.own
+        self.site = site
+        if site is None:
+            self.registry = r
+        else:
+            self.registry = CollectorRegistry(auto_describe=False)
+            self.registry.register(_WithSite(r, site))
         Info("flexdiag", "flexdiag build information", registry=r).info({"version": version})
         self.check_status = Gauge(
             "flexdiag_check_status", "1 for the check's current status, 0 for the others",
@@ -45,6 +74,14 @@ class Metrics:
             "flexdiag_nat_lifetime_expired_seconds",
             "Shortest idle time an established NAT mapping was seen expired (NaN: unknown)",
             registry=r)
+        self.registration = Gauge(
+            "flexdiag_registration_interval_seconds",
+            "The phones' registration interval the NAT lifetime is judged against "
+            "(--registration-time)", registry=r)
+        self.nat_behavior = Gauge(
+            "flexdiag_nat_behavior",
+            "1 for the NAT behaviour (RFC 4787) the check found, 0 for the others",
+            ["check", "behavior"], registry=r)
         self.last_run = Gauge("flexdiag_last_run_timestamp_seconds",
                               "Unix time the last run finished", registry=r)
         self.last_duration = Gauge("flexdiag_last_run_duration_seconds",
@@ -62,6 +99,9 @@ class Metrics:
             lifetime.set(math.nan)
         self.sip_alg.set(math.nan)
         self.ntp_offset.set(math.nan)
+        for check_id in BEHAVIOR_CHECKS:
+            for behavior in Behavior:
+                self.nat_behavior.labels(check_id, behavior.value)
 
     def update(self, report: dict[str, Any], finished_at: float) -> None:
         """Set every metric from a report (the JSON contract's dict)."""
@@ -75,6 +115,13 @@ class Metrics:
             rtt_ms = check["data"].get("rtt_ms")
             if isinstance(rtt_ms, int | float):
                 self.rtt.labels(check_id).set(rtt_ms / 1000)
+            if check_id in BEHAVIOR_CHECKS:
+                found = check["data"].get("behavior", Behavior.UNKNOWN.value)
+                for behavior in Behavior:
+                    self.nat_behavior.labels(check_id, behavior.value).set(
+                        1 if behavior.value == found else 0)
+        registration = report.get("profile", {}).get("registration_time_s")
+        self.registration.set(_number(registration))
         summary = report["summary"]
         self.ntp_offset.set(_number(summary.get("ntp_offset_s")))
         alg = summary.get("sip_alg")
