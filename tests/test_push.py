@@ -39,8 +39,10 @@ def pushgateway(tmp_path: Path) -> Iterator[str]:
         except OSError:
             return False
 
+    # Memory only: Debian's default persistence file would carry pushes from run to run.
     daemon = Daemon("pushgateway", ["prometheus-pushgateway",
-                                    f"--web.listen-address=127.0.0.1:{port}"],
+                                    f"--web.listen-address=127.0.0.1:{port}",
+                                    "--persistence.file="],
                     tmp_path / "pushgateway.log").start(ready)
     try:
         yield url
