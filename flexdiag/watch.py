@@ -68,13 +68,13 @@ async def watch(
     rng: random.Random | None = None,
     max_runs: int | None = None,
 ) -> int:
-    """Run until ``stop`` is set (or ``max_runs``); returns the number of runs started.
+    """Run until ``stop`` is set (or ``max_runs``); returns the number of quick runs.
 
-    A run with the lifetime check (up to an hour) goes on in the background, on sockets of its
-    own, while the quick runs keep their schedule: it takes the place of the quick run of the
-    tick it starts on (it makes the quick checks too, reported when it ends), and the next
-    ones come on time, so the history, the metrics and ``health`` stay current throughout.
-    ``sleep(seconds)`` returns ``False`` when ``stop`` was set meanwhile.
+    A run with the lifetime check (up to an hour) starts after the quick run of its tick and
+    goes on in the background, its measurement on sockets of its own, while the quick runs
+    keep their schedule: the history, the metrics and ``health`` stay current throughout, and
+    its report is recorded when it ends. ``sleep(seconds)`` returns ``False`` when ``stop``
+    was set meanwhile.
     """
     rng = rng or random.Random()
     runs = 0
@@ -84,13 +84,14 @@ async def watch(
     try:
         while not stop.is_set() and (max_runs is None or runs < max_runs):
             started = clock()
+            await record(run_once(False, stop))
+            runs += 1
             if (plan.lifetime_every_s is not None and started >= next_lifetime
-                    and (lifetime is None or lifetime.done())):
+                    and (lifetime is None or lifetime.done()) and not stop.is_set()):
+                # Started once the quick run is done: its quick checks then ride the same
+                # local ports, so the same NAT entries (flexdiag.net.ports).
                 lifetime = asyncio.ensure_future(record(run_once(True, stop)))
                 next_lifetime = started + plan.lifetime_every_s
-            else:
-                await record(run_once(False, stop))
-            runs += 1
             jitter = rng.uniform(-plan.jitter_ratio, plan.jitter_ratio) * plan.interval_s
             delay = max(0.0, started + plan.interval_s + jitter - clock())
             if stop.is_set() or (max_runs is not None and runs >= max_runs):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,36 @@ def test_the_image_build_replayed_gives_a_working_dutch_flexdiag(tmp_path: Path)
     explained = flexdiag("explain", "408")  # Dutch from the locale, as a Dutch LANG gives
     assert explained.returncode == 0, explained.stderr
     assert "Betekenis" in explained.stdout
+    # The image's CMD for real, against loopback servers: their options (and a loopback
+    # metrics address) come after the image's and win, so nothing leaves this host.
+    from tests.commands import free_port
+    from tests.fakes import platform_in_thread
+
+    with platform_in_thread() as fake:
+        watcher = subprocess.Popen(
+            [sys.executable, "-c", "from flexdiag.cli import main; main()", *cmd, *fake.args(),
+             "--metrics-listen", f"127.0.0.1:{free_port()}"], cwd=tmp_path, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert watcher.stdout is not None
+            first = json.loads(watcher.stdout.readline())
+            healthy = flexdiag(*health[1:])  # the image's HEALTHCHECK, after one run
+        finally:
+            watcher.send_signal(signal.SIGTERM)
+            _, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    assert first["checks"][0]["title"] == "DNS: SIP-server"  # in Dutch, from the catalogue
+    assert healthy.returncode == 0 and healthy.stdout.startswith("healthy"), healthy.stdout
+
+
+def test_the_wheel_carries_the_compiled_catalogue(tmp_path: Path) -> None:
+    import zipfile
+
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                            str(tmp_path), str(ROOT)], capture_output=True, text=True,
+                           timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("flexdiag-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "flexdiag/locale/nl/LC_MESSAGES/flexdiag.mo" in names
+    assert "flexdiag/schema/report.schema.json" in names

@@ -52,16 +52,20 @@ async def test_runs_on_the_interval_with_bounded_jitter_and_no_overlap() -> None
 
 async def test_lifetime_check_every_n() -> None:
     clock = FakeClock()
-    flags: list[bool] = []
+    started: list[tuple[float, bool]] = []
 
     async def run_once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
-        flags.append(with_lifetime)
+        started.append((clock.t, with_lifetime))
         return report()
 
-    await watch(WatchPlan(3600.0, lifetime_every_s=6 * 3600.0, jitter_ratio=0), run_once,
-                on_report=lambda r: None, on_failure=lambda e: None, stop=asyncio.Event(),
-                clock=clock.now, sleep=clock.sleep, max_runs=13)
-    assert flags == [True] + [False] * 5 + [True] + [False] * 5 + [True]
+    runs = await watch(WatchPlan(3600.0, lifetime_every_s=6 * 3600.0, jitter_ratio=0),
+                       run_once, on_report=lambda r: None, on_failure=lambda e: None,
+                       stop=asyncio.Event(), clock=clock.now, sleep=clock.sleep, max_runs=13)
+    assert runs == 13
+    assert [t / 3600 for t, lifetime in started if not lifetime] == list(range(13))
+    # The lifetime run starts after the quick run of ticks 0, 6 and 12, in the background.
+    flags = [lifetime for _, lifetime in started]
+    assert flags == [False, True] + [False] * 6 + [True] + [False] * 6 + [True]
 
 
 async def test_quick_runs_keep_their_schedule_while_a_lifetime_run_goes_on() -> None:
@@ -84,7 +88,7 @@ async def test_quick_runs_keep_their_schedule_while_a_lifetime_run_goes_on() -> 
                        sleep=clock.sleep, max_runs=8)
     assert runs == 8
     quick = [t for t, lifetime in recorded if not lifetime]
-    assert quick == [300.0 * i for i in range(1, 8)]  # every tick after the first, on time
+    assert quick == [300.0 * i for i in range(8)]  # every tick, on time
     assert [lifetime for _, lifetime in recorded].count(True) == 1  # recorded when it ended
 
 
