@@ -212,3 +212,165 @@ def test_pushgateway_urls(text: str, expected: str) -> None:
     else:
         with pytest.raises(SettingsError, match=expected):
             parse_push_url(text)
+
+
+# --- every parser as a table: values, bounds and exact messages (docs/testing.md) -------------
+
+def _option(name: str) -> Any:
+    from flexdiag.settings import OPTIONS
+
+    return next(o for o in OPTIONS if o.option == name).parse
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--timeout", "0.5", 0.5), ("--timeout", "600", 600.0), ("--timeout", 5, 5.0),
+    ("--timeout", 2.5, 2.5), ("--timeout", " 8 ", 8.0),
+    ("--timeout", "0.49", "0.49 is out of range 0.5-600 seconds"),
+    ("--timeout", "600.1", "600.1 is out of range 0.5-600 seconds"),
+    ("--timeout", "1e3", "'1e3' is not a number of seconds"),
+    ("--timeout", True, "expected a number of seconds, got a boolean"),
+    ("--timeout", [1], "expected a number of seconds, got a list"),
+    ("--ntp-max-offset", "1.5", 1.5),
+    ("--ntp-max-offset", "0", "0.0 is out of range 0.001-86400 seconds"),
+    ("--registration-time", "1", 1), ("--registration-time", "86400", 86400),
+    ("--registration-time", "0", "0 is out of range 1-86400 seconds"),
+    ("--registration-time", "86401", "86401 is out of range 1-86400 seconds"),
+    ("--registration-time", "1.5", "'1.5' is not a number of seconds"),
+    ("--phones", "0", 0), ("--phones", "100", 100),
+    ("--phones", "101", "101 is out of range 0-100"),
+    ("--phones", "-1", "-1 is out of range 0-100"),
+    ("--phones", "2.0", "'2.0' is not a whole number"),
+    ("--phones", {}, "expected a whole number, got a table"),
+    ("--local-sip-port", "1", 1), ("--local-sip-port", "65535", 65535),
+    ("--local-sip-port", "0", "port 0 is out of range 1-65535"),
+    ("--local-sip-port", "65536", "port 65536 is out of range 1-65535"),
+    ("--max-wait", "5", 5.0), ("--max-wait", "4.9", "4.9 is out of range 5-604800 seconds"),
+    ("--dns-server", "192.0.2.53", HostPort("192.0.2.53", 53)),
+    ("--dns-server", "[2001:db8::53]:54", HostPort("2001:db8::53", 54)),
+    ("--dns-server", "dns.example", "'dns.example' is not an IP address"),
+    ("--stun-server", "stun.example", HostPort("stun.example", 3478)),
+    ("--stun-server", "2001:db8::1", HostPort("2001:db8::1", 3478)),
+    ("--stun-server", "[2001:db8::1]", HostPort("2001:db8::1", 3478)),
+    ("--stun-server", "[x]:1", "'x' is not an IPv6 address"),
+    ("--stun-server", "[2001:db8::1", "'[2001:db8::1' is not HOST[:PORT]"),
+    ("--stun-server", "[2001:db8::1]x", "'[2001:db8::1]x' is not HOST[:PORT]"),
+    ("--stun-server", "[2001:db8::1]]:5", "'[2001:db8::1]]:5' is not HOST[:PORT]"),
+    ("--stun-server", "a:b:c", "'a:b:c' is not a valid host name or IP address"),
+    ("--ntp-server", "ntp.example:65535", HostPort("ntp.example", 65535)),
+    ("--ntp-server", "ntp.example", HostPort("ntp.example", 123)),
+    ("--sip-server", "a" * 63 + ".nl", "a" * 63 + ".nl"),
+    ("--sip-server", "a" * 64 + ".nl",
+     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...(cut) is not a valid host name or IP address"),
+    ("--sip-server", ".".join(["a" * 62] * 4), ".".join(["a" * 62] * 4)),  # 251 characters
+    ("--sip-server", ".".join(["a" * 63] * 4), "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...(cut)"
+                                               " is not a valid host name or IP address"),
+    ("--platform-ranges", "198.51.100.7/24", (ipaddress.ip_network("198.51.100.0/24"),)),
+    ("--platform-ranges", "10.0.0.0/8, 2001:db8::/32",
+     (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"))),
+    ("--platform-ranges", " , ", "at least one CIDR prefix is needed"),
+    ("--platform-ranges", "x", "'x' is not a CIDR prefix"),
+    ("--platform-ranges", 5, "expected a list of CIDR prefixes, got an integer"),
+])
+def test_every_option_parser(option: str, value: Any, expected: Any) -> None:
+    parse = _option(option)
+    if isinstance(expected, str) and (" is " in expected or "expected" in expected
+                                      or "needed" in expected):
+        with pytest.raises(SettingsError) as info:
+            parse(value)
+        assert str(info.value) == expected
+    else:
+        assert parse(value) == expected
+
+
+def test_a_253_character_name_is_the_longest() -> None:
+    from flexdiag.settings import parse_host
+
+    name = ".".join(["a" * 63] * 3) + "." + "a" * 61  # 253
+    assert parse_host(name) == name
+    with pytest.raises(SettingsError):
+        parse_host(name + "a")
+
+
+def test_lists_are_bounded() -> None:
+    from flexdiag.settings import MAX_RANGES, parse_ranges
+
+    assert len(parse_ranges(",".join(["10.0.0.0/8"] * MAX_RANGES))) == MAX_RANGES
+    with pytest.raises(SettingsError, match=f"^{MAX_RANGES + 1} entries: at most {MAX_RANGES}$"):
+        parse_ranges(",".join(["10.0.0.0/8"] * (MAX_RANGES + 1)))
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("90", 90.0), ("90s", 90.0), ("5m", 300.0), ("1h", 3600.0), ("1h30m", 5400.0),
+    ("1.5h", 5400.0), (" 5M ", 300.0), ("1", 1.0), ("604800", 604800.0), ("1h1m1s", 3661.0),
+])
+def test_durations(text: str, seconds: float) -> None:
+    from flexdiag.settings import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("0.5", "'0.5' is out of range 1 s - 604800 s"),
+    ("604801", "'604801' is out of range 1 s - 604800 s"),
+    ("soon", "'soon' is not a duration (e.g. 90s, 5m, 1h)"),
+    ("", "'' is not a duration (e.g. 90s, 5m, 1h)"),
+    ("m", "'m' is not a duration (e.g. 90s, 5m, 1h)"),
+    ("5m1h", "'5m1h' is not a duration (e.g. 90s, 5m, 1h)"),
+])
+def test_bad_durations(text: str, message: str) -> None:
+    from flexdiag.settings import parse_duration
+
+    with pytest.raises(SettingsError) as info:
+        parse_duration(text)
+    assert str(info.value) == message
+
+
+def test_duration_bounds_are_parameters() -> None:
+    from flexdiag.settings import parse_duration
+
+    assert parse_duration("2", low_s=2, high_s=3) == 2.0
+    with pytest.raises(SettingsError, match="out of range 2 s - 3 s"):
+        parse_duration("4", low_s=2, high_s=3)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("9469", HostPort("127.0.0.1", 9469)), (" 0.0.0.0:9469 ", HostPort("0.0.0.0", 9469)),
+    ("[::1]:9469", HostPort("::1", 9469)),
+    ("host:1", "'host' is not an IP address"), ("1.2.3.4", "'1.2.3.4' has no port"),
+    ("99999", "port 99999 is out of range 1-65535"), ("[::1]", "'[::1]' has no port"),
+])
+def test_listen_addresses(text: str, expected: HostPort | str) -> None:
+    from flexdiag.settings import parse_listen
+
+    if isinstance(expected, str):
+        with pytest.raises(SettingsError) as info:
+            parse_listen(text)
+        assert str(info.value) == expected
+    else:
+        assert parse_listen(text) == expected
+    assert parse_listen("80", default_host="::") == HostPort("::", 80)
+
+
+def test_the_profile_in_the_report_names_every_setting() -> None:
+    settings = load_settings({
+        "--sip-server": "sip.example", "--sip-ports": "5070,5080",
+        "--stun-server": "[2001:db8::1]:3479", "--ntp-server": "ntp.example:1123",
+        "--platform-ranges": "198.51.100.0/24", "--dns-server": "192.0.2.53:5353",
+        "--registration-time": "600", "--timeout": "4", "--ntp-max-offset": "0.5",
+        "--max-wait": "700", "--local-sip-port": "5062", "--phones": "8"}, {})
+    assert settings.profile() == {
+        "sip_server": "sip.example", "sip_ports": [5070, 5080],
+        "stun_server": "[2001:db8::1]:3479", "ntp_server": "ntp.example:1123",
+        "platform_ranges": ["198.51.100.0/24"], "dns_server": "192.0.2.53:5353",
+        "registration_time_s": 600, "timeout_s": 4.0, "ntp_max_offset_s": 0.5,
+        "max_wait_s": 700.0, "local_sip_port": 5062, "phones": 8}
+    assert Settings().profile()["dns_server"] is None
+    assert str(HostPort("::1", 5)) == "[::1]:5" and str(HostPort("h", 5)) == "h:5"
+
+
+def test_a_bad_value_is_quoted_and_cut() -> None:
+    from flexdiag.settings import SHOWN_CHARS, shown
+
+    assert shown("x" * (SHOWN_CHARS - 2)) == repr("x" * (SHOWN_CHARS - 2))  # exactly 40
+    assert shown("x" * (SHOWN_CHARS - 1)) == repr("x" * (SHOWN_CHARS - 1))[:SHOWN_CHARS] \
+        + "...(cut)"

@@ -105,3 +105,63 @@ def test_combine_alg(decisions, expected) -> None:  # type: ignore[no-untyped-de
 ])
 def test_platform_impact(mapping, filtering, translation, expected) -> None:  # type: ignore[no-untyped-def]
     assert nat.impact(mapping, filtering, translation) == expected
+
+
+# --- exact evidence and order (mutation testing: docs/testing.md) -----------------------------
+
+SIP_OTHER = ("198.51.100.21", 5060)
+
+
+@pytest.mark.parametrize(("mappings", "expected"), [
+    ({STUN: 50000, SIP5060: 50000, SIP38388: 50000, SIP_OTHER: 50000}, EIM),
+    ({STUN: 50000, SIP5060: 50001, SIP38388: 50001, SIP_OTHER: 50003}, ADDRESS),
+    ({STUN: 50000, SIP5060: 50001, SIP38388: 50002, SIP_OTHER: 50003}, ADDRESS_PORT),
+    ({STUN: 50000, SIP5060: 50000, SIP38388: 50000, SIP_OTHER: 50001}, ADDRESS),  # mixed
+    ({STUN: 50000, SIP5060: 50001, SIP_OTHER: 50000}, UNKNOWN),
+])
+def test_crosscheck_does_not_depend_on_the_order_of_the_views(
+        mappings: dict[tuple[str, int], int], expected: object) -> None:
+    import itertools
+
+    views = [View(f"{server}", server, (PUB, port)) for server, port in mappings.items()]
+    for order in itertools.permutations(views):
+        assert nat.classify_mapping_crosscheck(LOCAL, list(order))[0] == expected, order
+
+
+def test_crosscheck_evidence_says_why() -> None:
+    untranslated = nat.classify_mapping_crosscheck(
+        LOCAL, [View("STUN", STUN, LOCAL), View("SIP 5060", SIP5060, LOCAL)])
+    assert untranslated[1][-1] == ("ev.view.untranslated", {})
+    assert untranslated[1][0] == ("ev.view", {"label": "STUN", "server": "198.51.100.10:3478",
+                                              "mapped": f"{LOCAL[0]}:{LOCAL[1]}"})
+    few = nat.classify_mapping_crosscheck(LOCAL, [View("STUN", STUN, (PUB, 1))])
+    assert few == (UNKNOWN, [("ev.view", {"label": "STUN", "server": "198.51.100.10:3478",
+                                          "mapped": f"{PUB}:1"}), ("ev.view.few", {})])
+    inseparable = nat.classify_mapping_crosscheck(
+        LOCAL, [View("STUN", STUN, (PUB, 1)), View("SIP", SIP5060, (PUB, 2))])
+    assert inseparable[0] == UNKNOWN and inseparable[1][-1] == ("ev.view.inseparable", {})
+    decided = nat.classify_mapping_crosscheck(
+        LOCAL, [View("STUN", STUN, (PUB, 1)), View("SIP", SIP5060, (PUB, 1))])
+    assert decided == (EIM, decided[1]) and len(decided[1]) == 2  # the views, no note
+
+
+@pytest.mark.parametrize(("public", "view", "note"), [
+    ((PUB, 40000), SipView(5060, True, changed_headers=("From", "To")),
+     ("ev.alg.echo", {"port": 5060, "headers": "From, To"})),
+    ((PUB, 40000), SipView(5060, True, PUB, 40001),
+     ("ev.alg.clean", {"port": 5060, "seen": f"{PUB}:40001", "public": f"{PUB}:40000"})),
+    ((PUB, 40000), SipView(5060, True, PUB, None),
+     ("ev.alg.clean", {"port": 5060, "seen": PUB, "public": f"{PUB}:40000"})),
+    ((PUB, 40000), SipView(5060, True, None, None, sent_by_echoed=f"{PUB}:5060"),
+     ("ev.alg.clean", {"port": 5060, "seen": PUB, "public": f"{PUB}:40000"})),
+    ((PUB, 40000), SipView(5060, True, None, None, sent_by_echoed=None),
+     ("ev.alg.other_public", {"port": 5060, "seen": "", "public": f"{PUB}:40000"})),
+    (None, SipView(5060, True, PUB, 7), ("ev.alg.no_stun", {"port": 5060, "seen": f"{PUB}:7"})),
+    (LOCAL, SipView(5060, True, "198.51.100.99", 7),
+     ("ev.alg.paths_differ", {"port": 5060, "seen": "198.51.100.99:7",
+                              "public": f"{LOCAL[0]}:{LOCAL[1]}"})),
+    ((PUB, 40000), SipView(5061, False), ("ev.alg.silent", {"port": 5061})),
+])
+def test_alg_evidence_exactly(public: tuple[str, int] | None, view: SipView,
+                              note: tuple[str, dict[str, object]]) -> None:
+    assert nat.classify_alg(LOCAL, public, view)[1] == note

@@ -140,3 +140,131 @@ def test_fuzz_text_responses(text: str) -> None:
     except ValueError:
         return
     sip.matches(response, REQ)
+
+
+# --- exact values and both branches (mutation testing: docs/testing.md) ----------------------
+
+def test_options_default_user_agent_and_padding_body() -> None:
+    data = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                             local=("192.0.2.10", 40000), padding=3)
+    assert b"\r\nUser-Agent: flexdiag\r\n" in data
+    assert data.endswith(b"Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nxxx")
+
+
+@pytest.mark.parametrize("size", [1400, 3000, 1000, 999, 1001])
+def test_options_of_a_size_is_exactly_that_size(size: int) -> None:
+    plain = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                              local=("192.0.2.10", 40000), user_agent="ua")
+    data = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                             local=("192.0.2.10", 40000), user_agent="ua", size=size)
+    assert len(data) == size
+    head, _, body = data.partition(b"\r\n\r\n")
+    # The same request, with a body that makes up the size (declared in Content-Length).
+    assert head.startswith(plain.partition(b"\r\n\r\n")[0].rsplit(b"\r\n", 1)[0])
+    assert head.endswith(b"Content-Type: text/plain\r\nContent-Length: %d" % len(body))
+    assert body == b"x" * len(body) and len(body) > 0
+
+
+def test_options_size_smaller_than_the_message_is_the_plain_message() -> None:
+    plain = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                              local=("192.0.2.10", 40000))
+    for size in (1, len(plain) - 1, len(plain)):
+        assert sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                                 local=("192.0.2.10", 40000), size=size) == plain
+
+
+def test_options_size_one_byte_more_than_the_message() -> None:
+    plain = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                              local=("192.0.2.10", 40000))
+    data = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                             local=("192.0.2.10", 40000), size=len(plain) + 40)
+    assert len(data) == len(plain) + 40
+
+
+def test_new_request_identifiers_have_their_sizes() -> None:
+    request = sip.new_options_request()
+    assert len(request.branch) == len("z9hG4bK") + 16
+    assert request.call_id.endswith("@flexdiag") and len(request.call_id) == 20 + 9
+    assert len(request.from_tag) == 8 and int(request.from_tag, 16) >= 0
+    assert request.cseq == 1
+
+
+@pytest.mark.parametrize(("text", "port"), [
+    ("1", 1), ("65535", 65535), ("0", None), ("65536", None), ("99999", None), ("5060", 5060),
+    ("²", None), ("", None), (None, None), ("-1", None), ("123456", None),
+])
+def test_port_number_bounds(text: str | None, port: int | None) -> None:
+    assert sip.port_number(text) == port
+
+
+@pytest.mark.parametrize(("code", "text"), [
+    (404, "404 Not Found"), (499, "499 (an unknown 4xx code)"),
+    (299, "299 (an unknown 2xx code)"), (699, "699 (an unknown 6xx code)"),
+])
+def test_describe_code(code: int, text: str) -> None:
+    assert sip.describe_code(code) == text
+
+
+def test_a_body_with_a_blank_line_is_not_read_as_headers() -> None:
+    data = KAMAILIO_LIKE + b"Via: SIP/2.0/UDP 203.0.113.9;branch=evil\r\n\r\nmore"
+    response = sip.parse_response(data)
+    assert [v.sent_by for v in response.vias] == ["192.0.2.10:40000"]
+    lf = KAMAILIO_LIKE.replace(b"\r\n", b"\n") + b"X-Body: 1\n\nmore"
+    assert sip.parse_response(lf).header("x-body") is None
+
+
+def test_tab_folded_header_and_a_status_line_without_a_reason() -> None:
+    data = (b"SIP/2.0 200\r\nVia: SIP/2.0/UDP 192.0.2.10:40000\r\n\t;branch=z9hG4bKabc\r\n"
+            b"Call-ID: cid@flexdiag\r\nCSeq: 1 OPTIONS\r\n\r\n")
+    response = sip.parse_response(data)
+    assert response.reason == "" and response.vias[0].branch == "z9hG4bKabc"
+    assert sip.matches(response, REQ)
+
+
+@pytest.mark.parametrize(("value", "transport", "sent_by", "params"), [
+    ("SIP/2.0/udp 192.0.2.10:5060;branch=b1;rport", "UDP", "192.0.2.10:5060",
+     {"branch": "b1", "rport": None}),
+    ("SIP/2.0/UDP h;received=a=b", "UDP", "h", {"received": "a=b"}),
+    ("SIP/2.0/TCP h;RPORT=5", "TCP", "h", {"rport": "5"}),
+    ("SIP/2.0/UDP host;x", "UDP", "host", {"x": None}),
+])
+def test_parse_via_values(value: str, transport: str, sent_by: str,
+                          params: dict[str, str | None]) -> None:
+    via = sip.parse_via(value)
+    assert (via.transport, via.sent_by, via.params) == (transport, sent_by, params)
+
+
+@pytest.mark.parametrize("value", ["SIP/2.0 host", "XIP/2.0/UDP host", "SIP/UDP host",
+                                   "SIP/2.0/UDP", "SIP/2.0/UDP ;branch=x"])
+def test_parse_via_refuses(value: str) -> None:
+    with pytest.raises(ValueError, match="SIP Via has no"):
+        sip.parse_via(value)
+
+
+def test_a_reply_with_a_broken_via_or_no_cseq_does_not_match() -> None:
+    broken = sip.parse_response(KAMAILIO_LIKE.replace(b"Via: SIP/2.0/UDP", b"Via: SIP/2.0"))
+    assert sip.matches(broken, REQ) is False
+    no_cseq = sip.parse_response(KAMAILIO_LIKE.replace(b"CSeq: 1 OPTIONS\r\n", b""))
+    assert sip.matches(no_cseq, REQ) is False
+    assert sip.matches(sip.parse_response(KAMAILIO_LIKE), REQ) is True
+
+
+def test_build_response_golden() -> None:
+    request = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                                local=("192.0.2.10", 40000), padding=4)
+    request = request.replace(b"Max-Forwards: 70\r\n",
+                              b"v: SIP/2.0/UDP 192.0.2.99:5060;branch=z9hG4bKold;rport\r\n")
+    assert sip.build_response(request, 404, source=("198.51.100.7", 61000)) == (
+        b"SIP/2.0 404 Not Found\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.10:40000;branch=z9hG4bKabc;received=198.51.100.7;"
+        b"rport=61000\r\n"
+        b"v: SIP/2.0/UDP 192.0.2.99:5060;branch=z9hG4bKold;rport\r\n"
+        b"From: <sip:flexdiag@192.0.2.10:40000>;tag=t1\r\n"
+        b"To: <sip:voip.example.com:5060>\r\n"
+        b"Call-ID: cid@flexdiag\r\n"
+        b"CSeq: 1 OPTIONS\r\n"
+        b"Content-Length: 0\r\n\r\n")
+    assert sip.build_response(request, 299, source=("h", 1)).startswith(
+        b"SIP/2.0 299 Unknown\r\n")
+    assert sip.build_response(request, 200, source=("h", 1), reason="Fine").startswith(
+        b"SIP/2.0 200 Fine\r\n")

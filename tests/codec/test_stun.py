@@ -118,3 +118,109 @@ def test_fuzz_attributes_after_valid_header(body: bytes) -> None:
         stun.parse_binding_response(header + body)
     except ValueError:
         pass
+
+
+# --- exact values and both branches (mutation testing: docs/testing.md) ----------------------
+
+def _message(cls: object, **attributes: object) -> bytes:
+    from aioice import stun as aio
+
+    message = aio.Message(aio.Method.BINDING, cls, transaction_id=TID)  # type: ignore[arg-type]
+    message.attributes.update(attributes)
+    return bytes(message)
+
+
+def test_transaction_ids_are_12_random_bytes() -> None:
+    first, second = stun.new_transaction_id(), stun.new_transaction_id()
+    assert len(first) == len(second) == 12 and first != second
+
+
+@pytest.mark.parametrize("tid", [b"", b"x" * 11, b"x" * 13])
+def test_a_transaction_id_of_another_length_is_refused(tid: bytes) -> None:
+    with pytest.raises(ValueError, match="^STUN transaction ID must be 12 bytes$"):
+        stun.build_binding_request(tid)
+
+
+@pytest.mark.parametrize(("change_ip", "change_port", "value"), [
+    (True, False, stun.CHANGE_IP), (False, True, stun.CHANGE_PORT),
+    (True, True, stun.CHANGE_IP | stun.CHANGE_PORT), (False, False, 0)])
+def test_change_request_flags_each_alone(change_ip: bool, change_port: bool,
+                                         value: int) -> None:
+    data = stun.build_binding_request(TID, change_ip=change_ip, change_port=change_port)
+    assert stun.parse_binding_request(data).change == value
+    assert (bytes.fromhex("00030004") in data) is bool(value)  # no attribute without a flag
+
+
+def test_request_lengths_count_every_attribute() -> None:
+    # The header's length covers RESPONSE-PORT (8 bytes) and FINGERPRINT (8 bytes).
+    data = stun.build_binding_request(TID, response_port=65535)
+    assert data[2:4] == b"\x00\x10" and len(data) == 20 + 16
+    assert stun.parse_binding_request(data).response_port == 65535
+
+
+def test_parse_request_skips_other_attributes_with_padding() -> None:
+    # A SOFTWARE attribute of 5 bytes (padded to 8) before RESPONSE-PORT; a short
+    # RESPONSE-PORT (1 byte) is not one.
+    from aioice import stun as aio
+
+    message = aio.Message(aio.Method.BINDING, aio.Class.REQUEST, transaction_id=TID)
+    message.attributes["SOFTWARE"] = "abcde"
+    data = bytes(message) + bytes.fromhex("0027000412340000")
+    data = data[:2] + (len(data) - 20).to_bytes(2, "big") + data[4:]
+    assert stun.parse_binding_request(data).response_port == 0x1234
+    short = bytes(message) + bytes.fromhex("0027000112000000")
+    short = short[:2] + (len(short) - 20).to_bytes(2, "big") + short[4:]
+    assert stun.parse_binding_request(short).response_port is None
+    two = bytes(aio.Message(aio.Method.BINDING, aio.Class.REQUEST, transaction_id=TID)) \
+        + bytes.fromhex("0027000256780000")
+    two = two[:2] + (len(two) - 20).to_bytes(2, "big") + two[4:]
+    assert stun.parse_binding_request(two).response_port == 0x5678
+
+
+def test_a_response_is_not_a_request() -> None:
+    with pytest.raises(ValueError, match="^STUN message is not a request$"):
+        stun.parse_binding_request(GOOD)
+
+
+@pytest.mark.parametrize(("addr", "usable"), [
+    (("192.0.2.1", 1), True), (("192.0.2.1", 65535), True), (("192.0.2.1", 0), False),
+    (("192.0.2.1", 65536), False), (("0.0.0.0", 5), False), (("224.0.0.1", 5), False),
+    (("::", 5), False), (("ff02::1", 5), False), (("not-an-ip", 5), False),
+    (("2001:db8::1", 2), True),
+])
+def test_usable_address(addr: tuple[str, int], usable: bool) -> None:
+    assert stun.usable_address(addr) is usable
+
+
+def test_error_responses_are_parsed() -> None:
+    from aioice import stun as aio
+
+    for code, reason in ((401, "Unauthorized"), (420, "Unknown Attribute")):
+        response = stun.parse_binding_response(_message(aio.Class.ERROR,
+                                                        **{"ERROR-CODE": (code, reason)}))
+        assert (response.is_error, response.error_code, response.error_reason) == (
+            True, code, reason)
+        assert response.mapped is None
+    ok = stun.parse_binding_response(GOOD)
+    assert (ok.is_error, ok.error_code, ok.error_reason) == (False, None, None)
+
+
+def test_rfc3489_attributes_are_the_fallbacks() -> None:
+    from aioice import stun as aio
+
+    response = stun.parse_binding_response(_message(
+        aio.Class.RESPONSE, **{"MAPPED-ADDRESS": ("198.51.100.7", 40000),
+                               "CHANGED-ADDRESS": ("203.0.113.2", 3479),
+                               "SOURCE-ADDRESS": ("203.0.113.1", 3478)}))
+    assert response.mapped == ("198.51.100.7", 40000) and response.xor_mapped is False
+    assert response.other_address == ("203.0.113.2", 3479)
+    assert response.response_origin == ("203.0.113.1", 3478)
+
+
+def test_an_impossible_mapped_address_is_refused_with_its_reason() -> None:
+    from aioice import stun as aio
+
+    with pytest.raises(ValueError, match=r"^STUN mapped address is impossible \(unspecified, "
+                                         r"multicast or port 0\)$"):
+        stun.parse_binding_response(_message(
+            aio.Class.RESPONSE, **{"XOR-MAPPED-ADDRESS": ("224.0.0.1", 5)}))
