@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from flexdiag.model import CheckResult, Status
 from flexdiag.planner import plan
 from tests.checks.builders import silent
+from tests.golden import recorded
+
+
+@pytest.fixture(autouse=True)
+def golden_plans(request: pytest.FixtureRequest,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every plan a test makes is compared, whole, with its golden record."""
+    import flexdiag.planner
+
+    with recorded(request.node.nodeid, monkeypatch, [(flexdiag.planner, "Plan")]):
+        yield
 
 
 def result(check_id: str, status: Status, advice: str | None = None,

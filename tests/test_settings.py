@@ -374,3 +374,59 @@ def test_a_bad_value_is_quoted_and_cut() -> None:
     assert shown("x" * (SHOWN_CHARS - 2)) == repr("x" * (SHOWN_CHARS - 2))  # exactly 40
     assert shown("x" * (SHOWN_CHARS - 1)) == repr("x" * (SHOWN_CHARS - 1))[:SHOWN_CHARS] \
         + "...(cut)"
+
+
+# The option parsers are built when the module is imported; these build them at test time,
+# so that a change in the builders themselves is seen.
+@pytest.mark.parametrize(("value", "expected"), [
+    ("0.5", 0.5), ("2", 2.0), (" 2 ", 2.0), (2, 2.0), (0.5, 0.5),
+    ("0.4", "0.4 is out of range 0.5-2 seconds"), ("2.01", "2.01 is out of range 0.5-2 seconds"),
+    ("x", "'x' is not a number of seconds"), ("-1", "-1.0 is out of range 0.5-2 seconds"),
+    (False, "expected a number of seconds, got a boolean"),
+    (None, "expected a number of seconds, got NoneType"),
+])
+def test_a_bounded_number_of_seconds(value: Any, expected: Any) -> None:
+    from flexdiag.settings import _positive
+
+    parse = _positive(float, 0.5, 2)
+    if isinstance(expected, str):
+        with pytest.raises(SettingsError) as info:
+            parse(value)
+        assert str(info.value) == expected
+    else:
+        assert parse(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("3", 3), (3, 3), ("10", 10), ("2", "2 is out of range 3-10"),
+    ("11", "11 is out of range 3-10"), ("3.0", "'3.0' is not a whole number"),
+    (3.5, "3.5 is not a whole number"), ([], "expected a whole number, got a list"),
+])
+def test_a_bounded_count(value: Any, expected: Any) -> None:
+    from flexdiag.settings import _count
+
+    parse = _count(3, 10)
+    if isinstance(expected, str):
+        with pytest.raises(SettingsError) as info:
+            parse(value)
+        assert str(info.value) == expected
+    else:
+        assert parse(value) == expected
+        assert type(parse(value)) is int
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a b", "'a b' is not a site name (letters, digits, '.', '_', '-'; at most 64)"),
+    ("ftp://x", "'ftp://x' is not a Pushgateway URL (e.g. https://pushgateway.example.net:9091)"),
+    ("http://u:p@x", "put no credentials in the URL: use --pushgateway-user and the "
+                     "FLEXDIAG_PUSHGATEWAY_PASSWORD environment variable"),
+    ("http://x/#f", "'http://x/#f': a Pushgateway URL has no query or fragment"),
+])
+def test_site_and_push_messages(text: str, message: str) -> None:
+    from flexdiag.settings import parse_push_url, parse_site
+
+    parse = parse_site if " " in text else parse_push_url
+    with pytest.raises(SettingsError) as info:
+        parse(text)
+    assert str(info.value) == message
+    assert parse_push_url("http://x//") == "http://x"

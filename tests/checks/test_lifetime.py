@@ -82,3 +82,36 @@ def test_interrupted_says_so_and_asks_to_let_it_finish() -> None:
     assert finding.status is Status.WARN and "interrupted" in finding.summary
     assert finding.data["stopped"] == "interrupted"
     assert "--max-wait" not in (finding.advice or "")  # nothing ran out: it was stopped
+
+
+def test_the_check_is_bounded_by_the_budget_and_judges_the_observation() -> None:
+    from flexdiag.checks import lifetime as check
+    from flexdiag.records import LifetimeObservation, Obs
+    from flexdiag.settings import load_settings
+    from tests.checks.builders import observations
+
+    settings = load_settings({"--registration-time": "60"}, {})
+    c = check.check(settings)
+    assert (c.id, c.needs, c.requires) == ("nat.lifetime", (Obs.LIFETIME,), (Obs.DNS_STUN,))
+    assert c.budget_s == 60 + 2.5 + 30.0 + 15.0
+    assert check.check(load_settings({"--max-wait": "100"}, {})).budget_s == 115.0
+    observed = LifetimeObservation(Method.RFC5780, measured((F, 58.0, True), (F, 60.0, False)),
+                                   budget_s=100.0, sent=9)
+    finding = c.judge(observations(settings=settings, lifetime=observed))
+    assert finding.status is Status.FAIL
+    assert finding.data["packets_sent"] == 9 and finding.data["budget_s"] == 100.0
+    assert finding.data["method"] == Method.RFC5780 and finding.data["registration_time_s"] == 60
+
+
+def test_progress_text() -> None:
+    from flexdiag.checks.lifetime import progress_text
+
+    m = Measurement(probes=[lt.Probe(F, 8.0, True), lt.Probe(F, 10.0, False)],
+                    stopped=Stopped.DECIDED, elapsed_s=12.4)
+    assert progress_text(m, 95.6) == ("12 s of at most 96 s; a phone's mapping (register, "
+                                      "then quiet) seen alive after 8.0 s idle, expired after "
+                                      "10.0 s")
+    empty = Measurement(probes=[], stopped=Stopped.DECIDED, elapsed_s=0.0)
+    assert progress_text(empty, 60.0) == ("0 s of at most 60 s; a phone's mapping (register, "
+                                          "then quiet) seen alive after – idle, expired after "
+                                          "–")
