@@ -430,3 +430,33 @@ def test_site_and_push_messages(text: str, message: str) -> None:
         parse(text)
     assert str(info.value) == message
     assert parse_push_url("http://x//") == "http://x"
+
+
+def test_profile_files_that_cannot_be_read(tmp_path: Path) -> None:
+    from flexdiag.settings import MAX_PROFILE_BYTES, read_profile
+
+    plain = tmp_path / "plain.toml"
+    plain.write_text("")
+    with pytest.raises(SettingsError) as info:
+        read_profile(str(plain / "x.toml"))
+    assert str(info.value) == f"profile {plain / 'x.toml'}: Not a directory"
+    exact = tmp_path / "exact.toml"
+    exact.write_bytes(b"#" * (MAX_PROFILE_BYTES - 1) + b"\n")
+    assert read_profile(str(exact)) == {}
+    larger = tmp_path / "larger.toml"
+    larger.write_bytes(b"#" * MAX_PROFILE_BYTES + b"\n")
+    with pytest.raises(SettingsError) as info:
+        read_profile(str(larger))
+    assert str(info.value) == f"profile {larger}: larger than 64 KiB"
+
+
+def test_kinds_named_in_messages() -> None:
+    from flexdiag.settings import parse_host_port, parse_push_url
+
+    with pytest.raises(SettingsError) as info:
+        parse_host_port(5, 3478)  # type: ignore[arg-type]
+    assert str(info.value) == "expected HOST[:PORT], got an integer"
+    with pytest.raises(SettingsError) as info:
+        _option("--phones")(b"3")
+    assert str(info.value) == "expected a whole number, got bytes"
+    assert parse_push_url("https://pgwX/") == "https://pgwX"

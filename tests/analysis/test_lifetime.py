@@ -21,6 +21,7 @@ def test_the_ladder_steps_2_s_then_10_percent() -> None:
     assert lt.ladder(2.0) == [2.0] and lt.ladder(1.0) == [1.0]
     assert lt.ladder(5.0, first_s=0.5) == [0.5, 2.5, 4.5, 5.0]
     assert lt.ladder(1.0005) == [1.0]  # rounded to the millisecond
+    assert lt.ladder(9.5)[-1] == 9.5 and lt.ladder(9.12345)[-1] == 9.123
 
 
 def test_default_budget() -> None:
@@ -52,6 +53,7 @@ def test_bracket(probes: list[lt.Probe], alive_s: float | None,
     (None, None, 60.0, False),
     (None, 30.0, 60.0, True),  # nothing provable below the expiry
     (27.0, 30.0, 60.0, True),  # 3 s wide: MIN_STEP_S x 1.5
+    (17.5, 20.0, 60.0, True),  # 2.5 s wide, over 10 % of 20 s but within 3 s
     (26.9, 30.0, 60.0, False),
     (90.0, 100.0, 600.0, True),  # 10 % of the expiry
     (89.9, 100.0, 600.0, False),

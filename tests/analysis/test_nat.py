@@ -165,3 +165,27 @@ def test_crosscheck_evidence_says_why() -> None:
 def test_alg_evidence_exactly(public: tuple[str, int] | None, view: SipView,
                               note: tuple[str, dict[str, object]]) -> None:
     assert nat.classify_alg(LOCAL, public, view)[1] == note
+
+
+@pytest.mark.parametrize(("sent_by", "host"), [
+    ("203.0.113.10:40000", "203.0.113.10"), ("203.0.113.10", "203.0.113.10"),
+    ("[2001:db8::10]:40000", "2001:db8::10"), ("[2001:db8::10]", "2001:db8::10"),
+    ("2001:db8::10", "2001:db8::10"), ("", ""),
+])
+def test_the_host_of_an_echoed_sent_by(sent_by: str, host: str) -> None:
+    # IPv6: a phone behind an IPv6 firewall has no NAT: its own address echoed is clean.
+    local = ("2001:db8::10", 40000)
+    view = SipView(5060, True, None, None, sent_by_echoed=sent_by)
+    decision, note = nat.classify_alg(local, local, view)
+    assert note[1]["seen"] == host
+    assert decision is (False if host == "2001:db8::10" else None)
+
+
+def test_changed_mappings_across_three_ports_in_any_order() -> None:
+    import itertools
+
+    sip5070 = ("198.51.100.20", 5070)
+    views = [View("5060", SIP5060, (PUB, 50001)), View("38388", SIP38388, (PUB, 50002)),
+             View("5070", sip5070, (PUB, 50001))]
+    for order in itertools.permutations(views):
+        assert nat.classify_mapping_crosscheck(LOCAL, list(order))[0] == ADDRESS_PORT

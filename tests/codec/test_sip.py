@@ -173,6 +173,24 @@ def test_options_size_smaller_than_the_message_is_the_plain_message() -> None:
                                  local=("192.0.2.10", 40000), size=size) == plain
 
 
+def test_options_of_a_size_is_never_smaller_than_asked() -> None:
+    # One byte more than the plain request cannot be made exactly (a body adds its
+    # Content-Type line too): the request is then larger, never smaller, than asked.
+    plain = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                              local=("192.0.2.10", 40000))
+    data = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                             local=("192.0.2.10", 40000), size=len(plain) + 1)
+    assert len(data) > len(plain) + 1 and b"Content-Type: text/plain" in data
+
+
+def test_a_request_body_with_a_blank_line_is_not_copied_into_the_response() -> None:
+    request = sip.build_options(REQ, server="voip.example.com", server_port=5060,
+                                local=("192.0.2.10", 40000))
+    request += b"v: SIP/2.0/UDP 203.0.113.66;branch=z9hG4bKevil\r\n\r\nmore"
+    response = sip.build_response(request, 200, source=("198.51.100.7", 61000))
+    assert b"evil" not in response and response.count(b"\r\n\r\n") == 1
+
+
 def test_options_size_one_byte_more_than_the_message() -> None:
     plain = sip.build_options(REQ, server="voip.example.com", server_port=5060,
                               local=("192.0.2.10", 40000))
@@ -198,7 +216,7 @@ def test_port_number_bounds(text: str | None, port: int | None) -> None:
 
 
 @pytest.mark.parametrize(("code", "text"), [
-    (404, "404 Not Found"), (499, "499 (an unknown 4xx code)"),
+    (404, "404 Not Found"), (499, "499 (an unknown 4xx code)"), (601, "601 (an unknown 6xx code)"),
     (299, "299 (an unknown 2xx code)"), (699, "699 (an unknown 6xx code)"),
 ])
 def test_describe_code(code: int, text: str) -> None:
