@@ -164,3 +164,50 @@ def test_a_full_table_is_the_cause_the_silent_checks_point_at() -> None:
     assert first.checks[0] == "nat.capacity" and "ntp.offset" in first.checks
     assert "NAT table holds about" in first.text
     assert not any("Allow outbound UDP to port 123" in s.text for s in result.steps)
+
+
+# --- the planner's rules one by one, over hand-made results ------------------------------
+
+def _with(check_id: str, status: Status, data: dict[str, Any], advice: str | None = None,
+          faq: tuple[int, ...] = ()) -> CheckResult:
+    return CheckResult(check_id, check_id, status, "summary", data, advice, faq)
+
+
+def test_a_name_outside_the_ranges_is_the_cause_of_its_dependants_failures() -> None:
+    steps = plan([
+        _with("dns.voip", Status.PASS, {}),
+        _with("dns.stun", Status.WARN, {}, "check DNS for stun", (4,)),
+        _with("stun.binding", Status.FAIL, {}, "allow 3478", (5,)),
+        _with("nat.mapping", Status.FAIL, {}, "mapping advice", (6,)),
+        _with("sip.udp.5060", Status.PASS, {"status_code": 200}),
+    ]).steps
+    first = steps[0]
+    assert first.checks == ("dns.stun", "stun.binding", "nat.mapping")
+    assert "check DNS for stun" in first.text and "stun.binding, nat.mapping" in first.text
+    assert first.faq == (4, 5, 6)
+
+
+def test_a_name_outside_the_ranges_with_nothing_failing_is_its_own_warning() -> None:
+    steps = plan([_with("dns.voip", Status.WARN, {}, "check DNS for voip", (4,)),
+                  _with("sip.udp.5060", Status.PASS, {"status_code": 200})]).steps
+    assert [(s.text, s.checks) for s in steps] == [("check DNS for voip", ("dns.voip",))]
+
+
+def test_sip_failures_behind_a_wrong_voip_address_point_at_dns() -> None:
+    steps = plan([_with("dns.voip", Status.WARN, {}, "check DNS for voip", (4,)),
+                  _with("sip.udp.5060", Status.FAIL, {"status_code": None}, "open 5060", (5,)),
+                  _with("sip.udp.38388", Status.FAIL, {"status_code": None}, "open 5060",
+                        (5,))]).steps
+    assert steps[0].checks == ("dns.voip", "sip.udp.5060", "sip.udp.38388")
+
+
+def test_a_silent_default_port_moves_the_phones_to_the_one_that_answers() -> None:
+    from flexdiag.settings import load_settings
+
+    settings = load_settings({}, {})
+    result_plan = plan([_with("sip.udp.5060", Status.FAIL, {"status_code": None}, "own", (5,)),
+                        _with("sip.udp.38388", Status.PASS, {"status_code": 200})], settings)
+    assert result_plan.phone_settings == {"sip_port": 38388}
+    step = result_plan.steps[0]
+    assert step.checks == ("sip.udp.5060",) and step.faq == (5,)
+    assert "voip.gntel.nl:38388" in step.text and "5060" in step.text

@@ -122,20 +122,20 @@ def test_health_stays_healthy_while_a_lifetime_measurement_runs(tmp_path: Path,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
         try:
             assert watcher.stdout is not None
-            lines = [json.loads(watcher.stdout.readline()) for _ in range(3)]
+            lines = [json.loads(watcher.stdout.readline()) for _ in range(2)]
             code, healthy, _ = in_process(["health", "--history", str(history),
                                            "--max-age", "3"], capsys)
         finally:
             watcher.send_signal(signal.SIGTERM)
             _, err = watcher.communicate(timeout=30)
     assert code == 0 and healthy.startswith("healthy"), healthy
-    # Three quick runs while the lifetime measurement (60 s at least) went on beside them.
+    # Quick runs while the lifetime measurement (60 s at least) went on beside them.
     lifetime = [next(c for c in r["checks"] if c["id"] == "nat.lifetime") for r in lines]
     assert all(c["data"].get("reason") == "not-measured" for c in lifetime)
     assert watcher.returncode == 0 and "stopped after" in err
     # The measurement the stop cut short is not in the history as a finding.
     code, shown, _ = in_process(["history", "--history", str(history)], capsys)
-    assert code == 0 and shown.count("\n") >= 3
+    assert code == 0 and shown.count("\n") >= 2
 
 
 @pytest.mark.parametrize(("args", "needle"), [
