@@ -45,7 +45,7 @@ from flexdiag.records import (
     Resolution,
     StunReply,
 )
-from flexdiag.settings import Settings
+from flexdiag.settings import Settings, alternative_port
 from flexdiag.vocab import Stopped
 
 # Share of the overall budget that name resolution may take, so that the exchanges which
@@ -71,12 +71,6 @@ def negative_wait_s(rtt_s: float | None) -> float:
     if rtt_s is None:
         return NEGATIVE_WAIT_MIN_S
     return min(NEGATIVE_WAIT_MAX_S, max(NEGATIVE_WAIT_MIN_S, NEGATIVE_WAIT_RTTS * rtt_s))
-
-
-def alternative_port(port: int) -> int:
-    """The local SIP port tried beside the phones' own: two up (5060 -> 5062), as phones
-    number a second SIP account's port."""
-    return port + 2 if port <= 65533 else port - 2
 
 
 def _failed(reason: str) -> Exchange[Any]:

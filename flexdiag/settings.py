@@ -77,6 +77,12 @@ class Settings:
         }
 
 
+def alternative_port(port: int) -> int:
+    """The local SIP port tried beside the phones' own (``--local-sip-port``): two up
+    (5060 -> 5062), as phones number a second SIP account's port."""
+    return port + 2 if port <= 65533 else port - 2
+
+
 _HOSTNAME_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
 _PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
 _DECIMAL = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,9})?", re.ASCII)

@@ -444,3 +444,11 @@ def test_kinds_named_in_messages() -> None:
         _option("--phones")(b"3")
     assert str(info.value) == "expected a whole number, got bytes"
     assert parse_push_url("https://pgwX/") == "https://pgwX"
+
+
+@pytest.mark.parametrize(("port", "alternative"), [(5060, 5062), (1, 3), (65533, 65535),
+                                                   (65534, 65532), (65535, 65533)])
+def test_the_alternative_local_sip_port(port: int, alternative: int) -> None:
+    from flexdiag.settings import alternative_port
+
+    assert alternative_port(port) == alternative

@@ -20,6 +20,12 @@ def flows_needed(phones: int) -> int:
     return FLOWS_PER_PHONE * phones + SITE_FLOWS
 
 
+def phones_carried(flows: int) -> int:
+    """About how many phones in calls a NAT table of ``flows`` flows carries (at least one,
+    for the advice's sake)."""
+    return max(1, flows // FLOWS_PER_PHONE)
+
+
 def refused_tail(answered: tuple[bool, ...]) -> int | None:
     """Where a full table began refusing: the index of the first unanswered flow, when (nearly)
     all after it went unanswered too (scattered losses are not a full table); else ``None``."""

@@ -17,10 +17,11 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr
-from flexdiag.analysis.capacity import admitted_flows, refused_tail
+from flexdiag.analysis.capacity import admitted_flows, phones_carried, refused_tail
 from flexdiag.checks import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
+from flexdiag.settings import alternative_port
 from flexdiag.vocab import Method
 
 FITS, REFUSES, EVICTS, UNKNOWN = "fits", "refuses-new", "evicts-old", "unknown"
@@ -31,7 +32,7 @@ def _footprint(flows: tuple[Flow, ...]) -> dict[str, int]:
     return {"flows_opened": len(flows), "flows_answered": sum(f.answered for f in flows)}
 
 
-def _later_refused(flows: tuple[Flow, ...], phone_ports: set[Addr]) -> list[Flow]:
+def _later_refused(flows: tuple[Flow, ...], phone_locals: set[Addr]) -> list[Flow]:
     """Flows left unanswered although an earlier flow to the same destination was answered.
     A flow from the phones' own ports counts as the earlier answered one, never as refused:
     a router can filter those ports by number instead."""
@@ -43,7 +44,7 @@ def _later_refused(flows: tuple[Flow, ...], phone_ports: set[Addr]) -> list[Flow
         first_answered = min((f.order for f in group if f.answered), default=None)
         if first_answered is not None:
             refused += [f for f in group if not f.answered and f.order > first_answered
-                        and f.local not in phone_ports]
+                        and f.local not in phone_locals]
     return refused
 
 
@@ -56,10 +57,10 @@ def _dns_partial(obs: Observations) -> list[str]:
 
 def _passive(obs: Observations) -> Finding:
     """No ``--phones``: the run's own flows, read for the signature of a full table."""
-    phone_ports = {obs.settings.local_sip_port, obs.settings.local_sip_port + 2,
-                   obs.settings.local_sip_port - 2}
-    ignore = {f.local for f in obs.flows if f.local[1] in phone_ports}
-    refused, names = _later_refused(obs.flows, ignore), _dns_partial(obs)
+    own = obs.settings.local_sip_port
+    phone_ports = {own, alternative_port(own)}
+    phone_locals = {f.local for f in obs.flows if f.local[1] in phone_ports}
+    refused, names = _later_refused(obs.flows, phone_locals), _dns_partial(obs)
     data: dict[str, Any] = {"phones": None, "flows_needed": None, "evicted": None,
                             "behavior": UNKNOWN, "method": "own-flows", **_footprint(obs.flows)}
     if not refused and not names:
@@ -72,7 +73,7 @@ def _passive(obs: Observations) -> Finding:
                 dns_timeouts=names)
     return Finding(Status.FAIL, advice.text("capacity.refused_own", refused=len(refused)
                                             + len(names), answered=answered), data,
-                   advice.text("capacity.advice", k=answered, phones=max(1, answered // 3)),
+                   advice.text("capacity.advice", k=answered, phones=phones_carried(answered)),
                    FAQ)
 
 
@@ -97,7 +98,7 @@ def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
         k = probe.flows_before + tail
         data.update(behavior=REFUSES, capacity_estimate=k)
         return Finding(Status.FAIL, advice.text("capacity.refused", k=k, **fields), data,
-                       advice.text("capacity.advice", k=k, phones=max(1, k // 3)), FAQ)
+                       advice.text("capacity.advice", k=k, phones=phones_carried(k)), FAQ)
     if evicted:
         data["behavior"] = EVICTS
         return Finding(Status.FAIL, advice.text("capacity.evicted", evicted=evicted,

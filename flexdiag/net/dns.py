@@ -23,7 +23,7 @@ from flexdiag.net.udp import NotOurs, UdpEndpoint, local_address_for
 from flexdiag.records import Resolution
 from flexdiag.settings import HostPort
 
-__all__ = ["Resolution", "Resolver", "resolve"]
+__all__ = ["Resolution", "Resolver"]
 
 RTO_S = 0.5  # first retransmission; doubled after each copy, as for STUN (RFC 8489 §6.2.1)
 MIN_SHARE_S = 0.5  # the least a resolver of several gets before the next is asked
@@ -196,16 +196,6 @@ class Resolver:
                     endpoint.close()
             else:
                 future.cancel()
-
-
-async def resolve(name: str, server: HostPort | None, timeout_s: float) -> Resolution:
-    """Resolve ``name`` to its A and AAAA addresses within ``timeout_s`` (a resolver of its
-    own; a run shares one :class:`Resolver` between its names)."""
-    resolver = Resolver(server)
-    try:
-        return await resolver.resolve(name, timeout_s)
-    finally:
-        resolver.close()
 
 
 def _routed(ip: str) -> bool:

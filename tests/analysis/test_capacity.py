@@ -29,3 +29,8 @@ def test_admitted_flows_count_the_answered_ones() -> None:
              for i in range(7)]
     assert capacity.admitted_flows(flows) == 4
     assert capacity.admitted_flows([]) == 0
+
+
+@pytest.mark.parametrize(("flows", "phones"), [(0, 1), (2, 1), (3, 1), (6, 2), (20, 6), (26, 8)])
+def test_phones_a_table_carries(flows: int, phones: int) -> None:
+    assert capacity.phones_carried(flows) == phones
