@@ -47,6 +47,9 @@ MESSAGES: dict[str, str] = {
     "dns.error.no-answer": "the name exists but has no address records",
     "dns.error.timeout": "no answer from the DNS server in time",
     "dns.error.no-nameservers": "every DNS server failed to answer",
+    "dns.error.chain-loop": "the answer's CNAME chain loops back on itself",
+    "dns.error.chain-long": "the answer's CNAME chain is longer than 16 links",
+    "dns.ignored": " ({count} replies ignored: malformed, or answering another query)",
     "dns.error.config": "no resolver is configured (/etc/resolv.conf has no nameserver)",
     "dns.error.no-network": (
         "this computer has no network connection (no route to the DNS server)"

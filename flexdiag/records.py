@@ -71,9 +71,12 @@ class Resolution:
     addresses: tuple[str, ...] = ()
     rtt_ms: float | None = None
     error: str | None = None  # None when at least one address came back
-    error_kind: str | None = None  # nxdomain | no-answer | timeout | no-nameservers | config
+    error_kind: str | None = None  # nxdomain | no-answer | chain-loop | chain-long | timeout
+    # | no-nameservers | error | config | no-network
     literal: bool = False  # the "name" was an IP address; nothing was resolved
     details: dict[str, str] = field(default_factory=dict)
+    ignored_count: int = 0  # datagrams from the resolver's direction that answered nothing
+    ignored: tuple[str, ...] = ()  # examples: "ip:port: reason"
 
     @property
     def ipv4(self) -> tuple[str, ...]:

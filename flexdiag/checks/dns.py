@@ -47,10 +47,17 @@ def _judge(key: Obs, obs: Observations) -> Finding:
     }
     if resolution.details:
         data["errors"] = resolution.details
+    if resolution.ignored_count:
+        # Replies that answered nothing of ours (malformed, another ID or question, the
+        # wrong letter case): a forger's or a broken resolver's, never silently dropped.
+        data["ignored_count"] = resolution.ignored_count
+        data["ignored"] = list(resolution.ignored)
     if resolution.error is not None:
         data["error"] = resolution.error_kind
         message = f"dns.error.{resolution.error_kind}"
         error = advice.text(message) if message in advice.MESSAGES else resolution.error
+        if resolution.ignored_count:
+            error += advice.text("dns.ignored", count=resolution.ignored_count)
         return Finding(
             Status.FAIL,
             advice.text("dns.fail", name=name, resolver=resolution.resolver, error=error),

@@ -62,11 +62,20 @@ def from_ntp_raw(raw: int) -> float:
     return raw / 2**32 - NTP_EPOCH_OFFSET_S
 
 
-def build_request(transmit_s: float, version: int = 4) -> bytes:
-    """A client-mode request whose transmit timestamp is ``transmit_s`` (Unix seconds)."""
+def build_request(transmit_s: float, version: int = 4, nonce: int | None = None) -> bytes:
+    """A client-mode request whose transmit timestamp is ``transmit_s`` (Unix seconds), or,
+    given a 64-bit ``nonce``, that nonce instead.
+
+    A client needs its send time only locally; the server merely copies the field into its
+    reply's origin timestamp (RFC 5905 §8), which is how a client recognises its answer. A
+    random value there (RFC 5905 §9.1 suggests at least random low-order bits; the NTP data
+    minimisation draft, draft-ietf-ntp-data-minimization, a wholly random one) makes an
+    off-path forger guess 64 bits instead of reading the clock, and tells nobody our time.
+    """
     packet = ntplib.NTPPacket(version=version, mode=MODE_CLIENT)
     data = bytearray(packet.to_data())
-    struct.pack_into("!Q", data, 40, to_ntp_raw(transmit_s))
+    raw = nonce if nonce is not None else to_ntp_raw(transmit_s)
+    struct.pack_into("!Q", data, 40, raw & 0xFFFF_FFFF_FFFF_FFFF)
     return bytes(data)
 
 

@@ -9,7 +9,10 @@ from the same port for weeks.
 
 Measurements that need a *fresh* mapping keep ephemeral ports: the lifetime probe (a mapping
 made now, then left quiet) and the capacity probe (new flows are what it measures). The phones'
-own port (``--local-sip-port``) is a setting of its own.
+own port (``--local-sip-port``) is a setting of its own. DNS is the one exception to the
+stable ports: its answers decide where every other probe goes, so its flow leaves from a random
+port every run (RFC 5452 §9.2, against off-path forgery); that costs one entry per run, which
+the previous run's DNS entry gives back when it expires.
 
 The ports lie below Linux's ephemeral range (32768-60999 by default), so the kernel does not
 hand them to other programs' sockets; one that is in use (another run at the same moment, or
@@ -25,7 +28,7 @@ from enum import Enum
 class Role(Enum):
     """A socket of the quick run, and its offset from :data:`BASE`."""
 
-    DNS = 0  # every query of the run to the resolver
+    # 0 was DNS's; DNS now takes a random port every run (flexdiag.net.dns).
     PRIMARY = 1  # STUN test I, the RFC 5780 mapping tests and SIP OPTIONS
     FILTERING = 2  # RFC 5780 §4.4: only ever sends to the STUN server's primary address
     NTP = 3

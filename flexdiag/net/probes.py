@@ -9,6 +9,7 @@ to the source address the kernel routes towards the server, and returns the
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -139,13 +140,14 @@ async def send_options(
 async def ntp_query(
     server: Addr, deadline: float, wall_clock: Callable[[], float] = time.time, port: int = 0
 ) -> Exchange[NtpSample]:
-    """An NTP client exchange; every retransmission carries a fresh transmit timestamp, and
-    a reply must echo one of them as its origin (RFC 5905 §8) and come from the server."""
+    """An NTP client exchange; every retransmission carries a fresh random 64-bit nonce as
+    its transmit timestamp (the send time is kept here), and a reply must echo one of them as
+    its origin (RFC 5905 §8) and come from the server."""
     sent: dict[int, float] = {}
 
     def payload() -> bytes:
         t1 = wall_clock()
-        data = ntp.build_request(t1)
+        data = ntp.build_request(t1, nonce=secrets.randbits(64) or 1)  # never 0 (§8)
         sent[ntp.request_transmit_raw(data)] = t1
         return data
 

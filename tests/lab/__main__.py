@@ -7,14 +7,20 @@
     python -m tests.lab down          tear everything down (idempotent; cleans a crashed run)
 
 Then run flexdiag on the "phone":
-    ip netns exec fdlab-lan flexdiag run --platform-ranges 198.51.100.0/24
+    ip netns exec fdlab-manual-lan flexdiag run --platform-ranges 198.51.100.0/24
+
+The hand-run lab's namespaces are named with the tag "manual" (FLEXDIAG_LAB_TAG overrides it);
+the test suite's labs each use a tag of their own, so neither disturbs the other.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
+
+os.environ.setdefault("FLEXDIAG_LAB_TAG", "manual")  # before topology reads it
 
 from tests.lab.topology import LAN, MODES, PLATFORM_RANGE, Lab, down, missing_tools
 

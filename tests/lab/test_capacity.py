@@ -58,7 +58,8 @@ def test_a_second_run_straight_after_the_first_rides_the_same_entries(
         mode_lab: Lab, validate_report: Any) -> None:
     # The issue: after one run the 20-flow table held 22 flows and the next run blamed DNS.
     # Now the quick run sends from the same local ports every time: the second run needs no
-    # new entries, and passes as the first did.
+    # new entries but its DNS flow (a random port every run, RFC 5452 §9.2), and passes as
+    # the first did.
     _, first = mode_lab.flexdiag()
     after_first = _udp_entries()
     _, second = mode_lab.flexdiag()
@@ -71,8 +72,8 @@ def test_a_second_run_straight_after_the_first_rides_the_same_entries(
     assert statuses[0]["dns.voip"] == statuses[0]["stun.binding"] == "pass"
     assert statuses[1]["nat.capacity"] == "skip"  # not measured, not a full table
     opened = checks(first)["nat.capacity"]["data"]["flows_opened"]
-    assert after_first <= 20 and after_second == after_first, (opened, after_first,
-                                                               after_second)
+    assert after_first <= 20 and after_second <= after_first + 1, (opened, after_first,
+                                                                   after_second)
 
 
 @pytest.mark.parametrize("mode_lab", ["flow-limit"], indirect=True)

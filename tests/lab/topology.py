@@ -1,7 +1,7 @@
 """The NAT lab: a LAN host (the phone), a Linux router doing NAT with nftables, and a provider
 host carrying the platform's servers, built in network namespaces.
 
-    fdlab-lan                 fdlab-rtr                        fdlab-isp
+    fdlab-TAG-lan             fdlab-TAG-rtr                    fdlab-TAG-isp
     203.0.113.10/24 --veth--  203.0.113.1/24 | 198.51.100.1/24  --veth--  198.51.100.254/24
     (flexdiag runs here)      nftables NAT, conntrack              lo: 198.51.100.10, .11 coturn
                                                                    .20 kamailio 5060 + 38388
@@ -10,7 +10,11 @@ host carrying the platform's servers, built in network namespaces.
 Nothing routes outside the namespaces: the LAN's default route is the router, the router's is
 the provider host, and the provider host has no default route at all. The LAN resolves the real
 platform names (voip.gntel.nl, ...) through dnsmasq on 198.51.100.53, via
-/etc/netns/fdlab-lan/resolv.conf, exactly as a customer's phone would.
+/etc/netns/fdlab-TAG-lan/resolv.conf, exactly as a customer's phone would.
+
+TAG is unique per process (its PID and a random suffix), or FLEXDIAG_LAB_TAG when set (the
+hand-run lab, ``python -m tests.lab``, uses "manual"): two labs on one machine never share a
+namespace, and a lab's teardown removes only the namespaces of its own tag.
 
 Every address is a documentation address (203.0.113.0/24 as the "customer LAN",
 198.51.100.0/24 as "the internet"), and every packet stays inside these namespaces.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -31,7 +36,8 @@ from typing import Any
 
 from tests.daemons import chrony_argv, coturn_argv, dnsmasq_argv, kamailio_argv
 
-LAN, RTR, ISP = "fdlab-lan", "fdlab-rtr", "fdlab-isp"
+TAG = os.environ.get("FLEXDIAG_LAB_TAG") or f"{os.getpid()}{secrets.token_hex(2)}"
+LAN, RTR, ISP = f"fdlab-{TAG}-lan", f"fdlab-{TAG}-rtr", f"fdlab-{TAG}-isp"
 NAMESPACES = (LAN, RTR, ISP)
 PHONE_IP, RTR_LAN_IP = "203.0.113.10", "203.0.113.1"
 RTR_WAN_IP, ISP_IP = "198.51.100.1", "198.51.100.254"
@@ -149,8 +155,9 @@ def missing_tools() -> list[str]:
 
 
 def down() -> None:
-    """Remove everything a lab (even a crashed one) left: processes in its namespaces (by the
-    PIDs ``ip netns pids`` lists), the namespaces and the resolver file. Idempotent."""
+    """Remove everything this lab (even a crashed run of it) left: processes in its namespaces
+    (by the PIDs ``ip netns pids`` lists), the namespaces and the resolver file. Only this
+    process's own :data:`TAG` is touched: another lab beside it keeps running. Idempotent."""
     existing = sh("ip", "netns", "list", check=False).stdout
     for ns in NAMESPACES:
         if ns not in existing.split():
