@@ -226,6 +226,20 @@ MESSAGES: dict[str, str] = {
         "Another program on this computer uses UDP port {local} (a softphone?). Close it and "
         "run flexdiag again, so that SIP is also tried from the port the phones use."
     ),
+    "phone_port.untested.denied": (
+        "Port {local} is below 1024: on this computer only an administrator may send from it. "
+        "Run flexdiag as administrator (sudo) so that SIP is also tried from the port the "
+        "phones use. This is this computer's rule, not the router's."
+    ),
+    "phone_port.untested.no-fds": (
+        "This computer let flexdiag open no more sockets (its open-file limit is too low). "
+        "Raise it (for example 'ulimit -n 1024') and run flexdiag again. This is this "
+        "computer's limit, not the router's."
+    ),
+    "phone_port.untested.other": (
+        "flexdiag could not send from port {local} on this computer. Run it again; if that "
+        "fails too, give the error above to support. This is this computer, not the router."
+    ),
     "phone_port.blocked": (
         "from local port {local}, port(s) {ports} get no answer, though they answer other "
         "local ports: something blocks UDP port {local}"
@@ -365,7 +379,16 @@ MESSAGES: dict[str, str] = {
         "RTP, RTCP), so it carries about {phones} phones in calls, fewer beside other devices "
         "(FAQ item 6). Raise the router's connection-table size ('NAT sessions', 'max "
         "connections'), stop what else holds flows, or use a router made for this many "
-        "phones. The DNS, STUN and SIP failures of this run follow from the full table."
+        "phones."
+    ),
+    "plan.capacity_sufferers": " What {checks} found in this run follows from the full table.",
+    "capacity.local": (
+        "not measured: this computer refused {failed} of the {needed} sockets the check "
+        "needs ({error}); that is this computer's limit, not the router's"
+    ),
+    "capacity.local.advice": (
+        "Raise this computer's open-file limit (for example 'ulimit -n 1024'; macOS allows "
+        "256 by default) and run flexdiag --phones {phones} again."
     ),
     "capacity.refused": (
         "new flows are refused: the table is full at about {k} flows; {answered} of the "

@@ -24,7 +24,7 @@ from flexdiag.analysis.capacity import admitted_flows, flows_needed
 from flexdiag.net import flows
 from flexdiag.net.dns import Resolver
 from flexdiag.net.flows import FlowLog
-from flexdiag.net.ports import PRESERVATION_SOCKETS, Role, stable_port
+from flexdiag.net.ports import PRESERVATION_SOCKETS, Role, socket_failure, stable_port
 from flexdiag.net.probes import NoSocket, binding, ntp_query, open_endpoint, send_options
 from flexdiag.net.udp import UdpEndpoint, local_address_for
 from flexdiag.records import (
@@ -327,7 +327,8 @@ class Observer:
             endpoint = await UdpEndpoint.open(local_address_for(ip), local_port)
         except OSError as exc:
             return FixedPortProbe(local_port, error=f"cannot send from local port "
-                                                    f"{local_port}: {exc.strerror or exc}")
+                                                    f"{local_port}: {exc.strerror or exc}",
+                                  error_kind=socket_failure(exc.errno))
         ports = self.settings.sip_ports
         try:
             results = await asyncio.gather(*(

@@ -68,7 +68,10 @@ def _full_table(results: Mapping[str, CheckResult], draft: _Draft) -> None:
         return
     sufferers = [i for i, r in results.items() if i.startswith(_SUFFERERS)
                  and r.status in (Status.FAIL, Status.WARN)]
-    draft.add(capacity.advice, capacity.faq, ["nat.capacity", *sufferers])
+    # Name the checks that did suffer, and only those (none: no such sentence).
+    text = capacity.advice + (advice.text("plan.capacity_sufferers", checks=", ".join(sufferers))
+                              if sufferers else "")
+    draft.add(text, capacity.faq, ["nat.capacity", *sufferers])
 
 
 def _dns_cause(results: Mapping[str, CheckResult], draft: _Draft) -> None:

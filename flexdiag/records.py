@@ -166,6 +166,7 @@ class FixedPortProbe:
     local_port: int
     exchanges: Mapping[int, Exchange[OptionsReply]] = field(default_factory=dict)
     error: str | None = None
+    error_kind: str | None = None  # flexdiag.net.ports.socket_failure: in-use, denied, ...
 
     def answered(self, port: int) -> bool | None:
         """Did ``port`` answer (``None``: not tested)?"""
@@ -205,6 +206,9 @@ class CapacityProbe:
     method: Method
     flows_before: int  # flows this run had opened (and got answers on) before the probe
     pacing_s: float
+    local_failures: int = 0  # flows never opened: this computer refused the socket
+    local_error: str | None = None  # the first such refusal, as the OS said it
+    local_kind: str | None = None  # flexdiag.net.ports.socket_failure
 
 
 @dataclass

@@ -77,6 +77,22 @@ class Settings:
         }
 
 
+# flexdiag's own local ports (flexdiag.net.ports: the quick run's sockets, the same every run).
+OWN_PORTS = range(31_801, 31_807)
+
+
+def parse_local_sip_port(text: str | int) -> int:
+    """The phones' local SIP port: a port, and neither it nor the alternative tried beside it
+    (:func:`alternative_port`) one of flexdiag's own sockets (:data:`OWN_PORTS`), which it
+    would collide with."""
+    port = parse_port(text)
+    if port in OWN_PORTS or alternative_port(port) in OWN_PORTS:
+        raise SettingsError(f"port {port} is too close to flexdiag's own local ports "
+                            f"{OWN_PORTS.start}-{OWN_PORTS.stop - 1}; the phones' port and "
+                            f"the one two beside it must lie outside them")
+    return port
+
+
 def alternative_port(port: int) -> int:
     """The local SIP port tried beside the phones' own (``--local-sip-port``): two up
     (5060 -> 5062), as phones number a second SIP account's port."""
@@ -352,7 +368,7 @@ OPTIONS: tuple[Option, ...] = (
            "Overall time budget of the quick run"),
     Option("ntp_max_offset_s", "--ntp-max-offset", _positive(float, 0.001, 86400), "SECONDS",
            "Warn when this host's clock is further off"),
-    Option("local_sip_port", "--local-sip-port", parse_port, "PORT",
+    Option("local_sip_port", "--local-sip-port", parse_local_sip_port, "PORT",
            "The phones' own local SIP port (SIP is also sent from it)"),
     Option("phones", "--phones", _count(0, 100), "N",
            "Also check that the router's NAT table has room for N phones (FAQ item 6)",

@@ -240,3 +240,29 @@ def test_codec_refusals_name_the_reason() -> None:
     assert sip.parse_via("SIP/2.0/UDP h;rport=²").rport is None
     assert sip.parse_via("SIP/2.0/UDP h;rport=99999999").rport is None
     assert sip.parse_via("SIP/2.0/UDP h;rport=5060").rport == 5060
+
+
+# --- this computer's own limits (issue #21) ----------------------------------------------------
+
+async def test_too_few_file_descriptors_is_this_computers_limit_not_a_full_table() -> None:
+    """``ulimit -n 64`` (macOS allows 256; 100 phones need ~310 sockets): before, the sockets
+    the OS refused read as flows the router refused, 'the table is full at about 67 flows'."""
+    import os
+    import resource
+
+    fake = await start_platform()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        settings = fake.settings(**{"--phones": "40"})  # 122 flows
+        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 40, hard))
+        report = await runner.run(settings)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        fake.close()
+    capacity = report.get("nat.capacity")
+    assert capacity is not None and capacity.status is Status.SKIP, capacity
+    assert capacity.data["reason"] == "local-sockets" and capacity.data["local_kind"] == "no-fds"
+    assert capacity.data["local_failures"] > 0
+    assert "not the router's" in capacity.summary and "full" not in capacity.summary
+    assert capacity.advice is not None and "ulimit -n" in capacity.advice
+    assert not any("NAT table holds" in s.text for s in report.plan.steps)

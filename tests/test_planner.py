@@ -163,7 +163,18 @@ def test_a_full_table_is_the_cause_the_silent_checks_point_at() -> None:
     first = result.steps[0]
     assert first.checks[0] == "nat.capacity" and "ntp.offset" in first.checks
     assert "NAT table holds about" in first.text
+    assert "What ntp.offset found in this run follows from the full table." in first.text
     assert not any("Allow outbound UDP to port 123" in s.text for s in result.steps)
+
+
+def test_a_full_table_with_nothing_else_failing_blames_nothing_else() -> None:
+    """Issue #22: `--phones 8` on a 20-flow table with DNS, STUN and SIP passing said 'The
+    DNS, STUN and SIP failures of this run follow from the full table' (a fixed sentence)."""
+    capacity = _with("nat.capacity", Status.FAIL, {"behavior": "refuses-new"},
+                     "The router's NAT table holds about 20 flows.", (6,))
+    steps = plan([result("dns.voip", Status.PASS), result("stun.binding", Status.PASS),
+                  result("sip.udp.5060", Status.PASS), capacity]).steps
+    assert [s.text for s in steps] == ["The router's NAT table holds about 20 flows."]
 
 
 # --- the planner's rules one by one, over hand-made results ------------------------------

@@ -6,8 +6,9 @@ With ``--phones N`` the flows N phones need are opened and confirmed
 old ones are evicted to make room; or it cannot be decided. Without it, the run's own flows are
 read for the signature of a full table, so that a full table is named as the cause of the
 silence it produces instead of each silent check blaming DNS, STUN or SIP: later flows to a
-server went unanswered while earlier flows to the same server were answered, or one resolver
-answered some names and timed out on others.
+server went unanswered while earlier flows to the same server were answered. (A resolver that
+answered some names and timed out on others is no such sign: every query of a run rides one
+flow, flexdiag.net.dns, so a table cannot admit some and refuse others.)
 """
 
 from __future__ import annotations
@@ -48,31 +49,23 @@ def _later_refused(flows: tuple[Flow, ...], phone_locals: set[Addr]) -> list[Flo
     return refused
 
 
-def _dns_partial(obs: Observations) -> list[str]:
-    """Names that timed out at a resolver that answered other names."""
-    resolved = {r.resolver for r in obs.resolutions.values() if r.addresses}
-    return [r.name for r in obs.resolutions.values()
-            if r.error_kind == "timeout" and r.resolver in resolved]
-
-
 def _passive(obs: Observations) -> Finding:
     """No ``--phones``: the run's own flows, read for the signature of a full table."""
     own = obs.settings.local_sip_port
     phone_ports = {own, alternative_port(own)}
     phone_locals = {f.local for f in obs.flows if f.local[1] in phone_ports}
-    refused, names = _later_refused(obs.flows, phone_locals), _dns_partial(obs)
+    refused = _later_refused(obs.flows, phone_locals)
     data: dict[str, Any] = {"phones": None, "flows_needed": None, "evicted": None,
                             "behavior": UNKNOWN, "method": "own-flows", **_footprint(obs.flows)}
-    if not refused and not names:
+    if not refused:
         data["reason"] = "not-measured"
         return Finding(Status.SKIP, advice.text("capacity.unmeasured",
                                                 flows=data["flows_opened"]), data, None, FAQ)
     answered = admitted_flows(obs.flows)
     data.update(behavior=REFUSES, capacity_estimate=answered,
-                refused=[f"{format_addr(f.local)} -> {format_addr(f.dest)}" for f in refused],
-                dns_timeouts=names)
-    return Finding(Status.FAIL, advice.text("capacity.refused_own", refused=len(refused)
-                                            + len(names), answered=answered), data,
+                refused=[f"{format_addr(f.local)} -> {format_addr(f.dest)}" for f in refused])
+    return Finding(Status.FAIL, advice.text("capacity.refused_own", refused=len(refused),
+                                            answered=answered), data,
                    advice.text("capacity.advice", k=answered, phones=phones_carried(answered)),
                    FAQ)
 
@@ -87,6 +80,15 @@ def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
         "earliest_tested": len(probe.earliest_alive), "flexdiag_flows": probe.flows_before,
         "footprint": _footprint(obs.flows)}
     fields = {"phones": probe.phones, "needed": probe.flows_needed, "answered": answered}
+    if probe.local_failures:
+        # Sockets this computer would not open (EMFILE: 'ulimit -n 64', macOS's 256) are no
+        # refusal of the router's: before, they read as 'the table is full at about 67'.
+        data.update(reason="local-sockets", local_failures=probe.local_failures,
+                    local_error=probe.local_error, local_kind=probe.local_kind)
+        return Finding(Status.SKIP, advice.text("capacity.local", failed=probe.local_failures,
+                                                needed=probe.flows_needed,
+                                                error=probe.local_error or ""),
+                       data, advice.text("capacity.local.advice", phones=probe.phones), FAQ)
     stun_answers = obs.stun is not None and obs.stun.answered
     if not answered and not stun_answers:
         data["reason"] = "no flow was answered"
@@ -127,7 +129,5 @@ def judge(obs: Observations) -> Finding:
 
 def check(budget_s: float | None) -> Check:
     """``nat.capacity``, with its own budget when ``--phones`` adds the paced probe."""
-    return Check("nat.capacity", judge,
-                 needs=(Obs.FLOWS, Obs.CAPACITY, Obs.STUN, Obs.DNS_VOIP, Obs.DNS_STUN,
-                        Obs.DNS_NTP),
+    return Check("nat.capacity", judge, needs=(Obs.FLOWS, Obs.CAPACITY, Obs.STUN),
                  budget_s=budget_s)

@@ -39,9 +39,14 @@ def judge(obs: Observations) -> Finding:
     }
     if phone.error:
         data["error"] = phone.error
+        data["error_kind"] = phone.error_kind
+        # This computer's refusal, worded by its cause: only a port in use is "another
+        # program"; a privileged port or too few file descriptors are not.
+        key = {"in-use": "phone_port.untested.advice"}.get(
+            phone.error_kind or "other", f"phone_port.untested.{phone.error_kind or 'other'}")
         return Finding(Status.SKIP, advice.text("phone_port.untested", local=local,
                                                 error=phone.error), data,
-                       advice.text("phone_port.untested.advice", local=local), (5,))
+                       advice.text(key, local=local), (5,))
     blocked = [p for p in obs.settings.sip_ports if ephemeral.get(p) and not phone.answered(p)]
     if not blocked:
         answered = [str(p) for p in obs.settings.sip_ports if phone.answered(p)]

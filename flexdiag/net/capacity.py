@@ -20,6 +20,7 @@ from collections.abc import Callable
 from flexdiag.addr import Addr
 from flexdiag.analysis.capacity import PACING_S, flows_needed
 from flexdiag.net.lifetime import Mapping, Prober
+from flexdiag.net.ports import socket_failure
 from flexdiag.records import CapacityProbe
 from flexdiag.vocab import FlowKind
 
@@ -43,8 +44,12 @@ async def probe(server: Addr, phones: int, *, wait_s: float, flows_before: int,
         mappings = await asyncio.gather(*opened)
         earliest = [m for m in mappings if m is not None][:EARLIEST_TESTED]
         alive = await asyncio.gather(*(prober.test(m, wait_s) for m in earliest))
+        failure = prober.local_error
         return CapacityProbe(phones, flows_needed(phones), tuple(m is not None for m in mappings),
-                             tuple(alive), method, flows_before, PACING_S)
+                             tuple(alive), method, flows_before, PACING_S,
+                             local_failures=prober.local_failures,
+                             local_error=str(failure) if failure else None,
+                             local_kind=socket_failure(failure.errno) if failure else None)
     finally:
         for task in opened:
             task.cancel()

@@ -52,6 +52,9 @@ class Prober:
         self._clock = clock
         self._tester: UdpEndpoint | None = None
         self._gate = asyncio.Semaphore(PRIME_CONCURRENCY)
+        # Sockets this computer refused (too many open files, ...): not the router's doing.
+        self.local_failures = 0
+        self.local_error: NoSocket | None = None
 
     def now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -66,7 +69,9 @@ class Prober:
         async with self._gate:
             try:
                 endpoint = await open_endpoint(self.server[0])
-            except NoSocket:
+            except NoSocket as exc:
+                self.local_failures += 1
+                self.local_error = self.local_error or exc
                 return None
             first = await self._bind(endpoint, timeout_s)
         reply = first.reply

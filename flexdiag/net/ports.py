@@ -24,6 +24,8 @@ from __future__ import annotations
 import errno
 from enum import Enum
 
+from flexdiag.settings import OWN_PORTS
+
 
 class Role(Enum):
     """A socket of the quick run, and its offset from :data:`BASE`."""
@@ -35,7 +37,7 @@ class Role(Enum):
     PRESERVATION = 4  # ... to 4 + PRESERVATION_SOCKETS - 1: the port-preservation sockets
 
 
-BASE = 31_800
+BASE = OWN_PORTS.start - 1  # Role offsets start at 1 (0 was DNS's)
 PRESERVATION_SOCKETS = 3  # besides the primary socket, as several phones would open
 
 
@@ -46,3 +48,17 @@ def stable_port(role: Role, index: int = 0) -> int:
 
 # bind() errors after which an ephemeral port is taken instead of the stable one.
 FALL_BACK = frozenset({errno.EADDRINUSE, errno.EACCES})
+
+
+def socket_failure(code: int | None) -> str:
+    """What a socket error on *this computer* means, as a kind the checks word: ``no-fds``
+    (the process's or the system's open-file limit: EMFILE, ENFILE, ENOBUFS), ``denied`` (a
+    privileged port without the rights: EACCES, EPERM), ``in-use`` (another socket holds the
+    port: EADDRINUSE) or ``other``. None of them is the router's doing."""
+    if code in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+        return "no-fds"
+    if code in (errno.EACCES, errno.EPERM):
+        return "denied"
+    if code == errno.EADDRINUSE:
+        return "in-use"
+    return "other"

@@ -29,7 +29,12 @@ from flexdiag.records import Exchange, NtpSample, OptionsReply, StunReply
 
 
 class NoSocket(Exception):
-    """No socket could be opened towards the server (no route, nothing to bind)."""
+    """No socket could be opened towards the server (no route, nothing to bind, no file
+    descriptor left); ``errno`` says which (flexdiag.net.ports.socket_failure)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = code
 
 
 async def open_endpoint(dest_ip: str, port: int = 0) -> UdpEndpoint:
@@ -45,7 +50,7 @@ async def open_endpoint(dest_ip: str, port: int = 0) -> UdpEndpoint:
                 raise
             return await UdpEndpoint.open(local_ip)
     except OSError as exc:
-        raise NoSocket(f"cannot send to {dest_ip}: {exc.strerror or exc}") from None
+        raise NoSocket(f"cannot send to {dest_ip}: {exc.strerror or exc}", exc.errno) from None
 
 
 @asynccontextmanager

@@ -111,7 +111,10 @@ def test_the_phones_port_answered_first_and_later_flows_refused_is_a_full_table(
     assert finding.status is Status.FAIL and len(finding.data["refused"]) == 1
 
 
-def test_a_resolver_answering_some_names_and_not_others_is_a_full_table() -> None:
+def test_a_resolver_answering_some_names_and_not_others_is_not_a_full_table() -> None:
+    """Issue #21: every query of a run rides one flow, so one name timing out (a slow or
+    filtering resolver) cannot be a table that admits some flows and refuses others. Before:
+    'the router's NAT table looks full' and a plan to replace the router."""
     from flexdiag.records import Resolution
 
     timeout = Resolution("ntp.gntel.nl", "192.0.2.53:53", error="no answer",
@@ -119,4 +122,4 @@ def test_a_resolver_answering_some_names_and_not_others_is_a_full_table() -> Non
     obs = observations(resolutions={Obs.DNS_VOIP: resolved("voip.gntel.nl", "198.51.100.10"),
                                     Obs.DNS_NTP: timeout})
     finding = capacity.judge(obs)
-    assert finding.status is Status.FAIL and finding.data["dns_timeouts"] == ["ntp.gntel.nl"]
+    assert finding.status is Status.SKIP and "dns_timeouts" not in finding.data

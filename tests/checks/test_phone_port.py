@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flexdiag.checks import phone_port
 from flexdiag.model import Status
 from flexdiag.records import FixedPortProbe, PhonePortProbes
@@ -48,11 +50,41 @@ def test_no_alternative_that_works_says_to_lift_the_filter() -> None:
 
 def test_port_in_use_is_untested_not_passed() -> None:
     obs = observations(sip=EPHEMERAL_OK, phone_sip=PhonePortProbes(
-        FixedPortProbe(5060, error="cannot send from local port 5060: Address already in use"),
+        FixedPortProbe(5060, error="cannot send from local port 5060: Address already in use",
+                       error_kind="in-use"),
         probe(5062, p5060=True, p38388=True)))
     finding = phone_port.judge(obs)
     assert finding.status is Status.SKIP and "Address already in use" in finding.summary
     assert finding.data["error"].startswith("cannot send")
+    assert finding.advice is not None and "Another program" in finding.advice
+
+
+@pytest.mark.parametrize(("kind", "error", "words"), [
+    ("denied", "Permission denied", "only an administrator may send from it"),
+    ("no-fds", "Too many open files", "open-file limit is too low"),
+    ("other", "Cannot assign requested address", "could not send from port 80"),
+])
+def test_this_computers_refusal_is_worded_by_its_cause(kind: str, error: str,
+                                                       words: str) -> None:
+    """Issue #21: a privileged port as non-root was blamed on 'another program (a
+    softphone?)'."""
+    obs = observations(sip=EPHEMERAL_OK, phone_sip=PhonePortProbes(
+        FixedPortProbe(80, error=f"cannot send from local port 80: {error}", error_kind=kind),
+        probe(82, p5060=True, p38388=True)))
+    finding = phone_port.judge(obs)
+    assert finding.status is Status.SKIP and finding.data["error_kind"] == kind
+    assert finding.advice is not None and words in finding.advice
+    assert "softphone" not in finding.advice and "not the router" in finding.advice
+
+
+def test_socket_failures_are_classified_by_errno() -> None:
+    import errno
+
+    from flexdiag.net.ports import socket_failure
+
+    assert [socket_failure(c) for c in (errno.EMFILE, errno.ENFILE, errno.EACCES, errno.EPERM,
+                                        errno.EADDRINUSE, errno.ENETUNREACH, None)] == [
+        "no-fds", "no-fds", "denied", "denied", "in-use", "other", "other"]
 
 
 def test_nothing_answers_anywhere_is_not_compared() -> None:
