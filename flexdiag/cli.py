@@ -192,9 +192,11 @@ def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | 
         ids = tuple(c.id for c in checks_for(settings, lifetime=lifetime))
         with Progress(len(ids), check_ids=ids,
                       deadline=time.monotonic() + settings.timeout_s) as progress:
-            report = asyncio.run(run_interruptible(settings, lifetime, progress, argv=_ARGV))
+            report = asyncio.run(run_interruptible(settings, lifetime, progress, argv=_ARGV,
+                                                   on_signal=_said))
     else:
-        report = asyncio.run(run_interruptible(settings, lifetime, None, argv=_ARGV))
+        report = asyncio.run(run_interruptible(settings, lifetime, None, argv=_ARGV,
+                                               on_signal=_said))
     if redact:
         report = redacted(report)
     if quiet:
@@ -303,8 +305,10 @@ def watch(
         site = parse_site(site) if site is not None else None
     except SettingsError as exc:
         _fail(f"watch: {exc}")
-    if keep < 1:
-        _fail("--keep: must be at least 1")
+    from flexdiag.history import MAX_KEEP
+
+    if not 1 <= keep <= MAX_KEEP:
+        _fail(f"--keep: must be 1 to {MAX_KEEP}")
     from flexdiag.service import ServiceError, run_watch
 
     try:
@@ -352,7 +356,7 @@ def health(
 
 def _push_target(url: str | None, site: str | None, user: str | None) -> Any:
     """``--pushgateway`` with its site and credentials, checked (``None``: no push)."""
-    from flexdiag.service import PushTarget
+    from flexdiag.push import PushTarget
     from flexdiag.settings import SettingsError, parse_push_url, parse_site
 
     if url is None:
@@ -365,10 +369,20 @@ def _push_target(url: str | None, site: str | None, user: str | None) -> Any:
     password = os.environ.get("FLEXDIAG_PUSHGATEWAY_PASSWORD")
     if user is None and password:
         _fail("FLEXDIAG_PUSHGATEWAY_PASSWORD is set: give --pushgateway-user USER too")
+    if user is not None and not password:
+        # Pushing unauthenticated instead would only show as a 401 in the log, once.
+        _fail("--pushgateway-user: set the password in FLEXDIAG_PUSHGATEWAY_PASSWORD too")
     try:
         return PushTarget(parse_push_url(url), parse_site(site), user, password)
     except SettingsError as exc:
         _fail(f"--pushgateway: {exc}")
+
+
+def _said(signum: Any) -> None:
+    """One line for a stop signal other than Ctrl-C (whose effect the terminal shows)."""
+    if signum.name != "SIGINT":
+        print(f"flexdiag: {signum.name}: stopping; the report shows what was found so far "
+              "(a second one stops without a report)", file=sys.stderr)
 
 
 def _fail(message: str) -> NoReturn:

@@ -3,19 +3,30 @@ read them and the watch loop compares against the previous run after a restart.
 
 Each report is written in one transaction (insert and prune together); SQLite's journal makes
 that atomic, so a process killed mid-write loses at most the run being written, never the file.
+
+The watch writes through a :class:`Writer`: a thread of its own, so that a database another
+process holds locked (a backup, a hand-run ``sqlite3``) never freezes the event loop and the
+measurements in it; rows wait in memory (bounded) until the lock is gone.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime
 import json
 import os
 import sqlite3
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_KEEP = 500
+MAX_KEEP = 1_000_000  # SQLite's LIMIT takes any 64-bit number; nobody needs more than this
+BUSY_TIMEOUT_S = 1.0  # one write's wait for another writer's lock, in the writer thread
+RETRY_S = 1.0  # between attempts while the database stays locked or unwritable
+MAX_QUEUED = 1000  # runs held in memory while the database cannot be written
 STATUSES = ("pass", "warn", "fail", "error")  # a report's overall status
 
 
@@ -79,7 +90,8 @@ class History:
 
     def _open_writable(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=5.0)
+        # Written from the watch's writer thread after being opened here (one user at a time).
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute(
@@ -140,3 +152,82 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+
+
+class Writer:
+    """Writes reports into a :class:`History` from a thread of its own, in order.
+
+    :meth:`add` never blocks. While the database cannot be written (locked by another
+    process, a full disk), rows wait in memory, at most :data:`MAX_QUEUED` (then the oldest
+    is dropped), and are retried every :data:`RETRY_S`; the trouble is logged once, and once
+    again when writing works (with how many waiting rows were stored). :meth:`close` writes
+    what is waiting within a bound, then closes the file.
+    """
+
+    def __init__(self, store: History, log: Callable[[str], None]) -> None:
+        self.store, self.log = store, log
+        self._queue: collections.deque[dict[str, Any]] = collections.deque()
+        self._wake = threading.Condition()
+        self._closing = False
+        self.failing: str | None = None  # the error while rows cannot be written
+        self.dropped = 0
+        self.written = 0
+        self._thread = threading.Thread(target=self._loop, name="flexdiag-history",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    def add(self, report: dict[str, Any]) -> None:
+        with self._wake:
+            if len(self._queue) >= MAX_QUEUED:
+                self._queue.popleft()
+                self.dropped += 1
+                if self.dropped == 1:
+                    self.log(f"history {self.store.path}: {MAX_QUEUED} runs waiting; the "
+                             "oldest waiting runs are dropped")
+            self._queue.append(report)
+            self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                if not self._queue:
+                    return
+                report = self._queue[0]
+            try:
+                self.store.add(report)
+            except (sqlite3.Error, OSError) as exc:
+                if self.failing is None:
+                    self.log(f"history {self.store.path} not written: {exc} (kept in memory "
+                             f"and retried every {RETRY_S:g} s)")
+                self.failing = str(exc)
+                with self._wake:
+                    if self._closing:
+                        return
+                    self._wake.wait(RETRY_S)
+                continue
+            with self._wake:
+                self._queue.popleft()
+                left = len(self._queue)
+            self.written += 1
+            if self.failing is not None and not left:
+                self.log(f"history {self.store.path} written again (every waiting run stored)")
+                self.failing = None
+
+    def close(self, wait_s: float = 1.0) -> None:
+        """Stop the thread after it wrote what is waiting (at most ``wait_s``), then close
+        the file. Rows still waiting then are logged as lost."""
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        self._thread.join(wait_s)
+        if self._thread.is_alive() or self._queue:
+            self.log(f"history {self.store.path}: {len(self._queue)} run(s) not written at "
+                     "stop (the database stayed locked)")
+            return  # the thread still holds the connection: the process exit closes it
+        self.store.close()

@@ -109,24 +109,32 @@ async def run(
     )
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 async def run_interruptible(settings: Settings, lifetime: bool, progress: Any = None,
                             interrupt: asyncio.Event | None = None,
-                            argv: Sequence[str] = ()) -> Report:
-    """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C ends slow checks
-    early (they report what they found) and a second one aborts."""
+                            argv: Sequence[str] = (),
+                            on_signal: Callable[[signal.Signals], None] | None = None) -> Report:
+    """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C (or SIGTERM,
+    SIGHUP: a ``docker stop``, a closed terminal) ends slow checks early (they report what
+    they found) and a second one aborts; ``on_signal`` hears of each."""
     loop = asyncio.get_running_loop()
     own = interrupt is None
     event = interrupt if interrupt is not None else asyncio.Event()
     main_task = asyncio.current_task()
 
-    def on_sigint() -> None:
+    def on_stop(signum: signal.Signals) -> None:
+        if on_signal is not None:
+            on_signal(signum)
         if event.is_set() and main_task is not None:
             main_task.cancel()
         event.set()
 
     if own:
         try:
-            loop.add_signal_handler(signal.SIGINT, on_sigint)
+            for signum in STOP_SIGNALS:
+                loop.add_signal_handler(signum, on_stop, signum)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             own = False
     try:
@@ -140,4 +148,5 @@ async def run_interruptible(settings: Settings, lifetime: bool, progress: Any = 
         raise KeyboardInterrupt from None
     finally:
         if own:
-            loop.remove_signal_handler(signal.SIGINT)
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)

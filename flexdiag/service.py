@@ -6,23 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import http.server
 import ipaddress
 import json
 import signal
-import socket
-import socketserver
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from flexdiag import __version__
-from flexdiag.history import History, HistoryError, default_path
+from flexdiag.history import History, HistoryError, Writer, default_path
+from flexdiag.metrics_http import MetricsServer
+from flexdiag.push import Pusher, PushTarget
 from flexdiag.render.metrics import Metrics
+from flexdiag.render.safe import printable
 from flexdiag.settings import HostPort, Settings
 from flexdiag.watch import WatchPlan, assess_health, run_age_s, status_changes, watch
 
@@ -31,70 +30,9 @@ class ServiceError(Exception):
     """The watch, history or health command cannot start; the message is one line."""
 
 
-METRICS_MAX_CONNECTIONS = 16  # served at once; more are closed at once, not queued forever
-METRICS_TIMEOUT_S = 5.0  # per connection: a client that sends nothing is dropped
-METRICS_BACKLOG = 64
-PUSH_JOB = "flexdiag"  # the Pushgateway's job label; the grouping key adds the site
-PUSH_TIMEOUT_S = 10.0  # one push, connection included
-
-
-class _MetricsHandler(http.server.BaseHTTPRequestHandler):
-    server: _MetricsServer
-
-    def setup(self) -> None:
-        super().setup()
-        # StreamRequestHandler.setup applies the class's timeout; this server's instead.
-        self.connection.settimeout(self.server.connection_timeout_s)
-
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        if self.path.split("?", 1)[0] != "/metrics":
-            self.send_error(404, "only /metrics is served here")
-            return
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        body = generate_latest(self.server.registry)
-        self.send_response(200)
-        self.send_header("Content-Type", CONTENT_TYPE_LATEST)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass  # scrapes are not news
-
-
-class _MetricsServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    """``/metrics`` only, with bounded connections and per-connection timeouts (the stdlib's
-    threading server, and prometheus_client's, hold one thread per connection forever)."""
-
-    daemon_threads = True
-    request_queue_size = METRICS_BACKLOG
-
-    def __init__(self, address: tuple[str, int], registry: Any,
-                 connection_timeout_s: float = METRICS_TIMEOUT_S) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.registry = registry
-        self.connection_timeout_s = connection_timeout_s
-        self._slots = threading.BoundedSemaphore(METRICS_MAX_CONNECTIONS)
-        super().__init__(address, _MetricsHandler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            self.shutdown_request(request)  # full: refuse now rather than pile up threads
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-
-def serve_metrics(metrics: Metrics, host: str, port: int) -> Any:
+def serve_metrics(metrics: Metrics, host: str, port: int) -> MetricsServer:
     """Serve ``/metrics`` over HTTP from a background thread; returns the server."""
-    server = _MetricsServer((host, port), metrics.registry)
-    threading.Thread(target=server.serve_forever, name="flexdiag-metrics", daemon=True).start()
+    server = MetricsServer(metrics.registry, host, port).start()
     if ipaddress.ip_address(host).is_unspecified:
         _log(f"metrics on {host}:{port} are reachable from every network this host is on; "
              "give --metrics-listen an address to limit that")
@@ -114,72 +52,26 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
-@dataclass(frozen=True)
-class PushTarget:
-    """Where ``watch --pushgateway`` pushes: the gateway's URL, the site (the grouping key),
-    and optional basic-auth credentials."""
+class _Guard:
+    """One outlet of the watch (the JSON lines, the metrics file): a failure is logged once,
+    and once again when the outlet works again; it never stops the watch."""
 
-    url: str
-    site: str
-    user: str | None = None
-    password: str | None = None
-
-
-class Pusher:
-    """Pushes the exposed metrics to a Prometheus Pushgateway after every run (sites behind
-    NAT cannot be scraped), under the job ``flexdiag`` and the grouping key ``site``.
-
-    Each push runs in a thread of its own, one at a time, bounded by :data:`PUSH_TIMEOUT_S`:
-    a slow or failing gateway delays no run and never stops the watch. A push that fails is
-    logged once (and again when pushing works again); the next run's push carries the newer
-    state, and the gateway keeps serving the last good one meanwhile, its
-    ``push_time_seconds`` showing how old it is.
-    """
-
-    def __init__(self, target: PushTarget, registry: Any) -> None:
-        self.target, self.registry = target, registry
-        self._thread: threading.Thread | None = None
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.failing = False
-        self.pushed = 0
 
-    def push(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return  # the previous push is still under way; the next run pushes again
-        self._thread = threading.Thread(target=self._push, name="flexdiag-push", daemon=True)
-        self._thread.start()
-
-    def _push(self) -> None:
-        from prometheus_client import push_to_gateway
-        from prometheus_client.exposition import basic_auth_handler, default_handler
-
-        target = self.target
-
-        def handler(url: str, method: str, timeout: float | None,
-                    headers: list[tuple[str, str]], data: bytes) -> Callable[[], None]:
-            if target.user is None:
-                return default_handler(url, method, timeout, headers, data)
-            return basic_auth_handler(url, method, timeout, headers, data, target.user,
-                                      target.password)
-
+    def __call__(self, write: Callable[[], object]) -> None:
         try:
-            push_to_gateway(target.url, job=PUSH_JOB, registry=self.registry,
-                            grouping_key={"site": target.site}, timeout=PUSH_TIMEOUT_S,
-                            handler=handler)
-        except Exception as exc:  # any failure: logged, retried after the next run
+            write()
+        except (OSError, ValueError) as exc:  # a full disk, /dev/full, a closed pipe
             if not self.failing:
-                _log(f"push to {target.url} failed: {_one_line(exc)} (retried after every "
-                     "run)")
+                _log(f"{self.name} not written: {printable(_one_line(exc))} (the watch goes "
+                     "on; retried after every run)")
             self.failing = True
             return
         if self.failing:
-            _log(f"push to {target.url} works again")
+            _log(f"{self.name} written again")
         self.failing = False
-        self.pushed += 1
-
-    def close(self) -> None:
-        """Wait (bounded) for the last push, so that a stopping watch's last run arrives."""
-        if self._thread is not None:
-            self._thread.join(PUSH_TIMEOUT_S + 1)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -193,13 +85,17 @@ class Outlets:
     (raising :class:`ServiceError` with one line when one cannot be), closed by
     :meth:`close`."""
 
-    def __init__(self, store: History, metrics: Metrics, sink: IO[str], own_sink: bool,
+    def __init__(self, store: History, metrics: Metrics, sink: IO[bytes], own_sink: bool,
                  server: Any, metrics_file: str | None,
                  previous: dict[str, Any] | None, pusher: Pusher | None = None) -> None:
-        self.store, self.metrics, self.sink = store, metrics, sink
+        self.writer = Writer(store, _log)
+        self.metrics, self.sink = metrics, sink
         self.own_sink, self.server, self.metrics_file = own_sink, server, metrics_file
         self.previous = previous  # the last report, for status-change lines across restarts
         self.pusher = pusher
+        self._lines = _Guard("JSON lines (--output)" if own_sink else "JSON lines (stdout)")
+        self._metrics_file = _Guard(f"metrics file {metrics_file}")
+        self.closed = False
 
     @classmethod
     def open(cls, *, history_path: str | None, keep: int, listen: HostPort | None,
@@ -213,9 +109,12 @@ class Outlets:
         except HistoryError as exc:
             raise ServiceError(str(exc)) from None
         metrics = Metrics(__version__, site)
-        pusher = Pusher(push, metrics.registry) if push is not None else None
+        pusher = Pusher(push, metrics.registry, _log) if push is not None else None
         if push is not None:
             _log(f"pushing to {push.url} as site {push.site}")
+            if push.plain_http_auth:
+                _log("warning: basic auth over plain http: the Pushgateway password crosses "
+                     "the network readable; use an https:// URL")
         server = None
         try:
             if listen is not None:
@@ -226,7 +125,10 @@ class Outlets:
                         f"--metrics-listen {listen}: {exc.strerror or exc}") from None
                 _log(f"metrics on http://{listen}/metrics")
             try:
-                sink: IO[str] = open(output, "a", encoding="utf-8") if output else sys.stdout
+                # Unbuffered: a write that fails (a full disk) leaves nothing behind to
+                # fail again with the next line.
+                sink: IO[bytes] = (open(output, "ab", buffering=0) if output  # noqa: SIM115
+                                   else sys.stdout.buffer)
             except OSError as exc:
                 raise ServiceError(f"--output {output}: {exc.strerror or exc}") from None
         except ServiceError:
@@ -238,18 +140,15 @@ class Outlets:
                    latest.report if latest else None, pusher)
 
     def report(self, report: dict[str, Any]) -> None:
-        try:
-            self.store.add(report)
-        except Exception as exc:  # a full disk must not stop the monitoring
-            _log(f"history not written: {exc}")
-        self.sink.write(json.dumps(report, ensure_ascii=False) + "\n")
-        self.sink.flush()
+        """Hand the report to every outlet; none of them can stop the watch or block the
+        event loop (the history writes in its own thread, the push in its own)."""
+        self.writer.add(report)
+        line = (json.dumps(report, ensure_ascii=False) + "\n").encode("utf-8")
+        self._lines(lambda: self._write_line(line))
         self.metrics.update(report, time.time())
         if self.metrics_file:
-            try:
-                write_metrics_file(self.metrics, self.metrics_file)
-            except OSError as exc:
-                _log(f"metrics file not written: {exc}")
+            metrics_file = self.metrics_file
+            self._metrics_file(lambda: write_metrics_file(self.metrics, metrics_file))
         if self.pusher is not None:
             self.pusher.push()
         for change in status_changes(self.previous, report):
@@ -260,27 +159,102 @@ class Outlets:
         self.metrics.run_failed()
         _log(f"run failed: {type(exc).__name__}: {exc}")
 
+    def _write_line(self, line: bytes) -> None:
+        view = memoryview(line)
+        while view:
+            written = self.sink.write(view)
+            if not written:
+                raise OSError("nothing written")
+            view = view[written:]
+        self.sink.flush()
+
     def close(self) -> None:
+        """Bounded: the last push (:data:`flexdiag.push.CLOSE_WAIT_S`), the waiting history
+        rows (1 s), then the files and the metrics server. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
         if self.pusher is not None:
             self.pusher.close()
-        self.store.close()
+        self.writer.close()
         if self.own_sink:
-            self.sink.close()
+            try:
+                self.sink.close()
+            except OSError:
+                pass
         if self.server is not None:
             self.server.shutdown()
-            self.server.server_close()
 
 
-async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: Outlets) -> int:
+class _Signals:
+    """The watch's signals, taken by a thread of their own with ``sigwait`` while every
+    thread blocks them, from the moment the outlets are open until the process has ended.
+
+    asyncio's handlers are removed with its loop, and Python resets every handler while it
+    shuts down: either way a second SIGTERM in that window killed the watch (exit 143) after
+    "stopped", its history possibly half-closed. A blocked signal cannot kill.
+
+    SIGTERM, SIGINT and SIGHUP (a closed terminal, a supervisor's reload) stop the watch, each
+    said in one line; another one says so and changes nothing. SIGUSR1/2, which would end the
+    process silently by default, are said and ignored.
+    """
+
+    STOP = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    IGNORED = (signal.SIGUSR1, signal.SIGUSR2)
+
+    def __init__(self, grace_s: float) -> None:
+        self.grace_s = grace_s
+        self.stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._mask: set[int | signal.Signals] = set()
+
+    def block(self) -> None:
+        """Block the signals in this thread, and so in every thread started from now on
+        (the outlets' threads among them): call before any of those starts."""
+        self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, self.STOP + self.IGNORED)
+
+    def unblock(self) -> None:
+        """Undo :meth:`block` (the watch did not start)."""
+        signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+
+    def start(self) -> None:
+        """Start the thread that waits for the signals."""
+        threading.Thread(target=self._wait, name="flexdiag-signals", daemon=True).start()
+
+    def attach(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+        self._loop, self._stop = loop, stop
+        if self.stopping:
+            stop.set()
+
+    def _wait(self) -> None:
+        while True:
+            signum = signal.sigwait(self.STOP + self.IGNORED)
+            name = signal.Signals(signum).name
+            if signum in self.IGNORED:
+                _log(f"{name} ignored (SIGTERM stops the watch)")
+                continue
+            if self.stopping:
+                _log(f"{name} again: already stopping")
+                continue
+            _log(f"{name}: stopping (the current run gets {self.grace_s:g} s)")
+            self.stopping = True
+            loop, stop = self._loop, self._stop
+            if loop is not None and stop is not None:
+                try:
+                    loop.call_soon_threadsafe(stop.set)
+                except RuntimeError:  # the loop has closed: nothing left to stop
+                    pass
+
+
+async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: Outlets,
+                                 signals: _Signals) -> int:
     from flexdiag.render.json import to_dict
     from flexdiag.runner import run_interruptible
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    # SIGHUP too: a closed terminal or a supervisor's reload stops the watch cleanly, with
-    # its "stopped" line, instead of killing it mid-run.
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop.set)
+    signals.attach(loop, stop)
 
     async def once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
         return to_dict(await run_interruptible(settings, with_lifetime, None, interrupt))
@@ -294,8 +268,13 @@ async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: O
 
     _log(f"watching every {plan.interval_s:g} s"
          + (f", lifetime every {plan.lifetime_every_s:g} s" if plan.lifetime_every_s else ""))
-    runs = await watch(plan, once, on_report=outlets.report, on_failure=outlets.failure,
-                       stop=stop, clock=loop.time, sleep=sleep)
+    try:
+        runs = await watch(plan, once, on_report=outlets.report, on_failure=outlets.failure,
+                           stop=stop, clock=loop.time, sleep=sleep)
+    finally:
+        # Closed while the signal handlers are still ours: a second SIGTERM now is said,
+        # not a kill between "stopped" and a history left half-closed.
+        await asyncio.to_thread(outlets.close)
     _log(f"stopped after {runs} run(s)")
     return 0
 
@@ -308,11 +287,18 @@ def run_watch(
 ) -> int:
     """Run the watch loop until SIGTERM/SIGINT; exit code 0 after a clean stop. Raises
     :class:`ServiceError` when it cannot start."""
-    outlets = Outlets.open(history_path=history_path, keep=keep, listen=listen, output=output,
-                           metrics_file=metrics_file, site=site, push=push)
+    plan = WatchPlan(interval_s, lifetime_every_s)
+    signals = _Signals(plan.stop_grace_s)
+    signals.block()
     try:
-        return asyncio.run(_watch_until_signalled(
-            settings, WatchPlan(interval_s, lifetime_every_s), outlets))
+        outlets = Outlets.open(history_path=history_path, keep=keep, listen=listen,
+                               output=output, metrics_file=metrics_file, site=site, push=push)
+    except BaseException:
+        signals.unblock()
+        raise
+    signals.start()
+    try:
+        return asyncio.run(_watch_until_signalled(settings, plan, outlets, signals))
     finally:
         outlets.close()
 

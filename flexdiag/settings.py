@@ -289,6 +289,10 @@ def parse_push_url(text: str) -> str:
     that every user of the host can read)."""
     import urllib.parse
 
+    if any(c.isspace() or not c.isprintable() for c in text):
+        # urlsplit silently drops tabs and newlines (WHATWG); a URL with them is a mistake.
+        raise SettingsError(f"{shown(text)}: a URL has no spaces, tabs, newlines or control "
+                            "characters")
     url = urllib.parse.urlsplit(text.strip())
     try:
         port = url.port

@@ -121,8 +121,8 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 
 def test_basic_auth_and_the_grouping_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flexdiag.push import Pusher, PushTarget
     from flexdiag.render.metrics import Metrics
-    from flexdiag.service import Pusher, PushTarget
 
     server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -131,7 +131,7 @@ def test_basic_auth_and_the_grouping_key(monkeypatch: pytest.MonkeyPatch) -> Non
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         pusher = Pusher(PushTarget(url, "utrecht.2", "partner", "s3cret"),
-                        Metrics("0", "utrecht.2").registry)
+                        Metrics("0", "utrecht.2").registry, lambda line: None)
         pusher.push()
         pusher.close()
     finally:

@@ -189,33 +189,47 @@ def test_dockerfile_commands_exist(capsys: Any) -> None:
             assert option in out, (argv, option)
 
 
-def test_metrics_server_bounds_connections_and_serves_only_metrics() -> None:
+def test_metrics_server_serves_scrapes_while_idle_connections_wait() -> None:
+    """Issue #21: 16 connections that sent nothing blocked every scrape for 5 s each."""
+    from flexdiag.metrics_http import MetricsServer
     from flexdiag.render.metrics import Metrics
-    from flexdiag.service import METRICS_MAX_CONNECTIONS, _MetricsServer
 
-    server = _MetricsServer(("127.0.0.1", 0), Metrics("0").registry, connection_timeout_s=0.3)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = MetricsServer(Metrics("0").registry, "127.0.0.1", 0,
+                           connection_timeout_s=5.0).start()
     port = server.server_address[1]
+    idle: list[socket.socket] = []
     try:
         assert "flexdiag_runs" in urllib.request.urlopen(
             f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/anything", timeout=5)
         assert info.value.code == 404
-        # Idle connections hold a slot only until the timeout; beyond the cap they are
-        # closed at once instead of piling up threads.
-        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(
-            METRICS_MAX_CONNECTIONS + 4)]
-        time.sleep(0.1)
-        assert threading.active_count() <= METRICS_MAX_CONNECTIONS + 8
-        time.sleep(0.5)  # past the connection timeout: slots are free again
-        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).status == 200
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+        threads = threading.active_count()
+        started = time.monotonic()
+        for _ in range(5):
+            assert urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                          timeout=5).status == 200
+        waited = time.monotonic() - started
+        assert threading.active_count() == threads  # no thread per connection
+        assert waited < 2.5, waited  # not 5 s per scrape behind the idle ones
+    finally:
         for sock in idle:
             sock.close()
+        server.shutdown()
+
+
+def test_an_idle_connection_is_closed_after_its_timeout() -> None:
+    from flexdiag.metrics_http import MetricsServer
+    from flexdiag.render.metrics import Metrics
+
+    server = MetricsServer(Metrics("0").registry, "127.0.0.1", 0,
+                           connection_timeout_s=0.2).start()
+    try:
+        with socket.create_connection(server.server_address, timeout=3) as sock:
+            assert sock.recv(1) == b""  # closed by the server, nothing sent
     finally:
         server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("args", [
