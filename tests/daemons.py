@@ -181,13 +181,14 @@ def chrony_argv(ip: str, port: int, workdir: Path) -> list[str]:
 
 
 def dnsmasq_argv(ip: str, port: int, domain: str, records: dict[str, str],
-                 workdir: Path) -> list[str]:
-    """dnsmasq answering ``records`` (name -> address), NXDOMAIN for other names in
-    ``domain``, and asking nobody upstream."""
+                 workdir: Path, cnames: dict[str, str] | None = None) -> list[str]:
+    """dnsmasq answering ``records`` (name -> address) and ``cnames`` (alias -> target),
+    NXDOMAIN for other names in ``domain``, and asking nobody upstream."""
     return ["dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
             "--bind-interfaces", f"--listen-address={ip}", f"--port={port}", "--user=root",
             f"--pid-file={workdir / 'dnsmasq.pid'}", f"--local=/{domain}/", "--log-facility=-",
-            *(f"--host-record={name},{addr}" for name, addr in records.items())]
+            *(f"--host-record={name},{addr}" for name, addr in records.items()),
+            *(f"--cname={alias},{target}" for alias, target in (cnames or {}).items())]
 
 
 def ntp_synced(ip: str, port: int = 123) -> bool:

@@ -89,13 +89,17 @@ def follow_chain(response: Any, qname: Any, rdtype: Any) -> _Lookup:
 
     name = qname
     seen = {name}
-    for _ in range(MAX_CHAIN + 1):
+    for links in range(MAX_CHAIN + 1):
         rrset = response.get_rrset(response.answer, name, dns.rdataclass.IN, rdtype)
         if rrset is not None:
             return _Lookup([r.to_text() for r in rrset])
         cname = response.get_rrset(response.answer, name, dns.rdataclass.IN,
                                    dns.rdatatype.CNAME)
         if cname is None or len(cname) == 0:
+            if links >= MAX_CHAIN:
+                # A resolver that gave up after as many links (dnsmasq stops at 16) leaves
+                # the chain open: that is a chain too long, not a name without addresses.
+                return _Lookup(kind="chain-long", text=TEXTS["chain-long"])
             return _Lookup(kind="no-answer", text=TEXTS["no-answer"])
         name = next(iter(cname)).target
         if name in seen:

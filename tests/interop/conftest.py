@@ -24,6 +24,14 @@ STUN_IPS = ("127.77.0.1", "127.77.0.2")
 SIP_IP = "127.77.0.3"
 NTP_IP, NTP_PORT = "127.77.0.4", 11123
 DNS_IP, DNS_PORT = "127.77.0.5", 5353
+# CNAME chains (issue #21): 20 links from long.test.invalid (dnsmasq answers the first 16 and
+# leaves the chain open) and 8 from short.test.invalid, both ending at the SIP server.
+CNAMES = {
+    **{("long" if i == 0 else f"l{i}") + ".test.invalid": f"l{i + 1}.test.invalid"
+       for i in range(20)},
+    **{("short" if i == 0 else f"s{i}") + ".test.invalid": f"s{i + 1}.test.invalid"
+       for i in range(8)},
+}
 @dataclass
 class RealPlatform:
     def args(self) -> list[str]:
@@ -42,7 +50,8 @@ def real_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPlat
     require("turnserver", "kamailio", "chronyd", "dnsmasq")
     work: Path = tmp_path_factory.mktemp("interop")
     records = {"voip.test.invalid": SIP_IP, "stun.test.invalid": STUN_IPS[0],
-               "ntp.test.invalid": NTP_IP}
+               "ntp.test.invalid": NTP_IP, "l20.test.invalid": SIP_IP,
+               "s8.test.invalid": SIP_IP}
     daemons = [
         (Daemon("coturn", coturn_argv(STUN_IPS, work), work / "coturn.log"),
          lambda: all(udp_bound(ip, p) for ip in STUN_IPS for p in (3478, 3479))),
@@ -50,7 +59,8 @@ def real_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPlat
          lambda: udp_bound(SIP_IP, 5060) and udp_bound(SIP_IP, 38388)),
         (Daemon("chrony", chrony_argv(NTP_IP, NTP_PORT, work), work / "chrony.log"),
          lambda: udp_bound(NTP_IP, NTP_PORT) and ntp_synced(NTP_IP, NTP_PORT)),
-        (Daemon("dnsmasq", dnsmasq_argv(DNS_IP, DNS_PORT, "test.invalid", records, work),
+        (Daemon("dnsmasq", dnsmasq_argv(DNS_IP, DNS_PORT, "test.invalid", records, work,
+                                         CNAMES),
                 work / "dnsmasq.log"), lambda: udp_bound(DNS_IP, DNS_PORT)),
     ]
     started: list[Daemon] = []

@@ -50,6 +50,28 @@ def test_quick_run_passes_against_real_servers(real_platform: RealPlatform, caps
     assert abs(ntp["offset_s"]) < 0.05  # chrony serves this machine's own clock
 
 
+@pytest.mark.parametrize(("name", "status", "kind"), [
+    ("short.test.invalid", "pass", None),  # 8 links: followed, the mixed case echoed
+    ("long.test.invalid", "fail", "chain-long"),  # 20: dnsmasq's answer stops at 16
+])
+def test_cname_chains_from_dnsmasq(name: str, status: str, kind: str | None,
+                                   real_platform: RealPlatform, capsys: Any,
+                                   validate_report: Any) -> None:
+    """Issue #21: a chain of 16 or more links made dnspython's ChainTooLong escape: every
+    check 'error', exit 3, 'Future exception was never retrieved'."""
+    args = real_platform.args()
+    args[args.index("--sip-server") + 1] = name
+    code, report = run_json(args, capsys)
+    validate_report(report)
+    voip = report["checks"][0]
+    assert voip["status"] == status and voip["data"].get("error") == kind, voip
+    assert not any(c["status"] == "error" for c in report["checks"])
+    if kind is None:
+        assert voip["data"]["addresses"] == [SIP_IP]
+    else:
+        assert code == 2 and "CNAME chain is longer than 16 links" in voip["summary"]
+
+
 def test_unknown_name_is_nxdomain_from_dnsmasq(real_platform: RealPlatform, capsys: Any,
                                                validate_report: Any) -> None:
     args = real_platform.args()
