@@ -271,13 +271,14 @@ MESSAGES: dict[str, str] = {
         "it), from {alt} it does (tested)."
     ),
     "plan.off_alg.lifetime": (
-        " At the same time set the registration interval to {interval} s or less: off port "
-        "{port} the SIP ALG no longer holds the phones' mappings open, and the router's own "
-        "UDP timeout applies (a phone's mapping expires after {expired} idle)."
+        " At the same time turn on the phones' NAT keep-alive every {keepalive} s or less: "
+        "off port {port} the SIP ALG no longer holds the phones' mappings open, and the "
+        "router's own UDP timeout applies (a phone's mapping expires after {expired} idle)."
     ),
     "plan.off_alg.unmeasured": (
         " Off port {port} the SIP ALG no longer holds the phones' mappings open and the "
-        "router's own UDP timeout applies: check it with flexdiag run --lifetime first."
+        "router's own UDP timeout applies: check it with flexdiag run (without --quick) "
+        "first."
     ),
     "plan.dns_cause": "{advice} The failures of {checks} follow from this: fix DNS first.",
     # --- NTP -------------------------------------------------------------------------------
@@ -308,20 +309,27 @@ MESSAGES: dict[str, str] = {
     ),
     # --- NAT mapping lifetime ---------------------------------------------------------------
     "lifetime.progress": (
-        "{elapsed} s of at most {budget} s; a phone's mapping (register, then quiet) seen "
-        "alive after {alive} idle, expired after {expired}"
+        "at most {left} s more (sooner once decided; Ctrl-C keeps what was found); a phone's "
+        "mapping (register, then quiet) seen alive after {alive} idle, expired after "
+        "{expired}"
     ),
     "lifetime.unknown": "–",
     "lifetime.no_mapping": "no mapping could be made: the STUN server did not answer",
     "lifetime.unmeasured": (
-        "not measured: run flexdiag run --lifetime to see whether the router keeps a phone's "
-        "mapping for the registration interval ({registration} s); it takes up to "
-        "{minutes} min"
+        "not measured (--quick): run flexdiag run without --quick to see whether the router "
+        "keeps a phone's mapping while it is quiet between two registrations ({horizon} s of "
+        "watching at most, less on most routers)"
     ),
     "lifetime.pass": (
         "a phone's mapping (register, then quiet) survives {alive} idle, at least the "
         "registration interval ({registration} s); with traffic in between: alive after "
         "{est_alive}, expired after {est_expired}"
+    ),
+    "lifetime.horizon": (
+        "a phone's mapping (register, then quiet) is kept at least {alive} idle: set the "
+        "phones' NAT keep-alive to {keepalive} s or less and they stay reachable; the "
+        "registration interval ({registration} s) itself was not watched (flexdiag run "
+        "--lifetime proves it)"
     ),
     "lifetime.fail": (
         "a phone's mapping (register, then quiet) expires after {expired} idle (alive after "
@@ -331,14 +339,14 @@ MESSAGES: dict[str, str] = {
     "lifetime.fail.advice": (
         "The router forgets a phone's UDP mapping once the phone has sent nothing for "
         "{expired}: the phone registers, goes quiet, and calls from the platform are dropped "
-        "until it registers again (FAQ item 6). Set the phones' registration interval to "
-        "{interval} s or less, or raise the router's UDP NAT/session timeout above "
-        "{registration} s."
+        "until it registers again (FAQ item 6). Best: raise the router's UDP timeout (often "
+        "called 'UDP session timeout' or 'NAT UDP timeout') above {registration} s. Or turn on "
+        "the phones' NAT keep-alive every {keepalive} s or less (see 'Set on the phones'), "
+        "keeping their registration interval as it is."
     ),
-    "lifetime.keepalive": (
-        " Or keep the registration interval and turn on the phones' NAT keep-alive every "
-        "{interval} s: a mapping that carries traffic that often never sits idle long enough "
-        "to expire (with traffic this router keeps mappings {est_alive} or longer)."
+    "lifetime.interval": (
+        " A registration interval of {interval} s would do as well, where the phones and the "
+        "platform accept it."
     ),
     "lifetime.rfc4787": (
         " This router also breaks RFC 4787 REQ-5: a UDP mapping must last at least 2 minutes "
@@ -357,7 +365,13 @@ MESSAGES: dict[str, str] = {
         "minute) to see whether the router keeps mappings for the whole interval."
     ),
     "lifetime.interrupted.advice": (
-        "Run flexdiag run --lifetime again and let it finish (up to {budget} s) for a verdict."
+        "Run flexdiag run again and let it finish: most routers are judged within a few "
+        "minutes; flexdiag run --lifetime proves the whole registration interval (up to "
+        "{budget} s)."
+    ),
+    "lifetime.interrupted.horizon": (
+        "Run flexdiag run again and let it finish (up to {budget} s; most routers are judged "
+        "sooner)."
     ),
     "lifetime.rebind.hint": (
         " This STUN server does not support RESPONSE-PORT (RFC 5780), so flexdiag can only "

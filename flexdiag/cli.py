@@ -122,9 +122,13 @@ def _settings(profile: str | None, options: dict[str, str | None]) -> Settings:
 @profile_options
 def run(
     settings_options: dict[str, str | None],
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="Skip watching a quiet phone's mapping (FAQ item 6): done in about a "
+        "second, headline 'Ready so far'")] = False,
     lifetime: Annotated[bool, typer.Option(
-        "--lifetime", help="Also measure how long the router keeps idle UDP mappings "
-        "(slow: up to the registration time; Ctrl-C reports what was found so far)")] = False,
+        "--lifetime", help="Watch a quiet phone's mapping for the whole registration "
+        "interval, not only the --horizon (slow; Ctrl-C reports what was found so "
+        "far)")] = False,
     profile: Profile = None,
     fmt: Annotated[str, _opt("--format", "text|json|markdown",
                              "Report format")] = "text",
@@ -140,7 +144,9 @@ def run(
                                           help="Add every check's evidence (text)")] = False,
     lang: Lang = None,
 ) -> None:
-    """Run the diagnostic: DNS, STUN and NAT behaviour, SIP OPTIONS, SIP ALG, NTP.
+    """Run the diagnostic: DNS, STUN and NAT behaviour, SIP OPTIONS, SIP ALG, NTP, and how
+    long the router keeps a quiet phone's mapping (up to --horizon, 180 s; most routers are
+    judged much sooner). Every other check reports at once.
 
     Every setting can also come from a FLEXDIAG_* environment variable (FLEXDIAG_SIP_SERVER,
     ...) or a --profile file; an option beats the environment, which beats the file.
@@ -149,11 +155,13 @@ def run(
 
       flexdiag run                          # on the customer LAN, before phones go in
 
+      flexdiag run --quick                  # about a second; FAQ item 6 left unmeasured
+
       flexdiag run --json > ticket.json     # evidence for a support ticket
 
       flexdiag run --format markdown --redact --output ticket.md
 
-      flexdiag run --lifetime               # also: how long the router keeps mappings
+      flexdiag run --lifetime               # the whole registration interval (slow)
 
       flexdiag run --lang nl --sip-ports 38388
     """
@@ -165,16 +173,23 @@ def run(
     except ValueError:
         _fail(f"--format: {fmt!r} is not one of text, json, markdown")
     _given(("--output", output), ("--profile", profile))
+    if quick and lifetime:
+        _fail("--quick and --lifetime: choose one (--quick measures no lifetime, --lifetime "
+              "the whole registration interval)")
     settings = _settings(profile, settings_options)
+    from flexdiag.vocab import LifetimeMode
+
+    mode = (LifetimeMode.QUICK if quick else LifetimeMode.FULL if lifetime
+            else LifetimeMode.HORIZON)
     try:
-        code = _run(settings, chosen, lifetime=lifetime, output=output, redact=redact,
+        code = _run(settings, chosen, lifetime=mode, output=output, redact=redact,
                     quiet=quiet, verbose=verbose)
     except KeyboardInterrupt:  # the second Ctrl-C (the first ends slow checks early)
         _fail("interrupted twice: stopped without a report")
     raise typer.Exit(code)
 
 
-def _run(settings: Settings, fmt: Any, *, lifetime: bool = False, output: str | None = None,
+def _run(settings: Settings, fmt: Any, *, lifetime: Any = False, output: str | None = None,
          redact: bool = False, quiet: bool = False, verbose: bool = False) -> int:
     import asyncio
 

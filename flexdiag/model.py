@@ -79,11 +79,11 @@ class Step:
 class Plan:
     """What to do about a run's findings, decided over all of them (:mod:`flexdiag.planner`):
     ordered steps, and the phone settings that make phones work on the network as it is
-    (keys of design.md's ``summary.phone_settings``, each only when it differs from the
-    phones' default)."""
+    (design.md's ``summary.phone_settings``: the whole "Set on the phones" block, ``None``
+    for a setting that is to be off)."""
 
     steps: tuple[Step, ...] = ()
-    phone_settings: Mapping[str, int] = field(default_factory=dict)
+    phone_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

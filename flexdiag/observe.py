@@ -46,7 +46,7 @@ from flexdiag.records import (
     StunReply,
 )
 from flexdiag.settings import Settings, alternative_port
-from flexdiag.vocab import Stopped
+from flexdiag.vocab import LifetimeMode, Stopped
 
 # Share of the overall budget that name resolution may take, so that the exchanges which
 # depend on it still have time for retransmissions.
@@ -86,6 +86,7 @@ class Observer:
     start: float = 0.0  # event-loop time at which the run started
     interrupt: asyncio.Event | None = None  # set on Ctrl-C: slow observations end early
     on_progress: Callable[[str, str], None] | None = None  # (check id, text) for live display
+    lifetime_mode: LifetimeMode = LifetimeMode.FULL  # HORIZON: the default run's horizon
     _tasks: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list)
     flow_log: FlowLog = field(default_factory=FlowLog)
@@ -404,8 +405,9 @@ class Observer:
         if server is None:
             return None
         settings = self.settings
-        registration_s = settings.registration_time_s
-        budget_s = settings.max_wait_s or lt.default_budget_s(registration_s)
+        target_s, budget_s = lt.target_and_budget_s(
+            self.lifetime_mode, settings.registration_time_s, settings.horizon_s,
+            settings.max_wait_s)
         prober = Prober(server)
         measurement = Measurement()
 
@@ -414,18 +416,28 @@ class Observer:
             # waits a few RTTs of the path, as measured while priming the first mapping.
             await prober.detect(4 * negative_wait_s(None))
             await measure(
-                prober, registration_s=registration_s, budget_s=budget_s,
+                prober, registration_s=target_s, budget_s=budget_s,
                 wait_s=negative_wait_s(prober.rtt_s),
                 now=asyncio.get_running_loop().time, sleep=self.interruptible_sleep,
-                on_progress=lambda m: self._lifetime_progress(m, budget_s),
                 result=measurement)
 
+        async def countdown() -> None:
+            # The live line counts down once a second, between the tests as well.
+            began = asyncio.get_running_loop().time()
+            while True:
+                elapsed = asyncio.get_running_loop().time() - began
+                self._lifetime_progress(measurement, budget_s, elapsed)
+                await asyncio.sleep(1.0)
+
+        ticker = asyncio.ensure_future(countdown()) if self.on_progress is not None else None
         try:
             if not await self._unless_interrupted(work()):
                 measurement.stopped = Stopped.INTERRUPTED
         finally:
+            if ticker is not None:
+                ticker.cancel()
             prober.close()
-        return LifetimeObservation(prober.method, measurement, budget_s, prober.sent)
+        return LifetimeObservation(prober.method, measurement, budget_s, prober.sent, target_s)
 
     async def _unless_interrupted(self, work: Awaitable[None]) -> bool:
         """Run ``work``; on Ctrl-C abandon it at once (its own waits, such as priming
@@ -472,7 +484,7 @@ class Observer:
         return await capacity.probe(server, phones, wait_s=max(1.0, negative_wait_s(rtt)),
                                     flows_before=before)
 
-    def _lifetime_progress(self, m: Measurement, budget_s: float) -> None:
+    def _lifetime_progress(self, m: Measurement, budget_s: float, elapsed_s: float) -> None:
         from flexdiag.checks.lifetime import progress_text
 
-        self.progress("nat.lifetime", progress_text(m, budget_s))
+        self.progress("nat.lifetime", progress_text(m, budget_s, elapsed_s))

@@ -169,24 +169,27 @@ def _off_alg(results: Mapping[str, CheckResult], port: int, draft: _Draft) -> st
     data = lifetime.data if lifetime is not None else {}
     if data.get("reason") == "not-measured":
         return advice.text("plan.off_alg.unmeasured", port=port)
-    interval = data.get("advised_registration_time_s")
-    if lifetime is None or lifetime.status is not Status.FAIL or interval is None:
+    keepalive = data.get("advised_keepalive_s")
+    if lifetime is None or lifetime.status is not Status.FAIL or keepalive is None:
         return ""
-    draft.phone["registration_time_s"] = int(interval)
+    draft.phone["keepalive_s"] = int(keepalive)
     draft.covered.add("nat.lifetime")
     expired = data.get("expired_s")
-    return advice.text("plan.off_alg.lifetime", interval=interval, port=port,
+    return advice.text("plan.off_alg.lifetime", keepalive=keepalive, port=port,
                        expired=f"{expired:.1f} s" if expired is not None else "?")
 
 
 def _lifetime(results: Mapping[str, CheckResult], draft: _Draft) -> None:
-    """The registration interval a phone's measured mapping lifetime needs."""
+    """The NAT keep-alive a phone's measured mapping lifetime needs (the registration interval
+    stays as it is: the router change comes first in the plan, from the check's advice)."""
     lifetime = results.get("nat.lifetime")
-    if lifetime is None or lifetime.status is not Status.FAIL:
+    if lifetime is None:
         return
-    interval = lifetime.data.get("advised_registration_time_s")
-    if interval is not None:
-        draft.phone["registration_time_s"] = int(interval)
+    keepalive = lifetime.data.get("advised_keepalive_s")
+    needed = lifetime.status is Status.FAIL or lifetime.data.get("verdict") == (
+        "kept-past-horizon")
+    if needed and keepalive is not None:
+        draft.phone["keepalive_s"] = int(keepalive)
 
 
 def _remaining(results: Sequence[CheckResult], draft: _Draft) -> None:
@@ -204,11 +207,30 @@ def _remaining(results: Sequence[CheckResult], draft: _Draft) -> None:
         draft.add(text, sorted(faq), ids)
 
 
-def _phone_settings(draft: _Draft, settings: Settings) -> dict[str, int]:
-    """Only what differs from what the phones would use anyway."""
-    defaults = {"sip_port": settings.sip_ports[0], "local_sip_port": settings.local_sip_port,
-                "registration_time_s": settings.registration_time_s}
-    return {k: v for k, v in draft.phone.items() if defaults.get(k) != v}
+def _phone_settings(results: Mapping[str, CheckResult], draft: _Draft,
+                    settings: Settings) -> dict[str, Any]:
+    """The whole "Set on the phones" block for this network as it is: what the plan changed,
+    the platform's values (FAQ items 1-3) for the rest. STUN is on where the router
+    translates ports (FAQ items 2, 4: the phone then announces its public port), else off
+    (``None``); no keep-alive (``None``) where none is needed."""
+    stun = _data(results, "stun.binding")
+    return {
+        "sip_server": settings.sip_server,
+        "sip_port": draft.phone.get("sip_port", settings.sip_ports[0]),
+        "local_sip_port": draft.phone.get("local_sip_port", settings.local_sip_port),
+        "stun_server": (_host_port(settings.stun_server.host, settings.stun_server.port, 3478)
+                        if stun.get("port_translation") is True else None),
+        "ntp_server": _host_port(settings.ntp_server.host, settings.ntp_server.port, 123),
+        "keepalive_s": draft.phone.get("keepalive_s"),
+        # The phones' own interval: flexdiag's remedy is the keep-alive, never a shorter one.
+        "registration_time_s": settings.registration_time_s,
+    }
+
+
+def _host_port(host: str, port: int, default: int) -> str:
+    if port == default:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def reconcile(results: Sequence[CheckResult], plan: Plan) -> tuple[CheckResult, ...]:
@@ -232,4 +254,5 @@ def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Pl
     _sip_path(by_id, settings, draft)
     _lifetime(by_id, draft)
     _remaining(results, draft)
-    return Plan(steps=tuple(draft.steps), phone_settings=_phone_settings(draft, settings))
+    return Plan(steps=tuple(draft.steps),
+                phone_settings=_phone_settings(by_id, draft, settings))

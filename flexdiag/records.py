@@ -232,6 +232,7 @@ class LifetimeObservation:
     measurement: Measurement
     budget_s: float
     sent: int
+    target_s: float | None = None  # the idle time watched for (None: the registration time)
 
 
 class Obs(enum.Enum):

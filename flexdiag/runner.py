@@ -18,12 +18,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flexdiag import __version__, advice, planner
-from flexdiag.checks import Check, Finding, checks_for, evaluate, observations_needed
+from flexdiag.checks import (
+    Check,
+    Finding,
+    as_mode,
+    checks_for,
+    evaluate,
+    observations_needed,
+)
 from flexdiag.evidence import MAX_LINE, bound, bound_text
 from flexdiag.model import CheckResult, Report, Status
 from flexdiag.net import host
 from flexdiag.observe import Observer
 from flexdiag.settings import Settings
+from flexdiag.vocab import LifetimeMode
 
 # An observation's own waits end at the run's deadline; this extra bound only catches one
 # that hangs despite that (a bug), so it is generous.
@@ -60,6 +68,7 @@ async def run(
     interrupt: asyncio.Event | None = None,
     wall_clock: Callable[[], float] = time.time,
     argv: Sequence[str] = (),
+    lifetime: LifetimeMode = LifetimeMode.QUICK,
 ) -> Report:
     """Run ``checks`` (default: the quick run) and return the report.
 
@@ -67,11 +76,13 @@ async def run(
     ``on_progress(check_id, text)`` as slow checks progress. Setting ``interrupt`` ends slow
     checks early with what they found so far.
     """
-    checks = list(checks) if checks is not None else checks_for(settings)
+    checks = list(checks) if checks is not None else checks_for(settings, lifetime)
     loop = asyncio.get_running_loop()
     started_at = datetime.datetime.fromtimestamp(wall_clock(), datetime.UTC)
     observer = Observer(settings, wall_clock=wall_clock, start=loop.time(),
-                        interrupt=interrupt, on_progress=on_progress)
+                        interrupt=interrupt, on_progress=on_progress,
+                        lifetime_mode=(LifetimeMode.HORIZON if lifetime is LifetimeMode.HORIZON
+                                       else LifetimeMode.FULL))
     done = 0
 
     async def one(check: Check) -> CheckResult:
@@ -112,7 +123,8 @@ async def run(
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-async def run_interruptible(settings: Settings, lifetime: bool, progress: Any = None,
+async def run_interruptible(settings: Settings, lifetime: bool | LifetimeMode,
+                            progress: Any = None,
                             interrupt: asyncio.Event | None = None,
                             argv: Sequence[str] = (),
                             on_signal: Callable[[signal.Signals], None] | None = None) -> Report:
@@ -138,11 +150,12 @@ async def run_interruptible(settings: Settings, lifetime: bool, progress: Any = 
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             own = False
     try:
+        mode = as_mode(lifetime)
         return await run(
-            settings, checks_for(settings, lifetime=lifetime),
+            settings, checks_for(settings, mode),
             on_result=getattr(progress, "update", None),
             on_progress=getattr(progress, "note", None),
-            interrupt=event, argv=argv,
+            interrupt=event, argv=argv, lifetime=mode,
         )
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None

@@ -58,6 +58,12 @@ class Settings:
     max_wait_s: float | None = None  # nat.lifetime budget; None: registration time + margin
     local_sip_port: int = 5060  # the phones' own SIP port: probed from too, as a phone sends
     phones: int = 0  # --phones N: check the NAT table has room for N phones' flows (0: no)
+    # The default run watches a phone's idle mapping this long (FAQ item 6): most routers keep
+    # one 30, 60, 120 or 180 s, so a short timeout is judged on site; --lifetime proves more.
+    horizon_s: float = 180.0
+    # Registration intervals below this are never advised: registrars may refuse them (SIP 423
+    # Interval Too Brief), some phones cannot take them (Grandstream >= 60 s, Poly >= 300 s).
+    min_registration_s: int = 60
 
     def profile(self) -> dict[str, Any]:
         """The profile as it appears in the JSON report."""
@@ -74,6 +80,8 @@ class Settings:
             "max_wait_s": self.max_wait_s,
             "local_sip_port": self.local_sip_port,
             "phones": self.phones,
+            "horizon_s": self.horizon_s,
+            "min_registration_s": self.min_registration_s,
         }
 
 
@@ -380,6 +388,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_wait_s", "--max-wait", _positive(float, 5, 7 * 86400), "SECONDS",
            "Time budget of the lifetime check",
            f"registration time + {_lifetime.ESTABLISH_GAP_S + _lifetime.MARGIN_S:g}"),
+    Option("horizon_s", "--horizon", _positive(float, 10, 86400), "SECONDS",
+           "How long the default run watches a phone's idle mapping (FAQ item 6)"),
+    Option("min_registration_s", "--min-registration", _positive(int, 1, 86400), "SECONDS",
+           "Shortest registration interval ever advised (registrars may refuse shorter)"),
 )
 assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
 

@@ -57,6 +57,16 @@ class Impact(enum.StrEnum):
     PHONE_FIRST = "phone-first"  # audio gets in once the phone has sent to that address
 
 
+class LifetimeMode(enum.StrEnum):
+    """How far a run measures a phone's mapping lifetime (FAQ item 6): not at all
+    (``run --quick``), up to the horizon (the default run), or the whole registration interval
+    (``run --lifetime``)."""
+
+    QUICK = "quick"
+    HORIZON = "horizon"
+    FULL = "full"
+
+
 class Stopped(enum.StrEnum):
     """Why a lifetime measurement ended."""
 

@@ -15,11 +15,13 @@ def message_ids() -> set[str]:
     from flexdiag import advice, sipcodes
     from flexdiag.codec.sip import CLASS_NAMES
     from flexdiag.net.udp import ERROR_TEXT
-    from flexdiag.render.text import PHONE_SETTINGS, UNMEASURED, VERDICT
+    from flexdiag.render import text
 
     ids = set(advice.MESSAGES.values()) | set(advice.TITLES.values())
     ids |= set(advice.BEHAVIOR_NAMES.values())
-    ids |= set(VERDICT.values()) | set(PHONE_SETTINGS.values()) | {UNMEASURED}
+    ids |= set(text.VERDICT.values()) | set(text.PHONE_SETTINGS.values()) | {text.UNMEASURED}
+    ids |= {text.UNMEASURED_ITEM, text.READY_SO_FAR, text.KEEPALIVE_NEEDED, "off"}
+    ids |= set(text.OFF.values())
     ids |= set(CLASS_NAMES.values()) | set(ERROR_TEXT.values())
     for texts in sipcodes.CLASS_TEXT.values():
         ids |= set(texts)

@@ -29,7 +29,8 @@ def test_every_format_is_wired() -> None:
 def test_markdown_ticket(capsys: Any, tmp_path: Path) -> None:
     target = tmp_path / "ticket.md"
     with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
-        code, out, err = in_process(["run", "--format", "markdown", "--output", str(target),
+        code, out, err = in_process(["run", "--quick", "--format", "markdown", "--output",
+                                     str(target),
                               *fake.args()], capsys)
     text = target.read_text()
     assert code == 1 and out == "" and err.startswith("WARN: ")  # summary line on stderr
@@ -41,8 +42,8 @@ def test_markdown_ticket(capsys: Any, tmp_path: Path) -> None:
 
 def test_quiet_and_verbose(capsys: Any) -> None:
     with platform_in_thread() as fake:
-        code, quiet, _ = in_process(["run", "--quiet", *fake.args()], capsys)
-        _, verbose, _ = in_process(["run", "--verbose", *fake.args()], capsys)
+        code, quiet, _ = in_process(["run", "--quick", "--quiet", *fake.args()], capsys)
+        _, verbose, _ = in_process(["run", "--quick", "--verbose", *fake.args()], capsys)
     assert code == 0 and quiet.count("\n") == 1 and quiet.startswith("PASS: ")
     assert "Evidence" in verbose and "via_rport:" in verbose
     assert "\x1b[" not in verbose  # no colours when not on a terminal
@@ -51,7 +52,7 @@ def test_quiet_and_verbose(capsys: Any) -> None:
 def test_redact_removes_the_customers_addresses_and_keeps_the_platforms(
         capsys: Any, validate_report: Any) -> None:
     with platform_in_thread(stun_h=stun_handler(public_ip="198.51.100.7")) as fake:
-        _, out, _ = in_process(["run", "--json", "--redact", *fake.args()], capsys)
+        _, out, _ = in_process(["run", "--quick", "--json", "--redact", *fake.args()], capsys)
     report = validate_report(json.loads(out))
     text = json.dumps(report)
     assert "198.51.100.7" not in text  # the customer's public address
@@ -67,7 +68,7 @@ def test_redacted_dns_hijack_keeps_the_wrong_answer_and_drops_the_customer() -> 
               "profile": {"sip_server": "voip.gntel.nl", "stun_server": "stun.gntel.nl:3478",
                           "platform_ranges": ["194.140.246.0/24", "91.215.4.0/22"]},
               "summary": {"public_ip": "198.51.100.7"},
-              "environment": {"argv": ["run", "--output", "/home/jan/ticket.md"],
+              "environment": {"argv": ["run", "--quick", "--output", "/home/jan/ticket.md"],
                               "local_ip": "192.168.1.20", "gateway_ip": "192.168.1.1"},
               "checks": [
                   {"id": "dns.voip", "status": "warn", "faq": [1, 4], "duration_ms": 1,
@@ -88,7 +89,7 @@ def test_redacted_dns_hijack_keeps_the_wrong_answer_and_drops_the_customer() -> 
     assert "198.51.100.7" not in text and "192.168.1." not in text and "61022" not in text
     assert stun["data"]["mapped"] == "[public-ip-1]:[port-1]"
     assert stun["data"]["mappings"] == ["[lan-ip-1]:40001 -> [public-ip-1]:[port-1]"]
-    assert out["environment"]["argv"] == ["run", "--output", "[path]"]
+    assert out["environment"]["argv"] == ["run", "--quick", "--output", "[path]"]
     assert out["environment"]["gateway_ip"] == "[lan-ip-2]"
 
 
@@ -115,8 +116,8 @@ def test_explain_other_input(capsys: Any, arg: str, expected: int) -> None:
 
 
 def test_bad_format_and_language(capsys: Any) -> None:
-    assert in_process(["run", "--format", "pdf"], capsys)[0] == 3
-    assert in_process(["run", "--lang", "fr"], capsys)[0] == 3
+    assert in_process(["run", "--quick", "--format", "pdf"], capsys)[0] == 3
+    assert in_process(["run", "--quick", "--lang", "fr"], capsys)[0] == 3
 
 
 def test_every_faq_code_has_its_own_meaning_and_unknown_ones_are_said_unknown(

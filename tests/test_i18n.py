@@ -85,7 +85,7 @@ def shape(value: Any) -> Any:
 
 def test_language_changes_text_not_keys(capsys: Any, validate_report: Any) -> None:
     with platform_in_thread(sip_h=[sip_handler(silent=True), sip_handler()]) as fake:
-        args = ["run", "--json", *fake.args()]
+        args = ["run", "--quick", "--json", *fake.args()]
         english = run_json([*args, "--lang", "en"], capsys)
         dutch = run_json([*args, "--lang", "nl"], capsys)
     i18n.activate("en")

@@ -23,6 +23,18 @@ def golden_plans(request: pytest.FixtureRequest,
         yield
 
 
+# The whole "Set on the phones" block of a network that needs nothing changed (issue #22).
+DEFAULT_BLOCK = {"sip_server": "voip.gntel.nl", "sip_port": 5060, "local_sip_port": 5060,
+                 "stun_server": None, "ntp_server": "ntp.gntel.nl", "keepalive_s": None,
+                 "registration_time_s": 3600}
+
+
+def changes(block: Any) -> dict[str, Any]:
+    """What a plan's phone settings change from the default block (every key is there)."""
+    assert set(block) == set(DEFAULT_BLOCK), block
+    return {k: v for k, v in block.items() if DEFAULT_BLOCK[k] != v}
+
+
 def result(check_id: str, status: Status, advice: str | None = None,
            faq: tuple[int, ...] = ()) -> CheckResult:
     return CheckResult(check_id, check_id, status, "summary", {}, advice, faq)
@@ -83,14 +95,14 @@ def test_healthy_network_needs_no_phone_settings() -> None:
     from tests.test_planner_data import HEALTHY
 
     result = plan(_judged(**HEALTHY))
-    assert result.phone_settings == {} and result.steps == ()
+    assert changes(result.phone_settings) == {} and result.steps == ()
 
 
 def test_5060_blocked_both_ways_moves_port_and_local_port_together() -> None:
     from tests.test_planner_data import DROP_5060
 
     result = plan(_judged(**DROP_5060))
-    assert result.phone_settings == {"sip_port": 38388, "local_sip_port": 5062}
+    assert changes(result.phone_settings) == {"sip_port": 38388, "local_sip_port": 5062}
     first = result.steps[0]
     assert "local SIP port to 5062" in first.text and "voip.gntel.nl:38388" in first.text
     assert {"sip.udp.5060", "sip.phone"} <= set(first.checks)
@@ -98,14 +110,14 @@ def test_5060_blocked_both_ways_moves_port_and_local_port_together() -> None:
     assert not any("configure the phones to register on" in s.text for s in result.steps)
 
 
-def test_alg_on_5060_with_a_short_lifetime_moves_port_and_interval_together() -> None:
+def test_alg_on_5060_with_a_short_lifetime_moves_port_and_keepalive_together() -> None:
     from tests.test_planner_data import ALG_5060
 
     result = plan(_lifetime_fail(_judged(**ALG_5060)))
-    assert result.phone_settings == {"sip_port": 38388, "registration_time_s": 6}
+    assert changes(result.phone_settings) == {"sip_port": 38388, "keepalive_s": 6}
     first = result.steps[0]
     assert "voip.gntel.nl:38388" in first.text and "SIP ALG" in first.text
-    assert "registration interval to 6 s" in first.text
+    assert "NAT keep-alive every 6 s or less" in first.text
     assert "sip.alg" in first.checks and "nat.lifetime" not in [
         c for s in result.steps[1:] for c in s.checks]
 
@@ -114,16 +126,21 @@ def test_alg_with_the_lifetime_unmeasured_says_to_measure_it_first() -> None:
     from tests.test_planner_data import ALG_5060
 
     result = plan(_judged(**ALG_5060))
-    assert result.phone_settings == {"sip_port": 38388}
-    assert "--lifetime" in result.steps[0].text
+    assert changes(result.phone_settings) == {"sip_port": 38388}
+    assert "flexdiag run (without --quick)" in result.steps[0].text
 
 
-def test_short_lifetime_alone_sets_the_registration_interval() -> None:
+def test_short_lifetime_alone_sets_the_keepalive_never_a_short_interval() -> None:
+    """Issue #22: UDP timeouts 10/40 gave 'registration interval (s): 6', which registrars
+    refuse (423) and which loads the platform; the keep-alive is the phone-side remedy, the
+    router's timeout the first step."""
     from tests.test_planner_data import HEALTHY
 
     result = plan(_lifetime_fail(_judged(**HEALTHY)))
-    assert result.phone_settings == {"registration_time_s": 6}
+    assert changes(result.phone_settings) == {"keepalive_s": 6}
     assert [s.checks for s in result.steps] == [("nat.lifetime",)]
+    assert result.steps[0].text.index("raise the router's UDP timeout") < \
+        result.steps[0].text.index("keep-alive")
 
 
 def test_a_platform_name_resolving_elsewhere_is_named_as_the_cause() -> None:
@@ -137,7 +154,7 @@ def test_a_platform_name_resolving_elsewhere_is_named_as_the_cause() -> None:
     first = result.steps[0]
     assert first.checks[0] == "dns.voip" and "sip.udp.5060" in first.checks
     assert "fix DNS first" in first.text
-    assert result.phone_settings == {}
+    assert changes(result.phone_settings) == {}
 
 
 def test_findings_carry_the_step_that_answers_them() -> None:
@@ -218,7 +235,7 @@ def test_a_silent_default_port_moves_the_phones_to_the_one_that_answers() -> Non
     settings = load_settings({}, {})
     result_plan = plan([_with("sip.udp.5060", Status.FAIL, {"status_code": None}, "own", (5,)),
                         _with("sip.udp.38388", Status.PASS, {"status_code": 200})], settings)
-    assert result_plan.phone_settings == {"sip_port": 38388}
+    assert changes(result_plan.phone_settings) == {"sip_port": 38388}
     step = result_plan.steps[0]
     assert step.checks == ("sip.udp.5060",) and step.faq == (5,)
     assert "voip.gntel.nl:38388" in step.text and "5060" in step.text

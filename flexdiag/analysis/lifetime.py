@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flexdiag.vocab import FlowKind, Verdict
+from flexdiag.vocab import FlowKind, LifetimeMode, Verdict
 
 ESTABLISHED = FlowKind.ESTABLISHED  # primed with replies over > 2 s (a kept-alive flow)
 FRESH = FlowKind.FRESH  # one exchange, then idle (a phone between two registrations)
@@ -27,9 +27,30 @@ ESTABLISH_GAP_S = 2.5
 MARGIN_S = 30.0  # default budget: registration time plus this
 
 
+HORIZON_MARGIN_S = 8.0  # beyond the horizon: priming, the last tests' waits
+
+
 def default_budget_s(registration_s: float) -> float:
     """The default ``--max-wait``: the registration time plus priming and a margin."""
     return registration_s + ESTABLISH_GAP_S + MARGIN_S
+
+
+def target_and_budget_s(mode: LifetimeMode, registration_s: float, horizon_s: float,
+                        max_wait_s: float | None) -> tuple[float, float]:
+    """How long an idle mapping must be watched, and the measurement's budget: the
+    registration interval (``--lifetime``, budget ``--max-wait``), or in the default run the
+    horizon when that is shorter (a verdict "kept at least the horizon" then)."""
+    if mode is LifetimeMode.HORIZON:
+        target = min(registration_s, horizon_s)
+        return target, target + ESTABLISH_GAP_S + HORIZON_MARGIN_S
+    return registration_s, max_wait_s or default_budget_s(registration_s)
+
+
+def keepalive_s(b: Bracket) -> int | None:
+    """A NAT keep-alive interval that keeps the phone's mapping from ever sitting idle long
+    enough to expire: :data:`SAFETY` of the longest idle time seen alive (or of the expiry,
+    when nothing was seen alive), whole seconds, at least 1."""
+    return safe_interval_s(b)
 
 
 @dataclass(frozen=True)

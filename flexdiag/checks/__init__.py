@@ -18,6 +18,7 @@ from flexdiag.i18n import _
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations
 from flexdiag.settings import Settings
+from flexdiag.vocab import LifetimeMode
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,18 @@ def ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
-def checks_for(settings: Settings, lifetime: bool = False) -> list[Check]:
-    """The run's checks in report order (design.md's check ids); ``lifetime`` measures
-    ``nat.lifetime`` (slow), else its row says that it was not measured."""
+def as_mode(lifetime: bool | LifetimeMode) -> LifetimeMode:
+    """``True``: the whole registration interval (``--lifetime``); ``False``: not measured."""
+    if isinstance(lifetime, LifetimeMode):
+        return lifetime
+    return LifetimeMode.FULL if lifetime else LifetimeMode.QUICK
+
+
+def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> list[Check]:
+    """The run's checks in report order (design.md's check ids). ``nat.lifetime`` is measured
+    up to the horizon (the default run), for the whole registration interval (``True``,
+    ``--lifetime``), or not at all (``False``, ``--quick``: its row then says so and how to
+    measure it)."""
     from flexdiag.checks import capacity, dns, nat, ntp, phone_port, sip, sip_alg, sip_large, stun
     from flexdiag.checks import lifetime as lifetime_check
 
@@ -111,7 +121,9 @@ def checks_for(settings: Settings, lifetime: bool = False) -> list[Check]:
     checks += [phone_port.CHECK, sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
     checks.append(capacity.check(capacity_budget_s(settings)))
     # FAQ item 6 is never silently left out: unmeasured, it says so and how to measure it.
-    checks.append(lifetime_check.check(settings) if lifetime else lifetime_check.UNMEASURED)
+    mode = as_mode(lifetime)
+    checks.append(lifetime_check.UNMEASURED if mode is LifetimeMode.QUICK
+                  else lifetime_check.check(settings, mode))
     return checks
 
 

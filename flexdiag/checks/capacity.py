@@ -59,6 +59,7 @@ def _passive(obs: Observations) -> Finding:
                             "behavior": UNKNOWN, "method": "own-flows", **_footprint(obs.flows)}
     if not refused:
         data["reason"] = "not-measured"
+        data["measure_with"] = "flexdiag run --phones N"
         return Finding(Status.SKIP, advice.text("capacity.unmeasured",
                                                 flows=data["flows_opened"]), data, None, FAQ)
     answered = admitted_flows(obs.flows)

@@ -1,5 +1,7 @@
 """``nat.lifetime``: how long the router keeps a phone's idle UDP mapping, against the phones'
-registration interval (FAQ item 6; RFC 4787 REQ-5). A slow check, run with ``--lifetime``.
+registration interval (FAQ item 6; RFC 4787 REQ-5). Measured in every run but ``--quick``: up
+to the horizon (``--horizon``, 180 s) by default, for the whole registration interval with
+``--lifetime``; it ends as soon as the answer is known (a 30 s router in about 35 s).
 
 The measurement (:func:`flexdiag.net.lifetime.measure`) primes a ladder of mappings and tests
 each when its idle time is due, for two traffic patterns. The verdict rests on the *fresh*
@@ -8,7 +10,12 @@ nothing until the next registration. Linux conntrack (and many routers) give a f
 "established" timeout only when traffic is seen more than ~2 s after it began, so a flow that
 expired between two registrations starts fresh again every time. The established lifetime
 applies only to phones that send more often than the fresh one (a NAT keep-alive): it is
-reported beside the verdict, and offered as the keep-alive alternative.
+reported beside the verdict.
+
+The remedy on the phones is the NAT keep-alive (``keepalive_s``: at most 80 % of the longest
+idle time a phone's mapping was seen to survive), with the registration interval left as it is:
+a registration interval is only ever advised at or above ``--min-registration`` (60 s), since
+registrars refuse shorter ones (SIP 423) and some phones cannot be set below 60 or 300 s.
 """
 
 from __future__ import annotations
@@ -21,17 +28,18 @@ from flexdiag.checks import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import Measurement, Obs, Observations
 from flexdiag.settings import Settings
-from flexdiag.vocab import FlowKind, Method, Stopped, Verdict
+from flexdiag.vocab import FlowKind, LifetimeMode, Method, Stopped, Verdict
 
 # The runner's bound on the check beyond the measurement's own budget (priming, the last test).
 BUDGET_GRACE_S = 15.0
 PHONE_FLOW = FlowKind.FRESH  # the traffic pattern of a phone between two registrations
 
 
-def check(settings: Settings) -> Check:
-    """The ``nat.lifetime`` check, bounded by ``--max-wait`` (default: registration time
-    plus a margin)."""
-    budget = settings.max_wait_s or lt.default_budget_s(settings.registration_time_s)
+def check(settings: Settings, mode: LifetimeMode = LifetimeMode.FULL) -> Check:
+    """The ``nat.lifetime`` check, bounded by the horizon (the default run) or by
+    ``--max-wait`` (``--lifetime``; default: registration time plus a margin)."""
+    _, budget = lt.target_and_budget_s(mode, settings.registration_time_s, settings.horizon_s,
+                                       settings.max_wait_s)
     return Check("nat.lifetime", judge, needs=(Obs.LIFETIME,), requires=(Obs.DNS_STUN,),
                  budget_s=budget + BUDGET_GRACE_S)
 
@@ -39,11 +47,12 @@ def check(settings: Settings) -> Check:
 def unmeasured(obs: Observations) -> Finding:
     """The quick run's ``nat.lifetime`` row: not measured, and how to measure it."""
     registration_s = obs.settings.registration_time_s
-    budget_s = obs.settings.max_wait_s or lt.default_budget_s(registration_s)
+    horizon_s = min(obs.settings.horizon_s, registration_s)
     return Finding(Status.SKIP, advice.text("lifetime.unmeasured", registration=registration_s,
-                                            minutes=max(1, round(budget_s / 60))),
-                   {"reason": "not-measured", "registration_time_s": registration_s,
-                    "budget_s": budget_s}, None, (6,))
+                                            horizon=f"{horizon_s:g}"),
+                   {"reason": "not-measured", "measure_with": "flexdiag run",
+                    "registration_time_s": registration_s,
+                    "horizon_s": horizon_s}, None, (6,))
 
 
 UNMEASURED = Check("nat.lifetime", unmeasured, needs=())
@@ -53,11 +62,12 @@ def _fmt(value: float | None) -> str:
     return advice.text("lifetime.unknown") if value is None else f"{value:.1f} s"
 
 
-def progress_text(m: Measurement, budget_s: float) -> str:
-    """The live progress line of a measurement under way."""
+def progress_text(m: Measurement, budget_s: float, elapsed_s: float) -> str:
+    """The live progress line of a measurement under way: a countdown to its budget (it
+    usually ends sooner, once decided) and the bracket so far."""
     b = m.bracket(PHONE_FLOW)
-    return advice.text("lifetime.progress", elapsed=f"{m.elapsed_s:.0f}",
-                       budget=f"{budget_s:.0f}", alive=_fmt(b.alive_s), expired=_fmt(b.expired_s))
+    return advice.text("lifetime.progress", left=f"{max(0.0, budget_s - elapsed_s):.0f}",
+                       alive=_fmt(b.alive_s), expired=_fmt(b.expired_s))
 
 
 def judge(obs: Observations) -> Finding:
@@ -66,7 +76,8 @@ def judge(obs: Observations) -> Finding:
     o = obs.lifetime
     return evaluate(o.measurement, method=o.method,
                     registration_s=obs.settings.registration_time_s, budget_s=o.budget_s,
-                    sent=o.sent)
+                    sent=o.sent, target_s=o.target_s,
+                    min_registration_s=obs.settings.min_registration_s)
 
 
 def _evidence(m: Measurement, method: Method, registration_s: int, budget_s: float,
@@ -89,20 +100,37 @@ def _evidence(m: Measurement, method: Method, registration_s: int, budget_s: flo
     }
 
 
-def _fail_advice(phone: lt.Bracket, est: lt.Bracket, interval: int | None,
-                 fields: dict[str, Any]) -> str:
-    text = advice.text("lifetime.fail.advice", interval=interval, **fields)
-    if est.alive_s is not None and phone.expired_s is not None and est.alive_s > phone.expired_s:
-        text += advice.text("lifetime.keepalive", interval=interval, **fields)
+def _remedies(phone: lt.Bracket, registration_s: int, floor_s: int,
+              data: dict[str, Any]) -> dict[str, Any]:
+    """The phone-side remedies this bracket allows, into the evidence: the keep-alive always,
+    a registration interval only at or above the floor."""
+    keepalive = lt.keepalive_s(phone)
+    interval = lt.safe_interval_s(phone)
+    data["advised_keepalive_s"] = keepalive
+    data["advised_registration_time_s"] = (
+        interval if interval is not None and floor_s <= interval < registration_s else None)
+    data["min_registration_s"] = floor_s
+    return {"keepalive": keepalive, "interval": data["advised_registration_time_s"]}
+
+
+def _fail_advice(phone: lt.Bracket, fields: dict[str, Any], remedies: dict[str, Any]) -> str:
+    text = advice.text("lifetime.fail.advice", keepalive=remedies["keepalive"], **fields)
+    if remedies["interval"] is not None:
+        text += advice.text("lifetime.interval", interval=remedies["interval"])
     if (phone.expired_s or 0) < lt.RFC4787_MIN_S:
         text += advice.text("lifetime.rfc4787")
     return text
 
 
 def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: float,
-             sent: int) -> Finding:
-    """The verdict from a measurement: the phone's flow against the registration interval."""
+             sent: int, target_s: float | None = None,
+             min_registration_s: int = 60) -> Finding:
+    """The verdict from a measurement: the phone's flow against the registration interval
+    (or, watched only up to a horizon ``target_s`` shorter than it, against that)."""
     data = _evidence(m, method, registration_s, budget_s, sent)
+    horizon = target_s if target_s is not None and target_s < registration_s else None
+    if horizon is not None:
+        data["horizon_s"] = horizon
     if m.stopped is Stopped.NO_MAPPING:
         return Finding(Status.FAIL, advice.text("lifetime.no_mapping"), data,
                        advice.text("stun.fail.advice", server_name="the STUN server",
@@ -114,15 +142,24 @@ def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: f
     verdict = lt.verdict(phone, registration_s)
     if verdict is Verdict.PASS:
         return Finding(Status.PASS, advice.text("lifetime.pass", **fields), data, None, (6,))
+    remedies = _remedies(phone, registration_s, min_registration_s, data)
     if verdict is Verdict.FAIL:
-        interval = lt.safe_interval_s(phone)
-        data["advised_registration_time_s"] = interval
         return Finding(Status.FAIL, advice.text("lifetime.fail", **fields), data,
-                       _fail_advice(phone, est, interval, fields), (6,))
+                       _fail_advice(phone, fields, remedies), (6,))
+    if horizon is not None and phone.alive_s is not None and phone.alive_s >= horizon:
+        # Kept for the whole horizon: a keep-alive within it makes the phones safe whatever
+        # the router does later; --lifetime would prove the registration interval itself.
+        data["verdict"] = "kept-past-horizon"
+        return Finding(Status.PASS, advice.text("lifetime.horizon", keepalive=
+                                                remedies["keepalive"], **fields), data,
+                       None, (6,))
+    data["advised_keepalive_s"] = data["advised_keepalive_s"] if phone.alive_s else None
     if m.stopped is Stopped.INTERRUPTED:
+        key = ("lifetime.interrupted.horizon" if horizon is not None
+               else "lifetime.interrupted.advice")
         return Finding(Status.WARN, advice.text("lifetime.interrupted",
                                                 elapsed=round(m.elapsed_s), **fields),
-                       data, advice.text("lifetime.interrupted.advice", budget=budget_s), (6,))
+                       data, advice.text(key, budget=f"{budget_s:.0f}"), (6,))
     hint = advice.text("lifetime.rebind.hint") if method is not Method.RFC5780 else ""
     return Finding(Status.WARN, advice.text("lifetime.inconclusive", elapsed=round(m.elapsed_s),
                                             **fields),

@@ -9,7 +9,15 @@ from typing import Any
 from flexdiag.i18n import _
 from flexdiag.model import Report
 from flexdiag.render.safe import fence, json_block, markdown_inline
-from flexdiag.render.text import faq_items
+from flexdiag.render.text import (
+    PHONE_SETTINGS,
+    READY_SO_FAR,
+    UNMEASURED,
+    UNMEASURED_ITEM,
+    VERDICT_BY_NAME,
+    faq_items,
+    setting_value,
+)
 
 ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": "🛑"}
 
@@ -56,11 +64,21 @@ def _render(report: dict[str, Any]) -> str:
         lines += [f"{n}. {step['text']} (" + _("checks") + ": "
                   + ", ".join(f"`{c}`" for c in step["checks"]) + ")"
                   for n, step in enumerate(report["plan"], 1)]
-    unmeasured = [c["title"] for c in report["checks"]
-                  if c["data"].get("reason") == "not-measured"]
+    settings = report["summary"].get("phone_settings") or {}
+    if settings:
+        # The same block as the text report's, as a table an installer copies from.
+        lines += ["", "### " + _("Set on the phones"), "", "| | |", "|---|---|"]
+        lines += [f"| {_(PHONE_SETTINGS[k])} | {markdown_inline(setting_value(k, v))} |"
+                  for k, v in settings.items() if k in PHONE_SETTINGS]
+    unmeasured = [_(UNMEASURED_ITEM).format(
+        title=c["title"], faq=", ".join(map(str, c["faq"])),
+        command=c["data"].get("measure_with", "flexdiag run"))
+        for c in report["checks"] if c["data"].get("reason") == "not-measured"]
+    if report["status"] == "pass":
+        lines += ["", "**" + (_(READY_SO_FAR) if unmeasured
+                              else _(VERDICT_BY_NAME["pass"])) + "**"]
     if unmeasured:
-        lines += ["", "**" + _("Not measured: {titles} (see the table).").format(
-            titles=", ".join(unmeasured)) + "**"]
+        lines += ["", "**" + _(UNMEASURED).format(titles="; ".join(unmeasured)) + "**"]
     env = report.get("environment") or {}
     if env:
         lines += ["", "### " + _("Environment"), "", "| | |", "|---|---|"]

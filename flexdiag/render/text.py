@@ -20,13 +20,20 @@ STYLE = {
     Status.FAIL: "bold red",
     Status.ERROR: "bold magenta",
 }
-PHONE_SETTINGS = {  # summary.phone_settings keys, as the phones' menus call them
+# summary.phone_settings keys, with the generic names phones' web pages use for them.
+PHONE_SETTINGS = {
+    "sip_server": "SIP server (registrar, outbound proxy)",
     "sip_port": "SIP server port",
-    "local_sip_port": "local SIP port",
-    "registration_time_s": "registration interval (s)",
-    "keepalive_s": "NAT keep-alive interval (s)",
+    "local_sip_port": "Local SIP port",
+    "stun_server": "STUN server",
+    "ntp_server": "NTP server (time server)",
+    "keepalive_s": "NAT keep-alive interval",
+    "registration_time_s": "Registration interval (expiry)",
 }
-UNMEASURED = "Not measured: {titles} (see the table)."
+SECONDS_SETTINGS = ("keepalive_s", "registration_time_s")
+OFF = {"stun_server": "off (not needed here)", "keepalive_s": "off (not needed here)"}
+UNMEASURED = "Not measured: {titles}."
+UNMEASURED_ITEM = "{title} (FAQ item {faq}: {command})"
 # The verdict ends the report (and is the --quiet line): it points at nothing "below".
 VERDICT = {
     Status.PASS: "Ready: nothing found that stops phones working on the Flex platform.",
@@ -34,6 +41,10 @@ VERDICT = {
     Status.FAIL: "Not ready: follow the steps under 'What to do' before installing phones.",
     Status.ERROR: "flexdiag could not finish every check: see the errors in the report.",
 }
+VERDICT_BY_NAME = {status.value: text for status, text in VERDICT.items()}
+READY_SO_FAR = ("Ready so far: nothing found that stops phones working, but not everything "
+                "was measured.")
+KEEPALIVE_NEEDED = "Set the phones' NAT keep-alive as under 'Set on the phones'."
 
 
 def _console(file: IO[str] | None) -> Any:
@@ -100,7 +111,15 @@ def _phone_settings(console: Any, report: Report) -> None:
     if report.plan.phone_settings:
         _heading(console, _("Set on the phones"))
         for key, value in report.plan.phone_settings.items():
-            console.print(Text(f"  {_(PHONE_SETTINGS[key])}: {value}"))
+            if key in PHONE_SETTINGS:
+                console.print(Text(f"  {_(PHONE_SETTINGS[key])}: {setting_value(key, value)}"))
+
+
+def setting_value(key: str, value: Any) -> str:
+    """A phone setting's value as an installer types it (``None``: off)."""
+    if value is None:
+        return _(OFF.get(key, "off"))
+    return f"{value} s" if key in SECONDS_SETTINGS else str(value)
 
 
 def _evidence(console: Any, report: Report) -> None:
@@ -118,7 +137,7 @@ def _verdict(console: Any, report: Report) -> None:
 
     console.print()
     status = report.status
-    console.print(Text(f"{status.value.upper()}: {_(VERDICT[status])}", style=STYLE[status]),
+    console.print(Text(f"{status.value.upper()}: {verdict(report)}", style=STYLE[status]),
                   Text(f" ({report.duration_s:.1f} s)", style="dim"))
     if report.unmeasured:
         console.print(Text(unmeasured_line(report), style="yellow"))
@@ -131,9 +150,24 @@ def _verdict(console: Any, report: Report) -> None:
             gateway=gateway or "?"), style="dim"))
 
 
+def verdict(report: Report) -> str:
+    """The headline: never plain "Ready" while something it covers was not measured, and
+    pointing at the keep-alive when the phones need one."""
+    if report.status is Status.PASS and report.unmeasured:
+        return _(READY_SO_FAR)
+    text = _(VERDICT[report.status])
+    if report.status is Status.PASS and report.plan.phone_settings.get("keepalive_s"):
+        text += " " + _(KEEPALIVE_NEEDED)
+    return text
+
+
 def unmeasured_line(report: Report) -> str:
-    """What the headline must add when part of the platform's conditions was not measured."""
-    return _(UNMEASURED).format(titles=", ".join(c.title for c in report.unmeasured))
+    """What the headline must add when part of the platform's conditions was not measured:
+    each unmeasured check with its FAQ item and the command that measures it."""
+    items = [_(UNMEASURED_ITEM).format(title=c.title, faq=", ".join(map(str, c.faq)),
+                                       command=c.data.get("measure_with", "flexdiag run"))
+             for c in report.unmeasured]
+    return _(UNMEASURED).format(titles="; ".join(items))
 
 
 def one_line(report: Report) -> str:
@@ -141,7 +175,7 @@ def one_line(report: Report) -> str:
     bad = [f"{c.id} {c.status.value}" for c in report.checks
            if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
     details = f" ({', '.join(bad)})" if bad else ""
-    line = printable(f"{report.status.value.upper()}: {_(VERDICT[report.status])}{details}")
+    line = printable(f"{report.status.value.upper()}: {verdict(report)}{details}")
     return f"{line} {unmeasured_line(report)}" if report.unmeasured else line
 
 
@@ -190,7 +224,9 @@ class Progress:
     def _renderable(self) -> Any:
         from rich.text import Text
 
-        return Text(printable(self._text()))  # a Text: never read as markup
+        # A Text: never read as markup. Only what peers chose is escaped (in note()): the
+        # line's own line breaks stay line breaks.
+        return Text(self._text())
 
     def _text(self) -> str:
         text = _("Running {total} checks... {done}/{total} done").format(
@@ -212,12 +248,12 @@ class Progress:
 
     def note(self, check_id: str, text: str) -> None:
         """Progress of a slow check (elapsed, budget, current bracket)."""
-        self.notes[check_id] = text
+        self.notes[check_id] = printable(text)
         if self._status is not None:
             self._status.update(self._renderable())
 
     def update(self, result: CheckResult, done: int, total: int) -> None:
-        self.done.append(f"{result.id} {result.status.value}")
+        self.done.append(printable(f"{result.id} {result.status.value}"))
         self.notes.pop(result.id, None)
         if self._status is not None:
             self._status.update(self._renderable())

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("interop")]  # shared
 
 def run_json(argv: list[str], capsys: Any) -> tuple[int, dict[str, Any]]:
     with pytest.raises(SystemExit) as info:
-        main(["run", "--json", *argv])
+        main(["run", "--quick", "--json", *argv])
     out, _ = capsys.readouterr()
     return int(info.value.code or 0), json.loads(out)
 

@@ -234,7 +234,7 @@ def test_a_chain_is_a_clean_dns_fail_and_the_run_goes_on(kind: str, capsys: Any)
 
     handler = _chain_handler(20) if kind == "chain-long" else _chain_handler(2, loop_to=0)
     with platform_in_thread(dns_h=handler) as fake:
-        code, out, err = in_process(["run", "--json", *fake.args()], capsys)
+        code, out, err = in_process(["run", "--quick", "--json", *fake.args()], capsys)
     report = json.loads(out)
     assert code == 2, err
     assert "Traceback" not in err and "never retrieved" not in err

@@ -34,17 +34,35 @@ def test_plan_phone_settings_and_what_was_not_measured_are_shown() -> None:
     report = Report("0", "2026-11-25T10:00:00Z", 1.0, {}, (
         CheckResult("sip.alg", "SIP ALG", Status.FAIL, "rewritten", advice="a"),
         CheckResult("nat.lifetime", "NAT mapping lifetime", Status.SKIP, "not measured",
-                    {"reason": "not-measured"})),
+                    {"reason": "not-measured", "measure_with": "flexdiag run"}, faq=(6,))),
         Plan((Step("Register on 38388.", (5,), ("sip.alg",)),),
-             {"sip_port": 38388, "registration_time_s": 6}))
+             {"sip_server": "voip.gntel.nl", "sip_port": 38388, "local_sip_port": 5060,
+              "stun_server": None, "ntp_server": "ntp.gntel.nl", "keepalive_s": 24,
+              "registration_time_s": 3600}))
     out = io.StringIO()
     render(report, out)
     text = out.getvalue()
     assert "What to do, in order" in text and "1. Register on 38388. (sip.alg)" in text
     assert "Set on the phones" in text and "SIP server port: 38388" in text
-    assert "registration interval (s): 6" in text
-    assert "Not measured: NAT mapping lifetime" in text
-    assert one_line(report).endswith("Not measured: NAT mapping lifetime (see the table).")
+    assert "SIP server (registrar, outbound proxy): voip.gntel.nl" in text
+    assert "STUN server: off (not needed here)" in text
+    assert "NTP server (time server): ntp.gntel.nl" in text
+    assert "NAT keep-alive interval: 24 s" in text
+    assert "Registration interval (expiry): 3600 s" in text
+    assert "Not measured: NAT mapping lifetime (FAQ item 6: flexdiag run)" in text
+    assert one_line(report).endswith(
+        "Not measured: NAT mapping lifetime (FAQ item 6: flexdiag run).")
+
+
+def test_a_quick_pass_is_ready_so_far_never_ready() -> None:
+    """Issue #22: `--quick` said "PASS: Ready" with FAQ item 6 never measured."""
+    report = Report("0", "2026-11-25T10:00:00Z", 0.3, {}, (
+        CheckResult("dns.voip", "DNS", Status.PASS, "ok"),
+        CheckResult("nat.lifetime", "NAT mapping lifetime", Status.SKIP, "not measured",
+                    {"reason": "not-measured", "measure_with": "flexdiag run"}, faq=(6,))))
+    line = one_line(report)
+    assert line.startswith("PASS: Ready so far:") and "Ready:" not in line
+    assert "NAT mapping lifetime (FAQ item 6: flexdiag run)" in line
 
 
 def test_faq_items_are_sorted_and_counted() -> None:
