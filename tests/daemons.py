@@ -106,6 +106,16 @@ loadmodule "pv.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "nathelper.so"
+loadmodule "textops.so"
+loadmodule "ctl.so"
+loadmodule "stun.so"
+# A phone's NAT keep-alive, as the lab's phone (baresip) can do one: RFC 5626 outbound. A
+# REGISTER that offers outbound is answered with Flow-Timer: K (the shared variable
+# flow_timer, set per test through the control socket: kamcmd pv.shvSet flow_timer int K;
+# 0: none), and the phone then sends a STUN Binding from its SIP socket every 80-100 % of K
+# (RFC 5626 §4.4.1), which the stun module answers on the SIP sockets.
+modparam("ctl", "binrpc", "unix:{ctl}")
+modparam("pv", "shvset", "flow_timer=i:0")
 # A registrar as the platform is one (lab-notes): the location table in memory, any interval
 # accepted, the phone's public address (as the NAT made it) saved with its binding. nathelper
 # never pings (natping_interval 0): a ping would keep the NAT mapping alive and hide what the
@@ -126,6 +136,9 @@ request_route {{
     force_rport();
     if (method == "REGISTER") {{
         fix_nated_register();
+        if ($shv(flow_timer) > 0 && search("^(Supported|k):.*outbound")) {{
+            append_to_reply("Require: outbound\r\nFlow-Timer: $shv(flow_timer)\r\n");
+        }}
         if (!save("location")) {{
             sl_reply_error();
         }}
@@ -167,9 +180,15 @@ def coturn_argv(ips: tuple[str, ...], workdir: Path) -> list[str]:
             "--pidfile", str(workdir / "turnserver.pid")]
 
 
+def kamailio_ctl(workdir: Path) -> Path:
+    """kamailio's control socket (kamcmd -s unix:PATH ...)."""
+    return workdir / "kamailio.ctl"
+
+
 def kamailio_argv(ip: str, workdir: Path) -> list[str]:
     """kamailio in the foreground answering OPTIONS on ``ip`` ports 5060 and 38388."""
-    (workdir / "kamailio.cfg").write_text(KAMAILIO_CFG.format(ip=ip, modules=KAMAILIO_MODULES))
+    (workdir / "kamailio.cfg").write_text(KAMAILIO_CFG.format(ip=ip, modules=KAMAILIO_MODULES,
+                                                              ctl=kamailio_ctl(workdir)))
     return ["kamailio", "-f", str(workdir / "kamailio.cfg"), "-DD", "-E", "-n", "1",
             "-Y", str(workdir), "-P", str(workdir / "kamailio.pid")]
 

@@ -15,6 +15,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.lab.topology import ISP, LAN, PHONE_IP, SIP_IP, Lab
 
@@ -33,7 +34,12 @@ audio_player\t\tnil,nil
 audio_alert\t\tnil,nil
 """
 ACCOUNT = ('<sip:{user}@voip.gntel.nl;transport=udp>;outbound="sip:{server}:{port};'
-           'transport=udp";regint={regint}\n')
+           'transport=udp";regint={regint}{extra}\n')
+# The phone's NAT keep-alive (lab-notes): baresip/libre have no keep-alive setting of their own,
+# but RFC 5626 outbound: with it the registrar's Flow-Timer (the lab's, Lab.flow_timer) makes
+# the phone send a STUN Binding from its SIP socket every 80-100 % of that interval.
+KEEPALIVE_ACCOUNT = ";sipnat=outbound"
+KEEPALIVE_MODULES = "module_tmp\t\tuuid.so\n"  # +sip.instance, which outbound needs
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,12 @@ class PhoneSettings:
     sip_port: int = 5060
     local_sip_port: int = 5060
     registration_time_s: int = 3600
+    keepalive_s: int | None = None  # the phone's NAT keep-alive (None: off, the default)
 
-    def applied(self, phone_settings: dict[str, int]) -> PhoneSettings:
+    def applied(self, phone_settings: dict[str, Any]) -> PhoneSettings:
         """These settings with flexdiag's ``summary.phone_settings`` applied."""
         known = {k: v for k, v in phone_settings.items()
-                 if k in ("sip_port", "local_sip_port", "registration_time_s")}
+                 if k in ("sip_port", "local_sip_port", "registration_time_s", "keepalive_s")}
         return PhoneSettings(**{**self.__dict__, **known})
 
 
@@ -77,9 +84,13 @@ class Phone:
     def __enter__(self) -> Phone:
         self.dir.mkdir(parents=True, exist_ok=True)
         s = self.settings
-        (self.dir / "config").write_text(CONFIG.format(ip=PHONE_IP, local_port=s.local_sip_port))
+        keepalive = bool(s.keepalive_s)
+        (self.dir / "config").write_text(
+            CONFIG.format(ip=PHONE_IP, local_port=s.local_sip_port)
+            + (KEEPALIVE_MODULES if keepalive else ""))
         (self.dir / "accounts").write_text(ACCOUNT.format(
-            user=USER, server=SIP_IP, port=s.sip_port, regint=s.registration_time_s))
+            user=USER, server=SIP_IP, port=s.sip_port, regint=s.registration_time_s,
+            extra=KEEPALIVE_ACCOUNT if keepalive else ""))
         self.log_path = self.dir / "baresip.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -126,6 +137,7 @@ def reachable_after_idle(lab: Lab, settings: PhoneSettings, idle_s: float) -> Ph
     re-registers on its own schedule meanwhile), then call it. The router's flows are flushed
     first, so that no flow of an earlier phone is reused."""
     lab.flush_conntrack()
+    lab.flow_timer(settings.keepalive_s or 0)
     with Phone(lab.workdir, settings) as phone:
         if not phone.registered():
             return PhoneResult(False, False, phone.log())

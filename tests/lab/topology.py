@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.daemons import chrony_argv, coturn_argv, dnsmasq_argv, kamailio_argv
+from tests.daemons import chrony_argv, coturn_argv, dnsmasq_argv, kamailio_argv, kamailio_ctl
 
 TAG = os.environ.get("FLEXDIAG_LAB_TAG") or f"{os.getpid()}{secrets.token_hex(2)}"
 LAN, RTR, ISP = f"fdlab-{TAG}-lan", f"fdlab-{TAG}-rtr", f"fdlab-{TAG}-isp"
@@ -95,6 +95,9 @@ MODES: dict[str, dict[str, Any]] = {
     "timeouts-10-40": {"doc": "masquerade with conntrack UDP timeouts of 10 s (fresh) and 40 s "
                               "(established)", "nat": 'oifname "wan" masquerade', "fwd": "",
                        "timeouts": (10, 40)},
+    "timeouts-30-30": {"doc": "masquerade with conntrack UDP timeouts of 30 s, fresh and "
+                              "established alike", "nat": 'oifname "wan" masquerade', "fwd": "",
+                       "timeouts": (30, 30)},
     "sip-alg-timeouts": {"doc": "the kernel's SIP ALG on UDP 5060 with conntrack UDP timeouts "
                                 "of 10/40 s (the SIP helper keeps its own flows ~3600 s)",
                          "nat": 'oifname "wan" masquerade', "fwd": "", "helper": True,
@@ -305,6 +308,12 @@ class Lab:
                 return int(line.split("counter packets")[1].split()[0])
         return 0
 
+    def flow_timer(self, seconds: int) -> None:
+        """The keep-alive interval the registrar grants a phone that offers RFC 5626 outbound
+        (Flow-Timer; 0: none): how the lab's phone gets a NAT keep-alive setting."""
+        sh("kamcmd", "-s", f"unix:{kamailio_ctl(self.workdir)}", "pv.shvSet", "flow_timer",
+           "int", str(seconds))
+
     def flush_conntrack(self) -> None:
         sh("conntrack", "-F", ns=RTR, check=False)
 
@@ -341,9 +350,14 @@ class Lab:
         return ["ip", "netns", "exec", LAN, sys.executable, "-m", "flexdiag", "run", "--json",
                 "--platform-ranges", PLATFORM_RANGE, "--timeout", "4", *args]
 
-    def flexdiag(self, *args: str, timeout: float = 60) -> tuple[int, dict[str, Any]]:
+    def flexdiag(self, *args: str, timeout: float = 60,
+                 quick: bool = True) -> tuple[int, dict[str, Any]]:
         """``flexdiag run --json`` on the LAN host with the lab's platform ranges; returns the
-        exit code and the parsed report."""
+        exit code and the parsed report. ``--quick`` unless ``quick`` is false or the test
+        measures the lifetime itself (``--lifetime``): most tests are about other checks,
+        and the default run watches a quiet mapping for up to 3 minutes."""
+        if quick and "--lifetime" not in args:
+            args = ("--quick", *args)
         result = subprocess.run(self.flexdiag_argv(*args), capture_output=True, text=True,
                                 timeout=timeout)
         return parse_report(result.returncode, result.stdout, result.stderr)
