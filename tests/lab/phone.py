@@ -94,7 +94,9 @@ class Phone:
         self.log_path = self.dir / "baresip.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                ["ip", "netns", "exec", LAN, "baresip", "-f", str(self.dir)], stdout=log,
+                # -s (SIP trace) with a keep-alive: the registrar's Flow-Timer shows in it.
+                ["ip", "netns", "exec", LAN, "baresip", "-f", str(self.dir),
+                 *(["-s"] if keepalive else [])], stdout=log,
                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                 cwd=self.dir)
         return self

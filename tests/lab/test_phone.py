@@ -129,8 +129,8 @@ def test_verdict_agrees_with_the_phone_and_the_advice_makes_it_work(
             after = reachable_after_idle(lab, applied, scenario.idle_s)
             print(f"{name}: with {settings}: {after}")
             assert after.reachable, after.log[-3000:]
-            if applied.keepalive_s:  # the phone did send its keep-alives (RFC 5626)
-                assert "Flow-Timer" in after.log, after.log[-3000:]
+            if applied.keepalive_s:  # the phone's keep-alive was on (RFC 5626, Flow-Timer)
+                assert f"Flow-Timer: {applied.keepalive_s}" in after.log, after.log[-3000:]
     finally:
         lab.set_mode("masquerade")
 
