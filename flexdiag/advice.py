@@ -116,8 +116,9 @@ MESSAGES: dict[str, str] = {
     "mapping.dependent.advice": (
         "The platform sends audio from other addresses and ports than SIP (FAQ item 4), and "
         "this router gives each destination its own public port, so the platform cannot know "
-        "in advance where to send audio: the start of calls can be lost, and incoming calls "
-        "may fail. RFC 4787 (REQ-1) requires endpoint-independent mapping: look for 'full "
+        "in advance where to send audio: the first seconds of audio in a call can be lost. "
+        "(Calls themselves still reach the phones, over the mapping they registered on.) "
+        "RFC 4787 (REQ-1) requires endpoint-independent mapping: look for 'full "
         "cone', 'endpoint-independent' or 'consistent NAT' in the router, or turn off "
         "'symmetric NAT' / randomised source ports for the phones."
     ),
@@ -185,9 +186,10 @@ MESSAGES: dict[str, str] = {
     "large.lost.advice": (
         "Messages larger than one packet travel as IP fragments, and something on the path "
         "drops them: calls whose INVITE carries a large SDP will fail to set up. Let the "
-        "router pass IP fragments (some firewalls drop them as an 'attack'), turn off its SIP "
-        "ALG, or have the phones use SIP over TCP (RFC 3261 §18.1.1: above 1300 bytes a "
-        "message should go over TCP)."
+        "router pass IP fragments (some firewalls drop them as an 'attack')."
+    ),
+    "large.alg": (
+        " Its SIP ALG, seen on port(s) {ports}, may be what drops them: turn it off."
     ),
     # --- SIP -------------------------------------------------------------------------------
     "sip.pass": (
@@ -210,8 +212,8 @@ MESSAGES: dict[str, str] = {
     "sip.use_other_port.advice": (
         "SIP on port {port} gets no answer, while port {working} does. The platform listens on "
         "both 5060 and 38388 (FAQ item 5): configure the phones to register on "
-        "{server_name}:{working}, or allow outbound UDP to port {port} on the router. "
-        "Routers often block or mangle port 5060 (a 'SIP ALG'): turn that off."
+        "{server_name}:{working}, or allow outbound UDP to port {port} on the router or "
+        "firewall."
     ),
     "sip.none.advice": (
         "No SIP server answered on any port. Allow outbound UDP to {server_name} on ports "
@@ -260,7 +262,10 @@ MESSAGES: dict[str, str] = {
         "Register the phones on {server}:{port} (the platform listens on 5060 and 38388, FAQ "
         "item 5): {why}."
     ),
-    "plan.why.silent": "from the phones' local port {local}, port {port} gets no answer",
+    "plan.why.silent": (
+        "from the phones' local port {local}, port {port} gets no answer (or allow UDP port "
+        "{port} both ways on the router or firewall, and the phones can stay on it)"
+    ),
     "plan.why.alg": (
         "a SIP ALG on the router rewrites SIP on port {port}; better still, switch it off "
         "('SIP ALG', 'SIP helper', 'SIP passthrough'; RFC 4787 REQ-10)"
@@ -281,13 +286,20 @@ MESSAGES: dict[str, str] = {
         "first."
     ),
     "plan.dns_cause": "{advice} The failures of {checks} follow from this: fix DNS first.",
+    "plan.nat_behaviour": (
+        "On the router, make UDP NAT for the phones endpoint-independent and port-preserving: "
+        "one setting, which routers call 'port preservation', 'static port', 'consistent "
+        "NAT', 'full cone' or 'endpoint-independent' (RFC 4787 REQ-1), or give each phone "
+        "fixed port forwards for its SIP and RTP ports. Until then the platform learns a "
+        "phone's public port only once the phone sends audio, so the first seconds of calls "
+        "can be lost (FAQ items 4-6)."
+    ),
     # --- NTP -------------------------------------------------------------------------------
     "ntp.pass": "offset {offset_s:+.3f} s, delay {delay_ms:.0f} ms, stratum {stratum}",
-    "ntp.offset": "this host's clock is off by {offset_s:+.3f} s (limit {limit_s:g} s)",
-    "ntp.offset.advice": (
-        "The time server answers, so the phones will get correct time from {server_name} "
-        "(FAQ item 3); this machine's own clock is wrong, which makes its logs misleading. "
-        "Set its clock, or enable time synchronisation on it."
+    "ntp.offset": (
+        "the time server answers (stratum {stratum}), so the phones get correct time from it; "
+        "note: this computer's own clock is off by {offset_s:+.3f} s (more than {limit_s:g} s), "
+        "which is this computer's matter, not the site's"
     ),
     "ntp.unsync": "the NTP server {server} is not synchronised (stratum {stratum}, leap {leap})",
     "ntp.kiss": "the NTP server {server} refuses to serve this host (kiss-o'-death {code})",

@@ -75,19 +75,47 @@ def _full_table(results: Mapping[str, CheckResult], draft: _Draft) -> None:
 
 
 def _dns_cause(results: Mapping[str, CheckResult], draft: _Draft) -> None:
-    """A name resolving outside the platform ranges: its dependants' failures point at it."""
-    dependants = {"dns.voip": ("sip.",), "dns.stun": ("stun.", "nat.")}
-    for dns_id, prefixes in dependants.items():
-        dns = results.get(dns_id)
-        if (dns is None or dns.status is not Status.WARN or dns.advice is None
-                or dns_id in draft.covered):
-            continue
-        failing = [i for p in prefixes for i in _failing(results, p)]
-        if failing:
-            draft.add(advice.text("plan.dns_cause", advice=dns.advice,
-                                  checks=", ".join(failing)),
-                      [*dns.faq, *(f for i in failing for f in results[i].faq)],
-                      [dns_id, *failing])
+    """Names resolving outside the platform ranges (a DNS hijack rewrites them all): one step,
+    said once, that the dependants' failures point at."""
+    dependants = {"dns.voip": ("sip.",), "dns.stun": ("stun.", "nat."), "dns.ntp": ("ntp.",)}
+    outside = [results[i] for i in dependants if i in results and i not in draft.covered
+               and results[i].status is Status.WARN and results[i].advice is not None]
+    failing = [f for dns in outside for p in dependants[dns.id] for f in _failing(results, p)
+               if f not in draft.covered]
+    if not outside or not failing:
+        return  # no dependant suffered: each name's own warning says it (merged if alike)
+    texts = list(dict.fromkeys(dns.advice for dns in outside if dns.advice))
+    draft.add(advice.text("plan.dns_cause", advice=" ".join(texts), checks=", ".join(failing)),
+              [f for i in (*outside, *(results[c] for c in failing)) for f in i.faq],
+              [*(dns.id for dns in outside), *failing])
+
+
+_NAT_BEHAVIOUR = ("stun.binding", "nat.mapping", "nat.filtering")
+
+
+def _one_advice_per_setting(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """Findings whose remedy is one router setting say it in one text, so that they become
+    one step (the findings keep their evidence and point at it):
+
+    - port translation, address-dependent mapping and filtering that clips calls are all
+      "endpoint-independent, port-preserving NAT";
+    - large messages dropped: the SIP ALG is named only where one was seen.
+    """
+    by_id = {r.id: r for r in results}
+    nat = [i for i in _NAT_BEHAVIOUR if i in by_id and by_id[i].status in _ACTIONABLE
+           and by_id[i].advice]
+    changed: dict[str, str] = {}
+    if len(nat) >= 2:  # one finding alone keeps its own, more specific advice
+        changed.update(dict.fromkeys(nat, advice.text("plan.nat_behaviour")))
+    large = by_id.get("sip.large")
+    alg = _data(by_id, "sip.alg")
+    ports = [p for p, seen in (alg.get("ports") or {}).items() if seen is True]
+    if (large is not None and large.status in _ACTIONABLE and large.advice
+            and alg.get("detected") is True and ports):
+        changed["sip.large"] = large.advice + advice.text("large.alg", ports=", ".join(ports))
+    return [replace(r, advice=changed[r.id], faq=tuple(sorted({*r.faq, 4, 5, 6})))
+            if r.id in changed and r.id in _NAT_BEHAVIOUR
+            else replace(r, advice=changed[r.id]) if r.id in changed else r for r in results]
 
 
 @dataclass(frozen=True)
@@ -247,6 +275,7 @@ def reconcile(results: Sequence[CheckResult], plan: Plan) -> tuple[CheckResult, 
 def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Plan:
     """The ordered steps and phone settings for ``results`` (in report order)."""
     settings = settings or Settings()
+    results = _one_advice_per_setting(results)
     by_id = {r.id: r for r in results}
     draft = _Draft()
     _full_table(by_id, draft)

@@ -48,11 +48,46 @@ def test_nothing_to_do_is_an_empty_plan() -> None:
 def test_failures_come_before_warnings_then_report_order() -> None:
     steps = plan([result("stun.binding", Status.WARN, "w1", (4,)),
                   result("sip.udp.5060", Status.FAIL, "f1", (5,)),
-                  result("nat.mapping", Status.WARN, "w2", (6,)),
+                  result("sip.alg", Status.WARN, "w2", (6,)),
                   result("ntp.offset", Status.FAIL, "f2", (3,))]).steps
     assert [s.text for s in steps] == ["f1", "f2", "w1", "w2"]
     assert [s.checks for s in steps] == [("sip.udp.5060",), ("ntp.offset",), ("stun.binding",),
-                                         ("nat.mapping",)]
+                                         ("sip.alg",)]
+
+
+def test_one_router_setting_is_one_step() -> None:
+    """Issue #22: symmetric NAT gave three near-identical steps (port preservation / full
+    cone / consistent NAT); it is one router setting."""
+    steps = plan([result("stun.binding", Status.WARN, "preserve ports", (4,)),
+                  result("nat.mapping", Status.WARN, "full cone", (4,)),
+                  result("nat.filtering", Status.WARN, "consistent NAT", (4,))]).steps
+    assert len(steps) == 1
+    assert steps[0].checks == ("stun.binding", "nat.mapping", "nat.filtering")
+    assert "port-preserving" in steps[0].text and steps[0].faq == (4, 5, 6)
+
+
+def test_a_dns_hijack_says_its_paragraph_once() -> None:
+    """Issue #22: a DNS hijack repeated one paragraph four times."""
+    hijack = "Check the router's DNS settings."
+    steps = plan([result("dns.voip", Status.WARN, hijack, (1,)),
+                  result("dns.stun", Status.WARN, hijack, (2,)),
+                  result("dns.ntp", Status.WARN, hijack, (3,)),
+                  result("stun.binding", Status.FAIL, "allow 3478", (2,)),
+                  result("sip.udp.5060", Status.FAIL, "allow 5060", (5,)),
+                  result("ntp.offset", Status.FAIL, "allow 123", (3,))]).steps
+    assert sum(s.text.count(hijack) for s in steps) == 1, steps
+    assert steps[0].checks[:3] == ("dns.voip", "dns.stun", "dns.ntp")
+    assert {"stun.binding", "sip.udp.5060", "ntp.offset"} <= set(steps[0].checks)
+
+
+@pytest.mark.parametrize("alg", [False, True])
+def test_large_messages_name_the_alg_only_where_one_was_seen(alg: bool) -> None:
+    large = result("sip.large", Status.FAIL, "Let the router pass IP fragments.", (5,))
+    sip_alg = CheckResult("sip.alg", "sip.alg", Status.FAIL if alg else Status.PASS, "s",
+                          {"detected": alg, "ports": {"5060": alg, "38388": False}})
+    (step,) = [s for s in plan([large, sip_alg]).steps if "sip.large" in s.checks]
+    assert ("SIP ALG, seen on port(s) 5060" in step.text) is alg
+    assert "TCP" not in step.text
 
 
 def test_shared_advice_is_one_step_naming_every_check() -> None:

@@ -222,14 +222,19 @@ async def test_closed_port_fails_at_once(validate_report: Any) -> None:
     assert ntp.duration_ms < 2500  # did not sit out the 5 s budget
 
 
-@pytest.mark.parametrize(("offset", "expected"), [(0.3, Status.PASS), (-2.5, Status.WARN),
-                                                  (3600.0, Status.WARN)])
-async def test_ntp_offset(validate_report: Any, offset: float, expected: Status) -> None:
+@pytest.mark.parametrize(("offset", "off"), [(0.3, False), (-2.5, True), (3600.0, True)])
+async def test_ntp_offset(validate_report: Any, offset: float, off: bool) -> None:
+    """Issue #22: the laptop's clock 5 s off made the site's verdict WARN; the phones take
+    their time from the server, so it is a note about this computer (the check passes)."""
     report = await quick(validate_report, ntp_h=ntp_handler(offset_s=offset))
     ntp = report.get("ntp.offset")
-    assert ntp is not None and ntp.status is expected
+    assert ntp is not None and ntp.status is Status.PASS
     assert ntp.data["offset_s"] == pytest.approx(offset, abs=0.05)
     assert ntp.data["stratum"] == 2 and ntp.data["leap"] == 0
+    assert ntp.data.get("local_clock_off", False) is off
+    assert ("this computer's own clock is off" in ntp.summary) is off
+    assert ("not the site's" in ntp.summary) is off
+    assert report.status is Status.PASS or off is False
 
 
 @pytest.mark.parametrize(("stratum", "leap"), [(16, 0), (0, 0), (2, 3)])
@@ -246,7 +251,8 @@ async def test_unsynchronised_ntp_server_fails(validate_report: Any, stratum: in
 async def test_ntp_threshold_is_configurable(validate_report: Any) -> None:
     report = await quick(validate_report, {"--ntp-max-offset": "0.1"},
                          ntp_h=ntp_handler(offset_s=0.5))
-    assert status(report, "ntp.offset") is Status.WARN
+    ntp = report.get("ntp.offset")
+    assert ntp is not None and ntp.status is Status.PASS and ntp.data["local_clock_off"]
 
 
 async def test_crashing_check_becomes_error_and_others_report() -> None:

@@ -82,3 +82,29 @@ def test_progress_names_what_it_waits_for_and_how_long_at_most() -> None:
     text = progress._text()
     assert "waiting for sip.udp.5060, ntp.offset" in text
     assert "(at most 8 s more)" in text or "(at most 7 s more)" in text
+
+
+def test_the_live_line_keeps_its_own_line_breaks_and_escapes_peers_text() -> None:
+    """Issue #22: the live line showed a literal '\\x0a' (the whole text was escaped, its own
+    newline included); only what peers chose is escaped."""
+    progress = Progress(3, file=io.StringIO(), check_ids=("dns.voip", "ntp.offset"))
+    progress.note("nat.lifetime", "at most 30 s more\x1b[2J")
+    text = progress._renderable().plain
+    assert "\n  waiting for dns.voip, ntp.offset" in text
+    assert "\\x0a" not in text and "\x1b" not in text and "\\x1b[2J" in text
+
+
+def test_the_live_line_on_a_terminal_has_no_escapes() -> None:
+    import os
+    import sys
+
+    from tests.fakes import platform_in_thread
+    from tests.terminal import run_on_terminal
+
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "PYTHONPATH": "."}
+    # A silent NTP server keeps the live line up ("waiting for ntp.offset") for the budget.
+    with platform_in_thread(ntp_h=lambda data, source: []) as fake:
+        text = run_on_terminal([sys.executable, "-m", "flexdiag", "run", "--quick",
+                                *fake.args()], env)
+    assert "waiting for" in text and "ntp.offset" in text
+    assert "\\x" not in text, text
