@@ -273,7 +273,8 @@ MESSAGES: dict[str, str] = {
     "plan.local_port": (
         "Set the phones' local SIP port to {alt} and register them on {server}:{port}: from "
         "local port {local} no SIP answer gets through (the router or the provider blocks "
-        "it), from {alt} it does (tested)."
+        "it), from {alt} it does (tested). Or allow UDP port {local} both ways on the router "
+        "or firewall, and the phones can stay as they are."
     ),
     "plan.off_alg.lifetime": (
         " At the same time turn on the phones' NAT keep-alive every {keepalive} s or less: "

@@ -140,6 +140,7 @@ def test_5060_blocked_both_ways_moves_port_and_local_port_together() -> None:
     assert changes(result.phone_settings) == {"sip_port": 38388, "local_sip_port": 5062}
     first = result.steps[0]
     assert "local SIP port to 5062" in first.text and "voip.gntel.nl:38388" in first.text
+    assert "Or allow UDP port 5060 both ways on the router or firewall" in first.text
     assert {"sip.udp.5060", "sip.phone"} <= set(first.checks)
     # The per-check "use 38388" advice, wrong for a phone on local port 5060, is not a step.
     assert not any("configure the phones to register on" in s.text for s in result.steps)
@@ -274,3 +275,5 @@ def test_a_silent_default_port_moves_the_phones_to_the_one_that_answers() -> Non
     step = result_plan.steps[0]
     assert step.checks == ("sip.udp.5060",) and step.faq == (5,)
     assert "voip.gntel.nl:38388" in step.text and "5060" in step.text
+    # Issue #22: the firewall fix is the other remedy, said beside the move.
+    assert "or allow UDP port 5060 both ways on the router or firewall" in step.text

@@ -121,3 +121,13 @@ def test_unresolved_stun_name_skips_nat_checks_pointing_at_dns_stun() -> None:
     for check in (nat.MAPPING, nat.FILTERING):
         finding = evaluate(check, obs)
         assert finding.status is Status.SKIP and finding.data["see"] == "dns.stun"
+
+
+def test_dependent_mapping_costs_early_audio_not_incoming_calls() -> None:
+    """Issue #22: nat.mapping warned 'incoming calls may fail'; INVITEs reach the registered
+    mapping, what suffers is the start of the audio (FAQ item 4)."""
+    from flexdiag import advice
+
+    text = advice.text("mapping.dependent.advice")
+    assert "incoming calls may fail" not in text
+    assert "first seconds of audio" in text and "still reach the phones" in text
