@@ -7,6 +7,7 @@ translates them (Dutch: ``locale/nl/LC_MESSAGES/flexdiag.po``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flexdiag.i18n import _
@@ -33,6 +34,7 @@ TITLES: dict[str, str] = {
 
 MESSAGES: dict[str, str] = {
     # --- DNS -------------------------------------------------------------------------------
+    "and": "and",
     "dns.pass": "{name} resolves to {addresses} ({rtt_ms:.0f} ms), inside the platform ranges",
     "dns.literal": "{name} is an address; nothing to resolve",
     "dns.outside": "{name} resolves to {outside}, outside the platform ranges {ranges}",
@@ -167,7 +169,7 @@ MESSAGES: dict[str, str] = {
         "Turn off the router's 'SIP ALG' ('SIP helper', 'SIP passthrough', 'SIP "
         "inspection'); RFC 4787 REQ-10 says NAT ALGs for UDP should be off. Until then, "
         "register the phones on a port the ALG leaves alone (here: {clean}); the platform "
-        "listens on 5060 and 38388 (FAQ item 5)."
+        "listens on {listening} (FAQ item 5)."
     ),
     "alg.clean": "no SIP rewriting seen on any port",
     "alg.partial": (
@@ -211,7 +213,7 @@ MESSAGES: dict[str, str] = {
     ),
     "sip.use_other_port.advice": (
         "SIP on port {port} gets no answer, while port {working} does. The platform listens on "
-        "both 5060 and 38388 (FAQ item 5): configure the phones to register on "
+        "{listening} (FAQ item 5): configure the phones to register on "
         "{server_name}:{working}, or allow outbound UDP to port {port} on the router or "
         "firewall."
     ),
@@ -259,7 +261,7 @@ MESSAGES: dict[str, str] = {
     ),
     # --- the plan (advice decided over all findings) --------------------------------------
     "plan.sip_port": (
-        "Register the phones on {server}:{port} (the platform listens on 5060 and 38388, FAQ "
+        "Register the phones on {server}:{port} (the platform listens on {listening}, FAQ "
         "item 5): {why}."
     ),
     "plan.why.silent": (
@@ -515,3 +517,12 @@ def title(check_id: str) -> str:
         template = TITLES["sip.udp"]
         return _(template).format(port=check_id.rsplit(".", 1)[1])
     return _(TITLES[check_id]) if check_id in TITLES else check_id
+
+
+def port_list(ports: Sequence[int]) -> str:
+    """Ports as a sentence names them ("5060 and 38388"; "5070, 5080 and 5090"), from the
+    run's settings: never the platform's defaults written into a text."""
+    names = [str(p) for p in ports]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " " + text("and") + " " + names[-1]

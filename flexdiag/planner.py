@@ -158,7 +158,8 @@ def _move_port(view: _SipView, server: str) -> tuple[str, dict[str, int]] | None
         return None
     why = (advice.text("plan.why.alg", port=default) if view.alg[default]
            else advice.text("plan.why.silent", local=view.local, port=default))
-    return (advice.text("plan.sip_port", server=server, port=choice, why=why),
+    return (advice.text("plan.sip_port", server=server, port=choice, why=why,
+                        listening=advice.port_list(view.ports)),
             {"sip_port": choice})
 
 

@@ -277,3 +277,14 @@ def test_a_silent_default_port_moves_the_phones_to_the_one_that_answers() -> Non
     assert "voip.gntel.nl:38388" in step.text and "5060" in step.text
     # Issue #22: the firewall fix is the other remedy, said beside the move.
     assert "or allow UDP port 5060 both ways on the router or firewall" in step.text
+
+
+def test_the_advice_names_the_ports_the_run_was_given() -> None:
+    """'The platform listens on both 5060 and 38388' whatever --sip-ports said (issue #24's
+    first bug, a false sentence of issue #22's kind)."""
+    from flexdiag.settings import load_settings
+
+    settings = load_settings({"--sip-ports": "5070,5080"}, {})
+    steps = plan([_with("sip.udp.5070", Status.FAIL, {"status_code": None}, "own", (5,)),
+                  _with("sip.udp.5080", Status.PASS, {"status_code": 200})], settings).steps
+    assert "listens on 5070 and 5080" in steps[0].text and "38388" not in steps[0].text

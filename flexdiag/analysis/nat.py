@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flexdiag.addr import Addr, format_addr, same_addr, same_ip
+from flexdiag.codec.sip import sent_by_host
 from flexdiag.vocab import Behavior, Impact
 
 # Evidence as a message key of the advice catalogue and its fields (this module words nothing:
@@ -117,7 +118,7 @@ def classify_alg(local: Addr, public: Addr | None, view: SipView) -> tuple[bool 
         return None, ("ev.alg.silent", {"port": port})
     if view.changed_headers:
         return True, ("ev.alg.echo", {"port": port, "headers": ", ".join(view.changed_headers)})
-    seen_ip = view.received or _sent_by_host(view.sent_by_echoed or "")
+    seen_ip = view.received or sent_by_host(view.sent_by_echoed or "")
     seen = f"{seen_ip}:{view.rport}" if view.rport is not None else seen_ip
     fields: dict[str, Any] = {"port": port, "seen": seen}
     if public is None:
@@ -132,14 +133,6 @@ def classify_alg(local: Addr, public: Addr | None, view: SipView) -> tuple[bool 
     if same_ip(seen_ip, public[0]):
         return False, ("ev.alg.clean", fields)
     return None, ("ev.alg.other_public", fields)
-
-
-def _sent_by_host(sent_by: str) -> str:
-    """The host of a Via sent-by (RFC 3261 §20.42: host [":" port]; an IPv6 host is written
-    in brackets, RFC 3261 §25.1 IPv6reference)."""
-    if sent_by.startswith("["):
-        return sent_by[1:].partition("]")[0]
-    return sent_by.rsplit(":", 1)[0] if sent_by.count(":") == 1 else sent_by
 
 
 def combine_alg(decisions: Sequence[bool | None]) -> bool | None:

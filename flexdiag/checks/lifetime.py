@@ -27,7 +27,7 @@ from flexdiag.analysis import lifetime as lt
 from flexdiag.checks import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import Measurement, Obs, Observations
-from flexdiag.settings import Settings
+from flexdiag.settings import HostPort, Settings
 from flexdiag.vocab import FlowKind, LifetimeMode, Method, Stopped, Verdict
 
 # The runner's bound on the check beyond the measurement's own budget (priming, the last test).
@@ -77,7 +77,8 @@ def judge(obs: Observations) -> Finding:
     return evaluate(o.measurement, method=o.method,
                     registration_s=obs.settings.registration_time_s, budget_s=o.budget_s,
                     sent=o.sent, target_s=o.target_s,
-                    min_registration_s=obs.settings.min_registration_s)
+                    min_registration_s=obs.settings.min_registration_s,
+                    stun_server=obs.settings.stun_server)
 
 
 def _evidence(m: Measurement, method: Method, registration_s: int, budget_s: float,
@@ -124,7 +125,7 @@ def _fail_advice(phone: lt.Bracket, fields: dict[str, Any], remedies: dict[str, 
 
 def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: float,
              sent: int, target_s: float | None = None,
-             min_registration_s: int = 60) -> Finding:
+             min_registration_s: int = 60, stun_server: HostPort | None = None) -> Finding:
     """The verdict from a measurement: the phone's flow against the registration interval
     (or, watched only up to a horizon ``target_s`` shorter than it, against that)."""
     data = _evidence(m, method, registration_s, budget_s, sent)
@@ -132,9 +133,10 @@ def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: f
     if horizon is not None:
         data["horizon_s"] = horizon
     if m.stopped is Stopped.NO_MAPPING:
+        stun = stun_server or Settings().stun_server
         return Finding(Status.FAIL, advice.text("lifetime.no_mapping"), data,
-                       advice.text("stun.fail.advice", server_name="the STUN server",
-                                   port="3478"), (2,))
+                       advice.text("stun.fail.advice", server_name=stun.host, port=stun.port),
+                       (2,))
     phone, est = m.bracket(PHONE_FLOW), m.bracket(FlowKind.ESTABLISHED)
     fields = {"alive": _fmt(phone.alive_s), "expired": _fmt(phone.expired_s),
               "registration": registration_s, "est_alive": _fmt(est.alive_s),

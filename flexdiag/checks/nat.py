@@ -14,6 +14,7 @@ from flexdiag import advice
 from flexdiag.addr import Addr, format_addr, same_addr, same_ip
 from flexdiag.analysis import nat
 from flexdiag.checks import Check, Finding
+from flexdiag.codec.sip import sent_by_host
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
 from flexdiag.vocab import Behavior, Method
@@ -28,7 +29,7 @@ def _views(obs: Observations, local: Addr, stun_server: Addr, public: Addr) -> l
         if exchange.reply is None or target is None or not same_addr(exchange.local, local):
             continue  # unanswered, or SIP went out from another socket: not the same mapping
         via = exchange.reply.via
-        seen_ip = via.received or via.sent_by.rsplit(":", 1)[0]
+        seen_ip = via.received or sent_by_host(via.sent_by)
         if via.rport is None or (same_ip(seen_ip, local[0]) and not same_ip(public[0], local[0])):
             continue
         views.append(nat.View(f"SIP {port}", target, (seen_ip, via.rport)))

@@ -48,7 +48,8 @@ def _judge(obs: Observations, port: int) -> Finding:
     target, exchange = obs.sip_target(port), obs.sip.get(port)
     assert target is not None and exchange is not None
     data = _evidence(target, exchange)
-    names = {"target": data["target"], "server_name": obs.settings.sip_server, "port": port}
+    names = {"target": data["target"], "server_name": obs.settings.sip_server, "port": port,
+             "listening": advice.port_list(obs.settings.sip_ports)}
     if exchange.reply is None:
         return _no_reply(obs, port, exchange, data, names)
     code = describe_code(exchange.reply.response.status_code)

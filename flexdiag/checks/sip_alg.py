@@ -67,7 +67,8 @@ def judge(obs: Observations) -> Finding:
     if detected is True:
         rewritten = ", ".join(p for p, d in decisions.items() if d)
         return Finding(Status.FAIL, advice.text("alg.detected", ports=rewritten), data,
-                       advice.text("alg.detected.advice", clean=clean or "none"), (5,))
+                       advice.text("alg.detected.advice", clean=clean or "none",
+                                   listening=advice.port_list(obs.settings.sip_ports)), (5,))
     if detected is False:
         return Finding(Status.PASS, advice.text("alg.clean"), data, None, (5,))
     if clean:

@@ -327,3 +327,11 @@ def build_response(
     phrase = reason if reason is not None else RESPONSE_CODES.get(status_code, "Unknown")
     lines = [f"SIP/2.0 {status_code} {phrase}", *copied, "Content-Length: 0"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def sent_by_host(sent_by: str) -> str:
+    """The host of a Via sent-by (RFC 3261 §20.42: host [":" port]; an IPv6 host is written
+    in brackets, RFC 3261 §25.1 IPv6reference; a bare IPv6 address is taken whole)."""
+    if sent_by.startswith("["):
+        return sent_by[1:].partition("]")[0]
+    return sent_by.rsplit(":", 1)[0] if sent_by.count(":") == 1 else sent_by

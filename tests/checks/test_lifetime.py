@@ -148,3 +148,20 @@ def test_progress_text() -> None:
     assert progress_text(empty, 60.0, 70.0) == (
         "at most 0 s more (sooner once decided; Ctrl-C keeps what was found); a phone's "
         "mapping (register, then quiet) seen alive after – idle, expired after –")
+
+
+def test_no_mapping_names_the_runs_stun_server_in_dutch_too() -> None:
+    """The advice hard-coded 'the STUN server' and port 3478 (English inside Dutch)."""
+    from flexdiag import i18n
+    from flexdiag.settings import HostPort
+
+    i18n.activate("nl")
+    try:
+        finding = evaluate(measured(stopped=Stopped.NO_MAPPING), method=Method.REBIND,
+                           registration_s=60, budget_s=100.0, sent=3,
+                           stun_server=HostPort("stun.example.net", 3479))
+    finally:
+        i18n.activate("en")
+    assert finding.advice is not None
+    assert "stun.example.net" in finding.advice and "3479" in finding.advice
+    assert "the STUN server" not in finding.advice

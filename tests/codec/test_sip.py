@@ -286,3 +286,14 @@ def test_build_response_golden() -> None:
         b"SIP/2.0 299 Unknown\r\n")
     assert sip.build_response(request, 200, source=("h", 1), reason="Fine").startswith(
         b"SIP/2.0 200 Fine\r\n")
+
+
+@pytest.mark.parametrize(("sent_by", "host"), [
+    ("192.0.2.10:5060", "192.0.2.10"), ("192.0.2.10", "192.0.2.10"),
+    ("[2001:db8::5]:40000", "2001:db8::5"), ("[2001:db8::5]", "2001:db8::5"),
+    ("2001:db8::5", "2001:db8::5"), ("example.com:5060", "example.com")])
+def test_the_host_of_a_via_sent_by(sent_by: str, host: str) -> None:
+    """RFC 3261 §20.42/§25.1: checks/nat.py took '[2001:db8::5]' and '2001:db8:' before."""
+    from flexdiag.codec.sip import sent_by_host
+
+    assert sent_by_host(sent_by) == host
