@@ -30,6 +30,7 @@ TITLES: dict[str, str] = {
     "nat.capacity": "NAT table size vs the phones' flows",
     "sip.udp": "SIP OPTIONS over UDP port {port}",
     "ntp.offset": "NTP: time server and clock offset",
+    "media.quality": "Audio path: call quality (RTP-paced probe)",
 }
 
 MESSAGES: dict[str, str] = {
@@ -321,6 +322,36 @@ MESSAGES: dict[str, str] = {
     "ntp.fail.advice": (
         "Phones set their clocks from {server_name} (FAQ item 3). Allow outbound UDP to port "
         "{port} on the router or firewall."
+    ),
+    # --- the audio path (FAQ item 4) ---------------------------------------------------------
+    "media.good": (
+        "{sent} RTP-paced packets there and back: round trip {rtt} ms (95 % under {p95} ms), "
+        "jitter {jitter} ms, loss {loss} % (worst 200 ms: {burst} %): estimated MOS {mos} "
+        "for G.711"
+    ),
+    "media.poor": (
+        "{sent} RTP-paced packets there and back: round trip {rtt} ms (95 % under {p95} ms), "
+        "jitter {jitter} ms, loss {loss} % (worst 200 ms: {burst} %): estimated MOS {mos} "
+        "for G.711, below what calls need"
+    ),
+    "media.poor.advice": (
+        "Calls on this connection will sound poor: broken-up or delayed audio. Good calls need "
+        "a round trip under {max_rtt:g} ms, jitter under {max_jitter:g} ms and loss under "
+        "{max_loss:g} %. Look for what else uses the line (downloads, backups, video), give "
+        "the phones priority on the router (QoS for their SIP and RTP), or check the line with "
+        "the provider. These figures are for the path there and back: they cannot say which "
+        "direction suffers."
+    ),
+    "media.none": "none of {sent} RTP-paced packets came back from the STUN server",
+    "media.none.advice": (
+        "Packets sent at a call's rate got no answer, although single requests may: a router "
+        "or firewall that limits UDP packet rates would cut off audio too. Check its flood or "
+        "DoS protection settings for UDP."
+    ),
+    "media.untested": "not tested: {error}",
+    "media.unmeasured": (
+        "not measured (--quick): run flexdiag run without --quick for round trip, jitter, "
+        "loss and an estimated MOS"
     ),
     # --- NAT mapping lifetime ---------------------------------------------------------------
     "lifetime.progress": (

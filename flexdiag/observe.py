@@ -38,6 +38,7 @@ from flexdiag.records import (
     LifetimeObservation,
     MappingTests,
     Measurement,
+    MediaProbe,
     Obs,
     Observations,
     OptionsReply,
@@ -132,7 +133,8 @@ class Observer:
     async def _quick_ones_done(self) -> None:
         """Until the quick run's other observations are done (bounded by the deadline)."""
         quick = [t for k, t in self._tasks.items()
-                 if k not in (Obs.FLOWS, Obs.CAPACITY, Obs.LIFETIME) and not t.done()]
+                 if k not in (Obs.FLOWS, Obs.CAPACITY, Obs.LIFETIME, Obs.MEDIA)
+                 and not t.done()]
         if quick:
             await asyncio.wait(quick, timeout=self.remaining_s() + 0.5)
 
@@ -153,7 +155,7 @@ class Observer:
             sip=done.get(Obs.SIP, {}), phone_sip=done.get(Obs.PHONE_SIP),
             large=done.get(Obs.LARGE, {}), ntp=done.get(Obs.NTP),
             lifetime=done.get(Obs.LIFETIME), capacity=done.get(Obs.CAPACITY),
-            flows=done.get(Obs.FLOWS, ()),
+            media=done.get(Obs.MEDIA), flows=done.get(Obs.FLOWS, ()),
         )
 
     def primary_address(self) -> str | None:
@@ -393,6 +395,15 @@ class Observer:
             return None
         return await ntp_query((ip, self.settings.ntp_server.port), self.deadline,
                                self.wall_clock, port=stable_port(Role.NTP))
+
+    async def _media(self) -> MediaProbe | None:
+        """The RTP-paced probe (``media.quality``), from a port in the RTP range."""
+        from flexdiag.net import media
+
+        server = await self.stun_server()
+        if server is None:
+            return None
+        return await media.probe(server, self.settings.media_seconds, stop=self.interrupt)
 
     async def _lifetime(self) -> LifetimeObservation | None:
         """The slow one: how long idle mappings live (``nat.lifetime``)."""

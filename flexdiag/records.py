@@ -235,6 +235,18 @@ class LifetimeObservation:
     target_s: float | None = None  # the idle time watched for (None: the registration time)
 
 
+@dataclass
+class MediaProbe:
+    """The RTP-paced probe (``media.quality``): per request its send time and its answer's
+    arrival (``None``: never), on the event loop's clock."""
+
+    local: Addr
+    sends: list[float] = field(default_factory=list)
+    arrivals: list[float | None] = field(default_factory=list)
+    ignored: int = 0  # datagrams that answered none of its requests
+    error: str | None = None  # no socket could be opened
+
+
 class Obs(enum.Enum):
     """The observations a run can make; checks declare which of them they need."""
 
@@ -251,6 +263,7 @@ class Obs(enum.Enum):
     NTP = "ntp"
     LIFETIME = "lifetime"
     CAPACITY = "capacity"  # --phones N: the NAT table's room for the phones' flows
+    MEDIA = "media"  # the RTP-paced probe: what a call would sound like
     FLOWS = "flows"  # the flows this run opened (its footprint), read once the rest is done
 
 
@@ -270,6 +283,7 @@ class Observations:
     ntp: Exchange[NtpSample] | None = None
     lifetime: LifetimeObservation | None = None
     capacity: CapacityProbe | None = None
+    media: MediaProbe | None = None
     flows: tuple[Flow, ...] = ()
 
     def resolution(self, key: Obs) -> Resolution | None:

@@ -64,6 +64,7 @@ class Settings:
     # Registration intervals below this are never advised: registrars may refuse them (SIP 423
     # Interval Too Brief), some phones cannot take them (Grandstream >= 60 s, Poly >= 300 s).
     min_registration_s: int = 60
+    media_seconds: float = 5.0  # the RTP-paced probe of media.quality (default run only)
 
     def profile(self) -> dict[str, Any]:
         """The profile as it appears in the JSON report."""
@@ -82,6 +83,7 @@ class Settings:
             "phones": self.phones,
             "horizon_s": self.horizon_s,
             "min_registration_s": self.min_registration_s,
+            "media_seconds": self.media_seconds,
         }
 
 
@@ -392,6 +394,8 @@ OPTIONS: tuple[Option, ...] = (
            "How long the default run watches a phone's idle mapping (FAQ item 6)"),
     Option("min_registration_s", "--min-registration", _positive(int, 1, 86400), "SECONDS",
            "Shortest registration interval ever advised (registrars may refuse shorter)"),
+    Option("media_seconds", "--media-seconds", _positive(float, 1, 60), "SECONDS",
+           "How long the default run sends RTP-paced probes (call quality)"),
 )
 assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
 

@@ -113,15 +113,28 @@ def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> lis
     up to the horizon (the default run), for the whole registration interval (``True``,
     ``--lifetime``), or not at all (``False``, ``--quick``: its row then says so and how to
     measure it)."""
-    from flexdiag.checks import capacity, dns, nat, ntp, phone_port, sip, sip_alg, sip_large, stun
+    from flexdiag.checks import (
+        capacity,
+        dns,
+        media,
+        nat,
+        ntp,
+        phone_port,
+        sip,
+        sip_alg,
+        sip_large,
+        stun,
+    )
     from flexdiag.checks import lifetime as lifetime_check
 
     checks = [*dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING]
     checks += [sip.check_port(port) for port in settings.sip_ports]
     checks += [phone_port.CHECK, sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
-    checks.append(capacity.check(capacity_budget_s(settings)))
-    # FAQ item 6 is never silently left out: unmeasured, it says so and how to measure it.
     mode = as_mode(lifetime)
+    # The audio path (FAQ item 4) and FAQ item 6 are never silently left out: unmeasured
+    # (--quick), each says so and how to measure it.
+    checks.append(media.UNMEASURED if mode is LifetimeMode.QUICK else media.check(settings))
+    checks.append(capacity.check(capacity_budget_s(settings)))
     checks.append(lifetime_check.UNMEASURED if mode is LifetimeMode.QUICK
                   else lifetime_check.check(settings, mode))
     return checks

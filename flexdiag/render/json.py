@@ -52,7 +52,18 @@ def summary(report: Report) -> dict[str, Any]:
         ),
         "ntp_offset_s": value("ntp.offset", "offset_s"),
         "phone_settings": dict(report.plan.phone_settings),
+        "media": _media(report),
     }
+
+
+def _media(report: Report) -> dict[str, Any] | None:
+    """The audio path's verdict and figures (``null``: not measured)."""
+    quality = report.get("media.quality")
+    if quality is None or quality.data.get("reason") == "not-measured":
+        return None
+    data = quality.data
+    return {"quality": quality.status.value,
+            **{k: data.get(k) for k in ("rtt_ms", "jitter_ms", "loss_pct", "mos")}}
 
 
 def to_dict(report: Report) -> dict[str, Any]:

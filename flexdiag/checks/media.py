@@ -1,0 +1,66 @@
+"""``media.quality``: what a call would sound like on this path (FAQ item 4): round-trip time,
+jitter, loss and an estimated MOS from an RTP-paced probe to the platform's STUN server.
+
+A round trip through a STUN server says nothing about either direction alone: the figures are
+those of the path there and back, and the MOS takes half the round trip as the one-way delay
+(:mod:`flexdiag.analysis.media`). Measured in the default run and with ``--lifetime``; the quick
+run's row says it was not measured and how to measure it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flexdiag import advice
+from flexdiag.analysis import media as am
+from flexdiag.checks import Check, Finding
+from flexdiag.model import Status
+from flexdiag.records import Obs, Observations
+from flexdiag.settings import Settings
+
+FAQ = (4,)
+BUDGET_GRACE_S = 3.0  # beyond the probe's duration and tail: resolving the STUN server first
+
+
+def judge(obs: Observations) -> Finding:
+    """RTT, jitter and loss against the thresholds; the figures in the finding."""
+    probe = obs.media
+    assert probe is not None
+    q = am.quality(probe.sends, probe.arrivals)
+    data: dict[str, Any] = {
+        "server": f"{obs.stun_server[0]}:{obs.stun_server[1]}" if obs.stun_server else None,
+        "local": f"{probe.local[0]}:{probe.local[1]}", "sent": q.sent, "answered": q.answered,
+        "interval_ms": am.PACKET_INTERVAL_S * 1000, "rtt_ms": q.rtt_ms,
+        "rtt_p95_ms": q.rtt_p95_ms, "jitter_ms": q.jitter_ms, "loss_pct": q.loss_pct,
+        "burst_loss_pct": q.burst_loss_pct, "mos": q.mos, "ignored": probe.ignored,
+        "limits": {"rtt_ms": am.MAX_RTT_MS, "jitter_ms": am.MAX_JITTER_MS,
+                   "loss_pct": am.MAX_LOSS_PCT}}
+    if probe.error is not None:
+        data["error"] = probe.error
+        return Finding(Status.SKIP, advice.text("media.untested", error=probe.error), data,
+                       None, FAQ)
+    if not q.answered:
+        return Finding(Status.FAIL, advice.text("media.none", sent=q.sent), data,
+                       advice.text("media.none.advice"), FAQ)
+    fields = {"rtt": q.rtt_ms, "p95": q.rtt_p95_ms, "jitter": q.jitter_ms, "loss": q.loss_pct,
+              "burst": q.burst_loss_pct, "mos": q.mos, "sent": q.sent}
+    if q.good:
+        return Finding(Status.PASS, advice.text("media.good", **fields), data, None, FAQ)
+    return Finding(Status.WARN, advice.text("media.poor", **fields), data,
+                   advice.text("media.poor.advice", max_rtt=am.MAX_RTT_MS,
+                               max_jitter=am.MAX_JITTER_MS, max_loss=am.MAX_LOSS_PCT), FAQ)
+
+
+def check(settings: Settings) -> Check:
+    """``media.quality``, bounded by the probe's duration (``--media-seconds``)."""
+    return Check("media.quality", judge, needs=(Obs.MEDIA,), requires=(Obs.DNS_STUN,),
+                 budget_s=settings.media_seconds + am.TAIL_S + BUDGET_GRACE_S)
+
+
+def unmeasured(obs: Observations) -> Finding:
+    """The quick run's row: not measured, and how to measure it."""
+    return Finding(Status.SKIP, advice.text("media.unmeasured"),
+                   {"reason": "not-measured", "measure_with": "flexdiag run"}, None, FAQ)
+
+
+UNMEASURED = Check("media.quality", unmeasured, needs=())

@@ -1,0 +1,66 @@
+"""Call quality from an RTP-paced probe's times (issue #23, part 2): RTT, RFC 3550 jitter, loss,
+burst loss and the G.107 E-model's MOS, on hand-made timings."""
+
+from __future__ import annotations
+
+import pytest
+
+from flexdiag.analysis import media as am
+
+STEP = am.PACKET_INTERVAL_S
+
+
+def sends(n: int) -> list[float]:
+    return [i * STEP for i in range(n)]
+
+
+def test_a_steady_path_has_no_jitter_and_a_high_mos() -> None:
+    s = sends(250)
+    q = am.quality(s, [t + 0.030 for t in s])
+    assert (q.rtt_ms, q.rtt_p95_ms, q.jitter_ms, q.loss_pct, q.burst_loss_pct) == (
+        30.0, 30.0, 0.0, 0.0, 0.0)
+    mos = q.mos
+    assert mos is not None and 4.3 <= mos <= 4.5 and q.good
+
+
+def test_rfc3550_jitter_of_alternating_delays() -> None:
+    # Delays 20, 40, 20, 40 ... ms: every |D| is 20 ms, and J converges to 20 ms.
+    s = sends(400)
+    q = am.quality(s, [t + (0.020 if i % 2 else 0.040) for i, t in enumerate(s)])
+    assert q.jitter_ms == pytest.approx(20.0, abs=0.1)
+    assert q.good  # 20 ms of jitter is within the 30 ms limit
+
+
+def test_loss_and_the_worst_burst() -> None:
+    s = sends(100)
+    arrivals: list[float | None] = [t + 0.02 for t in s]
+    for i in (10, 11, 12, 13, 14):  # five in a row: half of one 200 ms window
+        arrivals[i] = None
+    q = am.quality(s, arrivals)
+    assert q.loss_pct == 5.0 and q.burst_loss_pct == 50.0 and not q.good
+
+
+def test_nothing_answered() -> None:
+    q = am.quality(sends(10), [None] * 10)
+    assert (q.answered, q.rtt_ms, q.mos, q.loss_pct) == (0, None, None, 100.0)
+
+
+@pytest.mark.parametrize(("one_way_ms", "loss_pct", "low", "high"), [
+    (0, 0, 4.40, 4.45),  # G.711's best: R 93.2
+    (150, 0, 4.2, 4.4),
+    (400, 0, 2.5, 3.6),
+    (20, 5, 3.8, 4.0),  # R 76.9 (Ie,eff 15.8 with Bpl 25.1)
+    (20, 20, 2.4, 2.8),  # R 50.6
+])
+def test_mos_from_the_e_model(one_way_ms: float, loss_pct: float, low: float,
+                              high: float) -> None:
+    assert low <= am.mos(am.r_factor(one_way_ms, loss_pct)) <= high
+
+
+def test_mos_falls_as_loss_rises() -> None:
+    scores = [am.mos(am.r_factor(20, loss)) for loss in (0, 1, 2, 5, 10, 20)]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
+
+
+def test_mos_is_bounded() -> None:
+    assert am.mos(-5) == 1.0 and am.mos(120) == 4.5
