@@ -31,6 +31,7 @@ TITLES: dict[str, str] = {
     "sip.udp": "SIP OPTIONS over UDP port {port}",
     "ntp.offset": "NTP: time server and clock offset",
     "media.quality": "Audio path: call quality (RTP-paced probe)",
+    "media.ports": "Audio path: UDP to the platform's media ports",
 }
 
 MESSAGES: dict[str, str] = {
@@ -341,6 +342,28 @@ MESSAGES: dict[str, str] = {
         "the phones priority on the router (QoS for their SIP and RTP), or check the line with "
         "the provider. These figures are for the path there and back: they cannot say which "
         "direction suffers."
+    ),
+    "ports.forwarded": (
+        "UDP to the platform's media ports (10000-20000 on {ranges}) leaves the site: an "
+        "ICMP answer from beyond the router came back"
+    ),
+    "ports.dropped": (
+        "UDP to the platform's media ports (10000-20000 on {ranges}) does not leave the site: "
+        "{sent} probes drew no answer from beyond the router, while other traffic did"
+    ),
+    "ports.dropped.advice": (
+        "No audio would reach the platform, so calls would be silent (FAQ item 4). On the "
+        "router or firewall, allow outbound UDP to {ranges} on ports 10000-20000, and the "
+        "replies (UDP from those addresses and ports back to the phones)."
+    ),
+    "ports.undecided": (
+        "not decided: nothing beyond the router answers ICMP, so the path of {sent} probes "
+        "cannot be followed"
+    ),
+    "ports.untested": "not tested: {error}",
+    "ports.unmeasured": (
+        "not measured (--quick): run flexdiag run without --quick to check that UDP to the "
+        "platform's media ports leaves the site"
     ),
     "media.none": "none of {sent} RTP-paced packets came back from the STUN server",
     "media.none.advice": (

@@ -32,6 +32,7 @@ from flexdiag.records import (
     CapacityProbe,
     Exchange,
     FilteringTests,
+    Firewalk,
     FixedPortProbe,
     Flow,
     LargeProbe,
@@ -133,7 +134,8 @@ class Observer:
     async def _quick_ones_done(self) -> None:
         """Until the quick run's other observations are done (bounded by the deadline)."""
         quick = [t for k, t in self._tasks.items()
-                 if k not in (Obs.FLOWS, Obs.CAPACITY, Obs.LIFETIME, Obs.MEDIA)
+                 if k not in (Obs.FLOWS, Obs.CAPACITY, Obs.LIFETIME, Obs.MEDIA,
+                              Obs.MEDIA_PORTS)
                  and not t.done()]
         if quick:
             await asyncio.wait(quick, timeout=self.remaining_s() + 0.5)
@@ -155,7 +157,8 @@ class Observer:
             sip=done.get(Obs.SIP, {}), phone_sip=done.get(Obs.PHONE_SIP),
             large=done.get(Obs.LARGE, {}), ntp=done.get(Obs.NTP),
             lifetime=done.get(Obs.LIFETIME), capacity=done.get(Obs.CAPACITY),
-            media=done.get(Obs.MEDIA), flows=done.get(Obs.FLOWS, ()),
+            media=done.get(Obs.MEDIA), media_ports=done.get(Obs.MEDIA_PORTS),
+            flows=done.get(Obs.FLOWS, ()),
         )
 
     def primary_address(self) -> str | None:
@@ -405,6 +408,15 @@ class Observer:
             return None
         return await media.probe(server, self.settings.media_seconds, stop=self.interrupt)
 
+    async def _media_ports(self) -> Firewalk | None:
+        """TTL-limited probes to the platform's media ports (``media.ports``)."""
+        from flexdiag.net import media
+
+        server = await self.stun_server()
+        if server is None:
+            return None
+        return await media.firewalk(server, media_targets(self.settings), stop=self.interrupt)
+
     async def _lifetime(self) -> LifetimeObservation | None:
         """The slow one: how long idle mappings live (``nat.lifetime``)."""
         from flexdiag.net.lifetime import Prober, measure
@@ -499,3 +511,29 @@ class Observer:
         from flexdiag.checks.lifetime import progress_text
 
         self.progress("nat.lifetime", progress_text(m, budget_s, elapsed_s))
+
+
+MEDIA_PORTS = (10_000, 20_000)  # FAQ item 4: the platform's audio ports
+MEDIA_PORT_SAMPLES = 6  # ports per address, one in each sixth of the range
+MEDIA_ADDRESSES = 2  # per range: its first host and one in the middle
+
+
+def media_targets(settings: Settings) -> list[tuple[str, int]]:
+    """Where ``media.ports`` sends: a few addresses of each IPv4 media range, each on ports
+    spread across 10000-20000 (at most a few dozen datagrams in all)."""
+    import ipaddress
+    import random
+
+    low, high = MEDIA_PORTS
+    step = (high - low) // MEDIA_PORT_SAMPLES
+    ports = [random.randrange(low + i * step, low + (i + 1) * step)
+             for i in range(MEDIA_PORT_SAMPLES)]
+    targets = []
+    for net in settings.media_networks:
+        if not isinstance(net, ipaddress.IPv4Network):
+            continue
+        hosts = {net.network_address + min(1, net.num_addresses - 1),
+                 net.network_address + net.num_addresses // 2}
+        for host in sorted(hosts)[:MEDIA_ADDRESSES]:
+            targets += [(str(host), port) for port in ports]
+    return targets

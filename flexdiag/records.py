@@ -247,6 +247,31 @@ class MediaProbe:
     error: str | None = None  # no socket could be opened
 
 
+@dataclass(frozen=True)
+class IcmpReport:
+    """One ICMP error read from a socket's error queue (ip(7) IP_RECVERR): who sent it
+    (the offender), its type and code, and the destination of the datagram it answers."""
+
+    dest: Addr
+    offender: str | None
+    icmp_type: int
+    icmp_code: int
+
+
+@dataclass
+class Firewalk:
+    """What the TTL-limited probes of ``media.ports`` saw (judged by
+    :mod:`flexdiag.analysis.media`)."""
+
+    gateway: str | None = None  # the offender of TTL 1 towards the STUN server
+    control: list[IcmpReport] = field(default_factory=list)  # beyond-gateway TTL, STUN server
+    control_answered: bool = False  # the STUN server itself answered the control probe
+    media: list[IcmpReport] = field(default_factory=list)
+    probes: list[str] = field(default_factory=list)  # "ip:port ttl N" of every media probe
+    ttl: int = 2
+    error: str | None = None
+
+
 class Obs(enum.Enum):
     """The observations a run can make; checks declare which of them they need."""
 
@@ -264,6 +289,7 @@ class Obs(enum.Enum):
     LIFETIME = "lifetime"
     CAPACITY = "capacity"  # --phones N: the NAT table's room for the phones' flows
     MEDIA = "media"  # the RTP-paced probe: what a call would sound like
+    MEDIA_PORTS = "media_ports"  # TTL-limited probes to the platform's media ports
     FLOWS = "flows"  # the flows this run opened (its footprint), read once the rest is done
 
 
@@ -284,6 +310,7 @@ class Observations:
     lifetime: LifetimeObservation | None = None
     capacity: CapacityProbe | None = None
     media: MediaProbe | None = None
+    media_ports: Firewalk | None = None
     flows: tuple[Flow, ...] = ()
 
     def resolution(self, key: Obs) -> Resolution | None:

@@ -65,6 +65,13 @@ class Settings:
     # Interval Too Brief), some phones cannot take them (Grandstream >= 60 s, Poly >= 300 s).
     min_registration_s: int = 60
     media_seconds: float = 5.0  # the RTP-paced probe of media.quality (default run only)
+    # Where the platform's audio comes from (FAQ item 4); None: the platform ranges.
+    media_ranges: tuple[IPNetwork, ...] | None = None
+
+    @property
+    def media_networks(self) -> tuple[IPNetwork, ...]:
+        """The media ranges in force: ``--media-ranges``, else the platform ranges."""
+        return self.media_ranges or self.platform_ranges
 
     def profile(self) -> dict[str, Any]:
         """The profile as it appears in the JSON report."""
@@ -84,6 +91,7 @@ class Settings:
             "horizon_s": self.horizon_s,
             "min_registration_s": self.min_registration_s,
             "media_seconds": self.media_seconds,
+            "media_ranges": [str(n) for n in self.media_networks],
         }
 
 
@@ -396,6 +404,8 @@ OPTIONS: tuple[Option, ...] = (
            "Shortest registration interval ever advised (registrars may refuse shorter)"),
     Option("media_seconds", "--media-seconds", _positive(float, 1, 60), "SECONDS",
            "How long the default run sends RTP-paced probes (call quality)"),
+    Option("media_ranges", "--media-ranges", parse_ranges, "CIDR[,CIDR...]",
+           "Where the platform's audio comes from (FAQ item 4)", "the platform ranges"),
 )
 assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
 

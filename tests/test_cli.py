@@ -35,7 +35,8 @@ def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
     assert [c["id"] for c in report["checks"]] == [
         "dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping", "nat.filtering",
         f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "sip.phone", "sip.alg",
-        "sip.large", "ntp.offset", "media.quality", "nat.capacity", "nat.lifetime"]
+        "sip.large", "ntp.offset", "media.ports", "media.quality", "nat.capacity",
+        "nat.lifetime"]
 
 
 def test_warn_exits_1(capsys: Any, validate_report: Any) -> None:

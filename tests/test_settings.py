@@ -362,14 +362,15 @@ def test_the_profile_in_the_report_names_every_setting() -> None:
         "--platform-ranges": "198.51.100.0/24", "--dns-server": "192.0.2.53:5353",
         "--registration-time": "600", "--timeout": "4", "--ntp-max-offset": "0.5",
         "--max-wait": "700", "--local-sip-port": "5062", "--phones": "8",
-        "--horizon": "120", "--min-registration": "300", "--media-seconds": "3"}, {})
+        "--horizon": "120", "--min-registration": "300", "--media-seconds": "3",
+        "--media-ranges": "198.51.100.40/30"}, {})
     assert settings.profile() == {
         "sip_server": "sip.example", "sip_ports": [5070, 5080],
         "stun_server": "[2001:db8::1]:3479", "ntp_server": "ntp.example:1123",
         "platform_ranges": ["198.51.100.0/24"], "dns_server": "192.0.2.53:5353",
         "registration_time_s": 600, "timeout_s": 4.0, "ntp_max_offset_s": 0.5,
         "max_wait_s": 700.0, "local_sip_port": 5062, "phones": 8, "horizon_s": 120.0,
-        "min_registration_s": 300, "media_seconds": 3.0}
+        "min_registration_s": 300, "media_seconds": 3.0, "media_ranges": ["198.51.100.40/30"]}
     assert Settings().profile()["dns_server"] is None
     assert str(HostPort("::1", 5)) == "[::1]:5" and str(HostPort("h", 5)) == "h:5"
 

@@ -117,3 +117,28 @@ def quality(sends: Sequence[float], arrivals: Sequence[float | None]) -> Quality
     return Quality(sent, answered, round(median, 1), round(p95, 1),
                    None if jitter is None else round(jitter * 1000, 1), round(loss, 1),
                    round(burst_loss_pct(arrivals), 1), round(score, 2))
+
+
+# --- media.ports ------------------------------------------------------------------------------
+
+ICMP_TIME_EXCEEDED = 11
+ICMP_DEST_UNREACH = 3
+ICMP_ADMIN_PROHIBITED = (9, 10, 13)  # RFC 1812 §5.2.7.1: administratively prohibited
+FORWARDED, DROPPED, UNDECIDED = "forwarded", "dropped", "undecided"
+
+
+def ports_verdict(gateway: str | None, control_answered: bool,
+                  control: Sequence[tuple[str | None, int, int]],
+                  media: Sequence[tuple[str | None, int, int]]) -> str:
+    """``forwarded`` when a media probe drew an ICMP error (time exceeded, or unreachable from
+    the destination) from beyond the gateway: it left the site; ``dropped`` when the gateway
+    refused them (administratively prohibited) or, while the control probe's path answered
+    from beyond the gateway, nothing came back for them; ``undecided`` when nothing beyond the
+    gateway answers at all. Each report is (offender, ICMP type, ICMP code)."""
+    if any(offender is not None and offender != gateway for offender, _, _ in media):
+        return FORWARDED
+    if any(offender == gateway and kind == ICMP_DEST_UNREACH and code in ICMP_ADMIN_PROHIBITED
+           for offender, kind, code in media):
+        return DROPPED
+    beyond = control_answered or any(o is not None and o != gateway for o, _, _ in control)
+    return DROPPED if beyond else UNDECIDED

@@ -133,7 +133,9 @@ def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> lis
     mode = as_mode(lifetime)
     # The audio path (FAQ item 4) and FAQ item 6 are never silently left out: unmeasured
     # (--quick), each says so and how to measure it.
-    checks.append(media.UNMEASURED if mode is LifetimeMode.QUICK else media.check(settings))
+    quick = mode is LifetimeMode.QUICK
+    checks.append(media.PORTS_UNMEASURED if quick else media.ports_check())
+    checks.append(media.UNMEASURED if quick else media.check(settings))
     checks.append(capacity.check(capacity_budget_s(settings)))
     checks.append(lifetime_check.UNMEASURED if mode is LifetimeMode.QUICK
                   else lifetime_check.check(settings, mode))

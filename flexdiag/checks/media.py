@@ -64,3 +64,53 @@ def unmeasured(obs: Observations) -> Finding:
 
 
 UNMEASURED = Check("media.quality", unmeasured, needs=())
+
+
+# --- media.ports --------------------------------------------------------------------------------
+
+def judge_ports(obs: Observations) -> Finding:
+    """Did UDP to the platform's media ports leave the site?"""
+    walk = obs.media_ports
+    assert walk is not None
+    ranges = ", ".join(str(n) for n in obs.settings.media_networks)
+
+    def reports(items: Any) -> list[str]:
+        return [f"{r.offender or '?'} ICMP {r.icmp_type}/{r.icmp_code} for "
+                f"{r.dest[0]}:{r.dest[1]}" for r in items]
+
+    data: dict[str, Any] = {
+        "method": "ttl-limited", "ttl": walk.ttl, "gateway": walk.gateway,
+        "control_answered": walk.control_answered, "control": reports(walk.control),
+        "probes": walk.probes, "answers": reports(walk.media), "ranges": ranges,
+        "ports": "10000-20000"}
+    if walk.error is not None:
+        data.update(verdict=am.UNDECIDED, error=walk.error)
+        return Finding(Status.SKIP, advice.text("ports.untested", error=walk.error), data,
+                       None, FAQ)
+    verdict = am.ports_verdict(
+        walk.gateway, walk.control_answered,
+        [(r.offender, r.icmp_type, r.icmp_code) for r in walk.control],
+        [(r.offender, r.icmp_type, r.icmp_code) for r in walk.media])
+    data["verdict"] = verdict
+    fields = {"sent": len(walk.probes), "ranges": ranges}
+    if verdict == am.FORWARDED:
+        return Finding(Status.PASS, advice.text("ports.forwarded", **fields), data, None, FAQ)
+    if verdict == am.DROPPED:
+        return Finding(Status.FAIL, advice.text("ports.dropped", **fields), data,
+                       advice.text("ports.dropped.advice", **fields), FAQ)
+    return Finding(Status.SKIP, advice.text("ports.undecided", **fields), data, None, FAQ)
+
+
+def ports_check() -> Check:
+    """``media.ports``: a few dozen TTL-limited datagrams, bounded to a few seconds."""
+    return Check("media.ports", judge_ports, needs=(Obs.MEDIA_PORTS,),
+                 requires=(Obs.DNS_STUN,), budget_s=6.0)
+
+
+def ports_unmeasured(obs: Observations) -> Finding:
+    """The quick run's row: not measured, and how to measure it."""
+    return Finding(Status.SKIP, advice.text("ports.unmeasured"),
+                   {"reason": "not-measured", "measure_with": "flexdiag run"}, None, FAQ)
+
+
+PORTS_UNMEASURED = Check("media.ports", ports_unmeasured, needs=())

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import struct
 from typing import Any
 
 from flexdiag.addr import Addr, same_addr
-from flexdiag.analysis.media import TAIL_S
+from flexdiag.analysis.media import ICMP_TIME_EXCEEDED, TAIL_S
 from flexdiag.codec import stun
-from flexdiag.net.udp import local_address_for
-from flexdiag.records import MediaProbe
+from flexdiag.net.udp import IP_RECVERR, MSG_ERRQUEUE, local_address_for
+from flexdiag.records import Firewalk, IcmpReport, MediaProbe
 
 RTP_PORTS = (10_000, 20_000)  # where phones put RTP (FAQ item 4's range, on the phone's side)
 PORT_TRIES = 8  # random ports tried in RTP_PORTS before an ephemeral one
@@ -102,4 +103,125 @@ async def probe(server: Addr, duration_s: float, interval_s: float = 0.020,
             await asyncio.sleep(min(0.02, max(0.0, end - loop.time())))
     finally:
         transport.close()
+    return result
+
+
+# --- media.ports: does UDP to the platform's media ports leave the site? (firewalking) ------
+
+SO_EE_ORIGIN_ICMP = 2  # linux/errqueue.h
+MAX_HOPS = 4  # TTLs tried towards the STUN server to find the hops beyond the gateway
+PACING_S = 0.020  # between two probes: a few dozen datagrams, never a burst
+ICMP_WAIT_S = 1.0  # for ICMP errors after the last probe
+
+
+def parse_error_queue(ancdata: list[tuple[int, int, bytes]], addr: Any) -> IcmpReport | None:
+    """An IP_RECVERR control message as a report: ``struct sock_extended_err`` (u32 errno,
+    u8 origin, type, code, pad, u32 info, u32 data) followed by the offender's sockaddr
+    (SO_EE_OFFENDER, linux/errqueue.h); ``None`` for anything not from ICMP."""
+    for _level, _type, cdata in ancdata:
+        if len(cdata) < 16:
+            continue
+        _errno, origin, icmp_type, icmp_code = struct.unpack_from("=IBBB", cdata, 0)
+        if origin != SO_EE_ORIGIN_ICMP:
+            continue
+        offender = None
+        if len(cdata) >= 16 + 8 and struct.unpack_from("=H", cdata, 16)[0] == socket.AF_INET:
+            offender = socket.inet_ntoa(cdata[20:24])
+        dest = (str(addr[0]), int(addr[1])) if addr else ("", 0)
+        return IcmpReport(dest, offender, icmp_type, icmp_code)
+    return None
+
+
+class _Walker(asyncio.DatagramProtocol):
+    """Reads the STUN answer to the control probe and every ICMP error of the socket."""
+
+    def __init__(self, sock: socket.socket, server: Addr, control_id: bytes) -> None:
+        self.sock, self.server, self.control_id = sock, server, control_id
+        self.reports: list[IcmpReport] = []
+        self.answered = False
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        try:
+            response = stun.parse_binding_response(data)
+        except ValueError:
+            return
+        if response.transaction_id == self.control_id:
+            self.answered = True
+
+    def error_received(self, exc: Exception) -> None:
+        self.drain()
+
+    def drain(self) -> None:
+        for _ in range(64):  # bounded: at most a socket buffer's worth
+            try:
+                _, ancdata, _, addr = self.sock.recvmsg(1, 512, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+            except OSError:
+                return
+            report = parse_error_queue(ancdata, addr)
+            if report is not None:
+                self.reports.append(report)
+
+
+def _walker_socket(dest_ip: str, rtp: bool) -> socket.socket:
+    sock = _socket(dest_ip) if rtp else socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if not rtp:
+        sock.setblocking(False)
+        sock.bind((local_address_for(dest_ip), 0))
+    sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    return sock
+
+
+async def firewalk(server: Addr, targets: list[Addr], stop: asyncio.Event | None = None
+                   ) -> Firewalk:
+    """TTL-limited probes (IPv4; Linux's IP_RECVERR error queue: another OS would need a raw
+    ICMP socket). First towards the STUN server with TTL 1 .. :data:`MAX_HOPS` to learn the
+    gateway (TTL 1's offender) and the control: does anything beyond it answer? Then one
+    datagram per target from a port in the RTP range with the TTL that expires one hop beyond
+    the gateway: a time-exceeded from beyond it, or a port-unreachable from the target itself,
+    proves the datagram left the site."""
+    loop = asyncio.get_running_loop()
+    result = Firewalk()
+    if ":" in server[0]:
+        result.error = "IPv6: not tested"
+        return result
+    control_id = stun.new_transaction_id()
+    try:
+        control_sock = _walker_socket(server[0], rtp=False)
+        media_sock = _walker_socket(server[0], rtp=True)
+    except OSError as exc:
+        result.error = f"cannot send: {exc.strerror or exc}"
+        return result
+    control = _Walker(control_sock, server, control_id)
+    media_walker = _Walker(media_sock, server, b"")
+    t1, _ = await loop.create_datagram_endpoint(lambda: control, sock=control_sock)
+    t2, _ = await loop.create_datagram_endpoint(lambda: media_walker, sock=media_sock)
+    try:
+        request = stun.build_binding_request(control_id)
+        for ttl in range(1, MAX_HOPS + 1):
+            control_sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+            t1.sendto(request, server)
+            await asyncio.sleep(PACING_S)
+        await asyncio.sleep(0.3)
+        control.drain()
+        first = [r for r in control.reports if r.icmp_type == ICMP_TIME_EXCEEDED]
+        result.gateway = first[0].offender if first else None
+        result.control = [r for r in control.reports if r.offender != result.gateway]
+        result.control_answered = control.answered
+        media_sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, result.ttl)
+        for target in targets:
+            if stop is not None and stop.is_set():
+                break
+            t2.sendto(b"\x80\x00\x00\x00flexdiag media-port probe", target)
+            result.probes.append(f"{target[0]}:{target[1]} ttl {result.ttl}")
+            await asyncio.sleep(PACING_S)
+        end = loop.time() + ICMP_WAIT_S
+        while loop.time() < end and not (stop is not None and stop.is_set()):
+            await asyncio.sleep(0.05)
+            media_walker.drain()
+            if any(r.offender != result.gateway for r in media_walker.reports):
+                break
+        result.media = list(media_walker.reports)
+    finally:
+        t1.close()
+        t2.close()
     return result

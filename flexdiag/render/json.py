@@ -58,11 +58,15 @@ def summary(report: Report) -> dict[str, Any]:
 
 def _media(report: Report) -> dict[str, Any] | None:
     """The audio path's verdict and figures (``null``: not measured)."""
-    quality = report.get("media.quality")
-    if quality is None or quality.data.get("reason") == "not-measured":
+    quality, ports = report.get("media.quality"), report.get("media.ports")
+    measured = [c for c in (quality, ports)
+                if c is not None and c.data.get("reason") != "not-measured"]
+    if not measured:
         return None
-    data = quality.data
-    return {"quality": quality.status.value,
+    data = quality.data if quality is not None and quality in measured else {}
+    return {"ports": ports.data.get("verdict") if ports is not None and ports in measured
+            else None,
+            "quality": quality.status.value if data and quality is not None else None,
             **{k: data.get(k) for k in ("rtt_ms", "jitter_ms", "loss_pct", "mos")}}
 
 

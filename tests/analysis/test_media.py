@@ -64,3 +64,20 @@ def test_mos_falls_as_loss_rises() -> None:
 
 def test_mos_is_bounded() -> None:
     assert am.mos(-5) == 1.0 and am.mos(120) == 4.5
+
+
+GW = "203.0.113.1"
+
+
+@pytest.mark.parametrize(("control_answered", "control", "media", "verdict"), [
+    (True, [], [("198.51.100.40", 3, 3)], "forwarded"),  # port unreachable from the target
+    (False, [], [("198.51.100.1", 11, 0)], "forwarded"),  # time exceeded beyond the gateway
+    (True, [], [], "dropped"),  # the path answers, the media ports do not
+    (False, [("198.51.100.1", 11, 0)], [], "dropped"),
+    (False, [], [(GW, 3, 13)], "dropped"),  # the gateway says administratively prohibited
+    (False, [], [], "undecided"),  # nothing beyond the gateway answers at all
+    (False, [], [(GW, 11, 0)], "undecided"),  # only the gateway itself
+])
+def test_the_media_ports_verdict(control_answered: bool, control: list[tuple[str, int, int]],
+                                 media: list[tuple[str, int, int]], verdict: str) -> None:
+    assert am.ports_verdict(GW, control_answered, control, media) == verdict

@@ -53,3 +53,35 @@ async def test_a_closed_port_is_all_loss_within_the_bound() -> None:
     probe = await media.probe(closed, 0.2)
     assert loop.time() - started < 0.2 + am.TAIL_S + 0.3
     assert all(a is None for a in probe.arrivals) and len(probe.sends) == 10
+
+
+def test_an_ip_recverr_message_is_read_with_its_offender() -> None:
+    import socket
+    import struct
+
+    from flexdiag.net.media import parse_error_queue
+
+    # struct sock_extended_err: errno 113, origin ICMP (2), type 11, code 0, then the
+    # offender's sockaddr_in.
+    err = struct.pack("=IBBBBII", 113, 2, 11, 0, 0, 0, 0)
+    offender = struct.pack("=HH4s8x", socket.AF_INET, 0, socket.inet_aton("198.51.100.1"))
+    report = parse_error_queue([(0, 11, err + offender)], ("198.51.100.40", 12345))
+    assert report is not None
+    assert (report.offender, report.icmp_type, report.icmp_code, report.dest) == (
+        "198.51.100.1", 11, 0, ("198.51.100.40", 12345))
+    local = struct.pack("=IBBBBII", 111, 1, 0, 0, 0, 0, 0)  # SO_EE_ORIGIN_LOCAL: not ICMP
+    assert parse_error_queue([(0, 11, local + offender)], None) is None
+    assert parse_error_queue([(0, 11, b"short")], None) is None
+
+
+async def test_firewalk_on_loopback_reads_the_port_unreachable_of_a_closed_port() -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed: Any = sock.getsockname()
+    async with FakeServer(stun_handler()) as server:
+        walk = await media.firewalk(server.addr, [closed])
+    assert walk.error is None and walk.control_answered
+    assert walk.probes == [f"127.0.0.1:{closed[1]} ttl 2"]
+    assert [(r.offender, r.icmp_type, r.icmp_code) for r in walk.media] == [("127.0.0.1", 3, 3)]
