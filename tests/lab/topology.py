@@ -44,6 +44,10 @@ RTR_WAN_IP, ISP_IP = "198.51.100.1", "198.51.100.254"
 STUN_IPS = ("198.51.100.10", "198.51.100.11")
 PLAIN_STUN_IP = "198.51.100.12"  # a second coturn on one address: no RFC 5780
 SIP_IP, NTP_IP, DNS_IP = "198.51.100.20", "198.51.100.30", "198.51.100.53"
+# The platform's media addresses in small (FAQ item 4): what media.ports sends to, with
+# --media-ranges MEDIA_RANGE (its first host and its middle one).
+MEDIA_IPS, MEDIA_RANGE = ("198.51.100.41", "198.51.100.42"), "198.51.100.40/30"
+RELAY_IP = "198.51.100.14"  # an impairing relay in front of coturn (tests/lab/relay.py)
 PLATFORM_RANGE = "198.51.100.0/24"
 SNAT_PORTS = (20000, 29999)
 LAN_EPHEMERAL = (40000, 49999)  # outside SNAT_PORTS, so that SNAT has to translate
@@ -102,6 +106,19 @@ MODES: dict[str, dict[str, Any]] = {
                                 "of 10/40 s (the SIP helper keeps its own flows ~3600 s)",
                          "nat": 'oifname "wan" masquerade', "fwd": "", "helper": True,
                          "timeouts": (10, 40)},
+    "drop-media": {"doc": "masquerade, and UDP to and from ports 10000-20000 (the platform's "
+                          "media ports, FAQ item 4) dropped both ways: SIP works, audio never",
+                   "nat": 'oifname "wan" masquerade',
+                   "fwd": "udp dport 10000-20000 counter drop\n    "
+                          "udp sport 10000-20000 counter drop"},
+    "loss-5": {"doc": "masquerade, and 5 % of the UDP from the LAN's RTP ports (10000-20000) "
+                      "dropped at random (nftables numgen)",
+               "nat": 'oifname "wan" masquerade',
+               "fwd": 'iifname "lan" udp sport 10000-20000 numgen random mod 100 < 5 '
+                      "counter drop"},
+    "loss-15": {"doc": "as loss-5, with 15 %", "nat": 'oifname "wan" masquerade',
+                "fwd": 'iifname "lan" udp sport 10000-20000 numgen random mod 100 < 15 '
+                       "counter drop"},
     "table-20": {"doc": "masquerade, and a NAT table of 20 UDP flows from the LAN in all (new "
                         "flows beyond are refused)", "nat": 'oifname "wan" masquerade',
                  "fwd": 'iifname "lan" meta l4proto udp ct count over 20 drop'},
@@ -224,7 +241,7 @@ class Lab:
                               (RTR, "wan", f"{RTR_WAN_IP}/24"), (ISP, "eth0", f"{ISP_IP}/24")):
             sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
             sh("ip", "-n", ns, "link", "set", dev, "up")
-        for addr in (*STUN_IPS, PLAIN_STUN_IP, SIP_IP, NTP_IP, DNS_IP):
+        for addr in (*STUN_IPS, PLAIN_STUN_IP, SIP_IP, NTP_IP, DNS_IP, *MEDIA_IPS, RELAY_IP):
             sh("ip", "-n", ISP, "addr", "add", f"{addr}/32", "dev", "lo")
         sh("ip", "-n", LAN, "route", "add", "default", "via", RTR_LAN_IP)
         sh("ip", "-n", RTR, "route", "add", "default", "via", ISP_IP)
