@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 
 from tests.commands import ROOT
-from tests.lab.topology import ISP, MEDIA_RANGE, RELAY_IP, STUN_IPS, Lab, checks
+from tests.lab.topology import (
+    FAR_MEDIA_RANGE,
+    ISP,
+    ISP_IP,
+    MEDIA_RANGE,
+    RELAY_IP,
+    STUN_IPS,
+    Lab,
+    checks,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
@@ -38,6 +47,17 @@ def test_a_router_that_forwards_the_media_ports_passes(mode_lab: Lab,
     assert quality["status"] == "pass" and quality["data"]["loss_pct"] == 0.0, quality
     assert quality["data"]["mos"] >= 4.3
     assert report["summary"]["media"]["ports"] == "forwarded"
+
+
+@pytest.mark.parametrize("mode_lab", ["masquerade"], indirect=True)
+def test_media_ports_beyond_the_provider_edge_answer_with_time_exceeded(mode_lab: Lab) -> None:
+    """The datagram's TTL expires one hop beyond the customer's router: the provider host's
+    ICMP time-exceeded (not the destination's port-unreachable) proves it left the site."""
+    _, report = mode_lab.flexdiag("--horizon", "10", "--media-ranges", FAR_MEDIA_RANGE,
+                                  "--media-seconds", "1", quick=False, timeout=120)
+    ports = checks(report)["media.ports"]
+    assert ports["data"]["verdict"] == "forwarded", ports
+    assert any(a.startswith(f"{ISP_IP} ICMP 11/0") for a in ports["data"]["answers"]), ports
 
 
 @pytest.mark.parametrize("mode_lab", ["drop-media"], indirect=True)

@@ -48,6 +48,10 @@ SIP_IP, NTP_IP, DNS_IP = "198.51.100.20", "198.51.100.30", "198.51.100.53"
 # --media-ranges MEDIA_RANGE (its first host and its middle one).
 MEDIA_IPS, MEDIA_RANGE = ("198.51.100.41", "198.51.100.42"), "198.51.100.40/30"
 RELAY_IP = "198.51.100.14"  # an impairing relay in front of coturn (tests/lab/relay.py)
+# Media addresses one hop *beyond* the provider host: the router sends them to the provider,
+# which forwards them on (so a datagram with TTL 2 expires there: ICMP time exceeded from
+# beyond the customer's router). Nothing ever answers at the far end.
+FAR_MEDIA_RANGE = "198.51.100.96/28"
 PLATFORM_RANGE = "198.51.100.0/24"
 SNAT_PORTS = (20000, 29999)
 LAN_EPHEMERAL = (40000, 49999)  # outside SNAT_PORTS, so that SNAT has to translate
@@ -249,6 +253,13 @@ class Lab:
         # sense; with NAT it never sees 203.0.113.0/24. A route keeps "routed" working.
         sh("ip", "-n", ISP, "route", "add", "203.0.113.0/24", "via", RTR_WAN_IP)
         sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=RTR)
+        # The far media range: more specific than the router's connected /24, so it goes to
+        # the provider, which forwards it (on-link, to nobody): a hop beyond the provider edge.
+        sh("ip", "-n", RTR, "route", "add", FAR_MEDIA_RANGE, "via", ISP_IP)
+        sh("ip", "-n", ISP, "route", "add", FAR_MEDIA_RANGE, "dev", "eth0")
+        sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=ISP)
+        sh("sysctl", "-qw", "net.ipv4.conf.all.send_redirects=0", ns=ISP)
+        sh("sysctl", "-qw", "net.ipv4.conf.eth0.send_redirects=0", ns=ISP)
         sh("sysctl", "-qw",
            f"net.ipv4.ip_local_port_range={LAN_EPHEMERAL[0]} {LAN_EPHEMERAL[1]}", ns=LAN)
         RESOLV_DIR.mkdir(parents=True, exist_ok=True)
