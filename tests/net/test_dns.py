@@ -21,6 +21,7 @@ from flexdiag.addr import Addr
 from flexdiag.net import ports
 from flexdiag.net.dns import Resolver
 from flexdiag.net.ports import Role, stable_port
+from flexdiag.records import Resolution
 from flexdiag.settings import HostPort
 from tests.fakes import FakeServer, Reply, dns_handler, start_platform
 
@@ -70,6 +71,16 @@ async def test_every_query_of_a_run_rides_one_flow_from_a_random_port() -> None:
 
 def _sources(server: FakeServer) -> set[Addr]:
     return {source for _, source in server.received}
+
+
+async def ask(server: FakeServer, name: str = "voip.test.invalid",
+              timeout_s: float = 0.6) -> Resolution:
+    """``name`` resolved through ``server`` alone, by a resolver of its own."""
+    resolver = Resolver(HostPort("127.0.0.1", server.port))
+    try:
+        return await resolver.resolve(name, timeout_s)
+    finally:
+        resolver.close()
 
 
 async def test_a_second_run_sends_from_exactly_the_ports_of_the_first() -> None:
@@ -132,11 +143,7 @@ def _cname_handler(data: bytes, source: Addr) -> list[Reply]:
 async def test_what_the_resolver_said(handler: object, addresses: tuple[str, ...],
                                       kind: str | None, text: str | None) -> None:
     async with FakeServer(handler) as server:  # type: ignore[arg-type]
-        resolver = Resolver(HostPort("127.0.0.1", server.port))
-        try:
-            resolution = await resolver.resolve("voip.test.invalid", 0.6)
-        finally:
-            resolver.close()
+        resolution = await ask(server, "voip.test.invalid", 0.6)
     assert resolution.addresses == addresses
     assert resolution.error_kind == kind
     assert resolution.error == (text.format(port=server.port) if text else None)
@@ -169,11 +176,7 @@ async def test_malformed_and_foreign_answers_are_ignored() -> None:
         return [Reply(b"\x00\x01garbage"), Reply(other.to_wire()), *good]
 
     async with FakeServer(hostile) as server:
-        resolver = Resolver(HostPort("127.0.0.1", server.port))
-        try:
-            resolution = await resolver.resolve("ntp.test.invalid", 1.0)
-        finally:
-            resolver.close()
+        resolution = await ask(server, "ntp.test.invalid", 1.0)
     assert set(resolution.addresses) == {"127.0.0.1", "::1"}
 
 
@@ -213,11 +216,7 @@ def _chain_handler(links: int, loop_to: int | None = None) -> Any:
 async def test_a_chain_that_never_ends_or_loops_is_the_answer(
         handler: Any, addresses: tuple[str, ...], kind: str | None, text: str | None) -> None:
     async with FakeServer(handler) as server:
-        resolver = Resolver(HostPort("127.0.0.1", server.port))
-        try:
-            resolution = await resolver.resolve("voip.test.invalid", 0.6)
-        finally:
-            resolver.close()
+        resolution = await ask(server, "voip.test.invalid", 0.6)
     assert resolution.addresses == addresses
     assert resolution.error_kind == kind
     assert resolution.error == text
@@ -266,11 +265,7 @@ async def test_a_forged_answer_with_the_wrong_letter_case_is_ignored_and_counted
     import dns.rrset
 
     async with FakeServer(forger_then_resolver) as server:
-        resolver = Resolver(HostPort("127.0.0.1", server.port))
-        try:
-            resolution = await resolver.resolve("voip.test.invalid", 1.0)
-        finally:
-            resolver.close()
+        resolution = await ask(server, "voip.test.invalid", 1.0)
     # The name went out in mixed case (two 17-letter names all in lower case: 1 in 2^34).
     assert any(n != n.lower() for n in sent_names)
     assert resolution.addresses == ("127.0.0.3",)
@@ -290,11 +285,7 @@ async def test_ignored_replies_are_counted_in_a_timeout() -> None:
         return [Reply(b"\x00\x01garbage"), Reply(other.to_wire())]
 
     async with FakeServer(garbage) as server:
-        resolver = Resolver(HostPort("127.0.0.1", server.port))
-        try:
-            resolution = await resolver.resolve("voip.test.invalid", 0.6)
-        finally:
-            resolver.close()
+        resolution = await ask(server, "voip.test.invalid", 0.6)
     assert resolution.error_kind == "timeout"
     assert resolution.ignored_count >= 4  # two per query, A and AAAA
     assert any("malformed DNS message" in i for i in resolution.ignored)
@@ -328,11 +319,7 @@ async def test_a_resolver_that_rejects_edns_is_asked_without_it() -> None:
         return dns_handler(NAMES)(data, source)
 
     async with FakeServer(old) as server:
-        resolver = Resolver(HostPort("127.0.0.1", server.port))
-        try:
-            resolution = await resolver.resolve("voip.test.invalid", 1.0)
-        finally:
-            resolver.close()
+        resolution = await ask(server, "voip.test.invalid", 1.0)
     assert resolution.addresses == ("127.0.0.3",)
 
 
@@ -383,11 +370,7 @@ async def test_a_truncated_answer_without_tcp_says_so() -> None:
         return [Reply(response.to_wire())]
 
     async with FakeServer(truncated) as server:  # nothing listens on TCP there
-        resolver = Resolver(HostPort("127.0.0.1", server.port))
-        try:
-            resolution = await resolver.resolve("voip.test.invalid", 0.6)
-        finally:
-            resolver.close()
+        resolution = await ask(server, "voip.test.invalid", 0.6)
     assert resolution.addresses == ()
     assert resolution.error is not None and "truncated answer over UDP, and TCP failed" in \
         resolution.error
