@@ -104,18 +104,19 @@ def _one_advice_per_setting(results: Sequence[CheckResult]) -> list[CheckResult]
     by_id = {r.id: r for r in results}
     nat = [i for i in _NAT_BEHAVIOUR if i in by_id and by_id[i].status in _ACTIONABLE
            and by_id[i].advice]
-    changed: dict[str, str] = {}
+    changed: dict[str, tuple[str, tuple[int, ...]]] = {}  # id -> (advice, FAQ items)
     if len(nat) >= 2:  # one finding alone keeps its own, more specific advice
-        changed.update(dict.fromkeys(nat, advice.text("plan.nat_behaviour")))
+        changed.update({i: (advice.text("plan.nat_behaviour"),
+                            tuple(sorted({*by_id[i].faq, 4, 5, 6}))) for i in nat})
     large = by_id.get("sip.large")
     alg = _data(by_id, "sip.alg")
     ports = [p for p, seen in (alg.get("ports") or {}).items() if seen is True]
     if (large is not None and large.status in _ACTIONABLE and large.advice
             and alg.get("detected") is True and ports):
-        changed["sip.large"] = large.advice + advice.text("large.alg", ports=", ".join(ports))
-    return [replace(r, advice=changed[r.id], faq=tuple(sorted({*r.faq, 4, 5, 6})))
-            if r.id in changed and r.id in _NAT_BEHAVIOUR
-            else replace(r, advice=changed[r.id]) if r.id in changed else r for r in results]
+        changed["sip.large"] = (large.advice + advice.text("large.alg", ports=", ".join(ports)),
+                                large.faq)
+    return [replace(r, advice=changed[r.id][0], faq=changed[r.id][1]) if r.id in changed
+            else r for r in results]
 
 
 @dataclass(frozen=True)

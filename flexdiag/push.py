@@ -96,11 +96,16 @@ def put(url: str, body: bytes, headers: list[tuple[str, str]], deadline_s: float
         if expired.is_set():
             raise PushError(f"no complete answer within {deadline_s:g} s (the gateway "
                             "hangs)") from None
-        raise PushError(printable(" ".join(str(exc).split())[:300]
-                                  or type(exc).__name__)) from None
+        raise PushError(printable(one_line(exc))) from None
     finally:
         timer.cancel()
         conn.close()
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one log line: whitespace folded, at most 300 characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
 
 
 class Pusher:

@@ -19,7 +19,7 @@ from typing import IO, Any
 from flexdiag import __version__
 from flexdiag.history import History, HistoryError, Writer, default_path
 from flexdiag.metrics_http import MetricsServer
-from flexdiag.push import Pusher, PushTarget
+from flexdiag.push import Pusher, PushTarget, one_line
 from flexdiag.render.metrics import Metrics
 from flexdiag.render.safe import printable
 from flexdiag.settings import HostPort, Settings
@@ -65,18 +65,13 @@ class _Guard:
             write()
         except (OSError, ValueError) as exc:  # a full disk, /dev/full, a closed pipe
             if not self.failing:
-                _log(f"{self.name} not written: {printable(_one_line(exc))} (the watch goes "
+                _log(f"{self.name} not written: {printable(one_line(exc))} (the watch goes "
                      "on; retried after every run)")
             self.failing = True
             return
         if self.failing:
             _log(f"{self.name} written again")
         self.failing = False
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]
 
 
 class Outlets:

@@ -12,13 +12,18 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-import struct
 from typing import Any
 
 from flexdiag.addr import Addr, same_addr
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED, TAIL_S
 from flexdiag.codec import stun
-from flexdiag.net.udp import IP_RECVERR, MSG_ERRQUEUE, local_address_for
+from flexdiag.net.udp import (
+    IP_RECVERR,
+    QueuedError,
+    local_address_for,
+    parse_queued_error,
+    read_error_queue,
+)
 from flexdiag.records import Firewalk, IcmpReport, MediaProbe
 
 RTP_PORTS = (10_000, 20_000)  # where phones put RTP (FAQ item 4's range, on the phone's side)
@@ -108,35 +113,28 @@ async def probe(server: Addr, duration_s: float, interval_s: float = 0.020,
 
 # --- media.ports: does UDP to the platform's media ports leave the site? (firewalking) ------
 
-SO_EE_ORIGIN_ICMP = 2  # linux/errqueue.h
 MAX_HOPS = 4  # TTLs tried towards the STUN server to find the hops beyond the gateway
 PACING_S = 0.020  # between two probes: a few dozen datagrams, never a burst
 ICMP_WAIT_S = 1.0  # for ICMP errors after the last probe
 
 
 def parse_error_queue(ancdata: list[tuple[int, int, bytes]], addr: Any) -> IcmpReport | None:
-    """An IP_RECVERR control message as a report: ``struct sock_extended_err`` (u32 errno,
-    u8 origin, type, code, pad, u32 info, u32 data) followed by the offender's sockaddr
-    (SO_EE_OFFENDER, linux/errqueue.h); ``None`` for anything not from ICMP."""
-    for _level, _type, cdata in ancdata:
-        if len(cdata) < 16:
-            continue
-        _errno, origin, icmp_type, icmp_code = struct.unpack_from("=IBBB", cdata, 0)
-        if origin != SO_EE_ORIGIN_ICMP:
-            continue
-        offender = None
-        if len(cdata) >= 16 + 8 and struct.unpack_from("=H", cdata, 16)[0] == socket.AF_INET:
-            offender = socket.inet_ntoa(cdata[20:24])
-        dest = (str(addr[0]), int(addr[1])) if addr else ("", 0)
-        return IcmpReport(dest, offender, icmp_type, icmp_code)
-    return None
+    """An IP_RECVERR message as a report of the ICMP error it carries (offender, type, code,
+    the destination it answers); ``None`` for an error that did not come from ICMP."""
+    return _icmp(parse_queued_error(ancdata, addr))
+
+
+def _icmp(entry: QueuedError) -> IcmpReport | None:
+    if not entry.icmp:
+        return None
+    return IcmpReport(entry.dest, entry.offender, entry.icmp_type, entry.icmp_code)
 
 
 class _Walker(asyncio.DatagramProtocol):
     """Reads the STUN answer to the control probe and every ICMP error of the socket."""
 
-    def __init__(self, sock: socket.socket, server: Addr, control_id: bytes) -> None:
-        self.sock, self.server, self.control_id = sock, server, control_id
+    def __init__(self, sock: socket.socket, control_id: bytes) -> None:
+        self.sock, self.control_id = sock, control_id
         self.reports: list[IcmpReport] = []
         self.answered = False
 
@@ -152,14 +150,7 @@ class _Walker(asyncio.DatagramProtocol):
         self.drain()
 
     def drain(self) -> None:
-        for _ in range(64):  # bounded: at most a socket buffer's worth
-            try:
-                _, ancdata, _, addr = self.sock.recvmsg(1, 512, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
-            except OSError:
-                return
-            report = parse_error_queue(ancdata, addr)
-            if report is not None:
-                self.reports.append(report)
+        self.reports += [r for e in read_error_queue(self.sock) if (r := _icmp(e)) is not None]
 
 
 def _walker_socket(dest_ip: str, rtp: bool) -> socket.socket:
@@ -191,8 +182,8 @@ async def firewalk(server: Addr, targets: list[Addr], stop: asyncio.Event | None
     except OSError as exc:
         result.error = f"cannot send: {exc.strerror or exc}"
         return result
-    control = _Walker(control_sock, server, control_id)
-    media_walker = _Walker(media_sock, server, b"")
+    control = _Walker(control_sock, control_id)
+    media_walker = _Walker(media_sock, b"")
     t1, _ = await loop.create_datagram_endpoint(lambda: control, sock=control_sock)
     t2, _ = await loop.create_datagram_endpoint(lambda: media_walker, sock=media_sock)
     try:

@@ -169,22 +169,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
     def _drain_error_queue(self) -> list[tuple[Addr, int]]:
         if self.sock is None:
             return []
-        sock = self.sock
-        failed = []
-        for _ in range(64):  # bounded: the queue holds at most a socket buffer's worth
-            try:
-                _, ancdata, _, addr = sock.recvmsg(1, 512, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                break
-            code = 0
-            for _level, _type, cdata in ancdata:
-                if len(cdata) >= 4:  # struct sock_extended_err starts with u32 ee_errno
-                    code = struct.unpack("=I", cdata[:4])[0]
-            if addr:
-                failed.append(((str(addr[0]), int(addr[1])), code))
-        return failed
+        return [(e.dest, e.errno) for e in read_error_queue(self.sock) if e.dest[0]]
 
     def close(self) -> None:
         if self.transport is not None:
@@ -294,6 +279,57 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         # With retransmissions the reply may answer any copy (Karn): measure from the last.
         result.rtt_s = max(0.0, received_at - last_send)
         result.answered_at = received_at
+
+
+SO_EE_ORIGIN_ICMP = 2  # linux/errqueue.h
+
+
+@dataclass(frozen=True)
+class QueuedError:
+    """One entry of a socket's error queue (ip(7) IP_RECVERR): ``struct sock_extended_err``
+    (u32 errno, u8 origin, type, code, pad, u32 info, u32 data), the offender's address that
+    follows it (SO_EE_OFFENDER, IPv4 only here), and the destination of the datagram it is
+    about (the message's name)."""
+
+    dest: Addr
+    errno: int
+    origin: int = 0
+    icmp_type: int = 0
+    icmp_code: int = 0
+    offender: str | None = None
+
+    @property
+    def icmp(self) -> bool:
+        return self.origin == SO_EE_ORIGIN_ICMP
+
+
+def parse_queued_error(ancdata: list[tuple[int, int, bytes]], addr: Any) -> QueuedError:
+    """An error-queue message's control data and name as a :class:`QueuedError`."""
+    dest = (str(addr[0]), int(addr[1])) if addr else ("", 0)
+    for _level, _type, cdata in ancdata:
+        if len(cdata) < 4:
+            continue
+        code = struct.unpack_from("=I", cdata, 0)[0]
+        if len(cdata) < 16:
+            return QueuedError(dest, code)
+        origin, icmp_type, icmp_code = struct.unpack_from("=BBB", cdata, 4)
+        offender = None
+        if len(cdata) >= 24 and struct.unpack_from("=H", cdata, 16)[0] == socket.AF_INET:
+            offender = socket.inet_ntoa(cdata[20:24])
+        return QueuedError(dest, code, origin, icmp_type, icmp_code, offender)
+    return QueuedError(dest, 0)
+
+
+def read_error_queue(sock: socket.socket) -> list[QueuedError]:
+    """Everything waiting in ``sock``'s error queue, without blocking."""
+    found = []
+    for _ in range(64):  # bounded: the queue holds at most a socket buffer's worth
+        try:
+            _, ancdata, _, addr = sock.recvmsg(1, 512, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        except OSError:  # empty (BlockingIOError) or gone
+            break
+        found.append(parse_queued_error(ancdata, addr))
+    return found
 
 
 def os_strerror(code: int) -> str:
