@@ -81,3 +81,53 @@ GW = "203.0.113.1"
 def test_the_media_ports_verdict(control_answered: bool, control: list[tuple[str, int, int]],
                                  media: list[tuple[str, int, int]], verdict: str) -> None:
     assert am.ports_verdict(GW, control_answered, control, media) == verdict
+
+
+def test_exact_figures_of_a_small_probe() -> None:
+    """Exact values: p95 index, rounding, the jitter recurrence, the burst window."""
+    s = [0.0, 0.02, 0.04, 0.06, 0.08]
+    arrivals: list[float | None] = [0.010, 0.035, None, 0.072, 0.090]
+    q = am.quality(s, arrivals)
+    # RTTs 10, 15, 12, 10 ms; D = 5, -3 (over the lost one), -2 ms: J = 5/16, then
+    # J += (3 - J)/16, then J += (2 - J)/16.
+    j = 0.005 / 16
+    j += (0.003 - j) / 16
+    j += (0.002 - j) / 16
+    assert q == am.Quality(sent=5, answered=4, rtt_ms=11.0, rtt_p95_ms=15.0,
+                           jitter_ms=round(j * 1000, 1), loss_pct=20.0, burst_loss_pct=20.0,
+                           mos=round(am.mos(am.r_factor(5.5, 20.0)), 2))
+    assert am.jitter_s(s, arrivals) == pytest.approx(j)
+    assert am.jitter_s([0.0], [0.01]) is None and am.jitter_s([], []) is None
+
+
+def test_the_burst_window_slides() -> None:
+    lost: list[float | None] = [0.0] * 30
+    for i in (3, 12, 13, 14, 25):
+        lost[i] = None
+    assert am.burst_loss_pct(lost) == 30.0  # 12-14 within any ten
+    assert am.burst_loss_pct(lost, window=3) == 100.0
+    assert am.burst_loss_pct([]) == 0.0
+    assert am.burst_loss_pct([None, 0.0, 0.0, 0.0]) == 25.0  # fewer than a window
+
+
+def test_r_factor_and_mos_exactly() -> None:
+    assert am.r_factor(0, 0) == pytest.approx(93.2)
+    assert am.r_factor(177.3, 0) == pytest.approx(93.2 - 0.024 * 177.3)
+    assert am.r_factor(277.3, 0) == pytest.approx(93.2 - 0.024 * 277.3 - 11.0)
+    assert am.r_factor(0, 25.1) == pytest.approx(93.2 - 47.5)
+    assert am.r_factor(0, 10, ie=10, bpl=10) == pytest.approx(93.2 - 10 - 85 * 0.5)
+    assert am.mos(0) == 1.0 and am.mos(100) == 4.5
+    assert am.mos(50) == pytest.approx(1 + 1.75 + 50 * -10 * 50 * 7e-6)
+    assert am.mos(80) == pytest.approx(1 + 2.8 + 80 * 20 * 20 * 7e-6)
+
+
+def test_the_thresholds_bound_good() -> None:
+    s = sends(100)
+    at_limits = am.quality(s, [t + 0.300 for t in s])
+    assert at_limits.rtt_ms == 300.0 and at_limits.good
+    assert not am.quality(s, [t + 0.301 for t in s]).good
+    one = [t + 0.02 for t in s]
+    one_lost: list[float | None] = [None, *one[1:]]
+    assert am.quality(s, one_lost).loss_pct == 1.0 and am.quality(s, one_lost).good
+    two_lost: list[float | None] = [None, None, *one[2:]]
+    assert not am.quality(s, two_lost).good
