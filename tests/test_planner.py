@@ -288,3 +288,19 @@ def test_the_advice_names_the_ports_the_run_was_given() -> None:
     steps = plan([_with("sip.udp.5070", Status.FAIL, {"status_code": None}, "own", (5,)),
                   _with("sip.udp.5080", Status.PASS, {"status_code": 200})], settings).steps
     assert "listens on 5070 and 5080" in steps[0].text and "38388" not in steps[0].text
+
+
+def test_the_phone_block_has_stun_on_with_port_translation_and_the_runs_servers() -> None:
+    from flexdiag.settings import load_settings
+
+    settings = load_settings({"--stun-server": "stun.example.net:3479",
+                              "--ntp-server": "[2001:db8::7]:1123",
+                              "--registration-time": "600"}, {})
+    translated = _with("stun.binding", Status.WARN, {"port_translation": True}, "t", (4,))
+    block = plan([translated], settings).phone_settings
+    assert block == {"sip_server": "voip.gntel.nl", "sip_port": 5060, "local_sip_port": 5060,
+                     "stun_server": "stun.example.net:3479",
+                     "ntp_server": "[2001:db8::7]:1123", "keepalive_s": None,
+                     "registration_time_s": 600}
+    kept = _with("stun.binding", Status.PASS, {"port_translation": False})
+    assert plan([kept], settings).phone_settings["stun_server"] is None

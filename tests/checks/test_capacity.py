@@ -123,3 +123,23 @@ def test_a_resolver_answering_some_names_and_not_others_is_not_a_full_table() ->
                                     Obs.DNS_NTP: timeout})
     finding = capacity.judge(obs)
     assert finding.status is Status.SKIP and "dns_timeouts" not in finding.data
+
+
+def test_sockets_this_computer_refused_are_its_limit_not_the_routers() -> None:
+    """Issue #21: EMFILE read as 'the table is full at about 67 flows'."""
+    from dataclasses import replace
+
+    refused = replace(probe([True] * 10 + [False] * 16, [True] * 8), local_failures=16,
+                      local_error="cannot send to 198.51.100.10: Too many open files",
+                      local_kind="no-fds")
+    finding = capacity.judge(observations(capacity=refused))
+    assert finding.status is Status.SKIP and finding.data["reason"] == "local-sockets"
+    assert (finding.data["local_failures"], finding.data["local_kind"]) == (16, "no-fds")
+    assert finding.data["local_error"].endswith("Too many open files")
+    assert finding.summary == (
+        "not measured: this computer refused 16 of the 26 sockets the check needs (cannot "
+        "send to 198.51.100.10: Too many open files); that is this computer's limit, not the "
+        "router's")
+    assert finding.advice == ("Raise this computer's open-file limit (for example 'ulimit -n "
+                              "1024'; macOS allows 256 by default) and run flexdiag --phones 8 "
+                              "again.")

@@ -54,3 +54,21 @@ def test_no_network_at_all_is_said_so() -> None:
         "voip.gntel.nl", "system (192.0.2.53)", error="no route", error_kind="no-network")}))
     assert finding.status is Status.FAIL and "no network connection" in finding.summary
     assert "Connect this computer" in (finding.advice or "")
+
+
+def test_ignored_replies_are_in_the_evidence_and_the_summary() -> None:
+    from flexdiag.records import Obs, Resolution
+
+    silent = Resolution("voip.gntel.nl", "192.0.2.53:53", error="no answer",
+                        error_kind="timeout", ignored_count=3,
+                        ignored=("192.0.2.53:53: malformed DNS message: x",))
+    finding = dns.CHECKS[0].judge(observations(resolutions={Obs.DNS_VOIP: silent}))
+    assert finding.data["ignored_count"] == 3
+    assert finding.data["ignored"] == ["192.0.2.53:53: malformed DNS message: x"]
+    assert finding.summary == (
+        "voip.gntel.nl did not resolve via 192.0.2.53:53: no answer from the DNS server in time "
+        "(3 replies ignored: malformed, or answering another query)")
+    chain = Resolution("voip.gntel.nl", "192.0.2.53:53", error="x", error_kind="chain-loop")
+    looped = dns.CHECKS[0].judge(observations(resolutions={Obs.DNS_VOIP: chain}))
+    assert looped.data["error"] == "chain-loop" and "ignored_count" not in looped.data
+    assert looped.summary.endswith("the answer's CNAME chain loops back on itself")
