@@ -99,3 +99,19 @@ def test_safe_interval(alive_s: float | None, expired_s: float | None,
 def test_bracket_width() -> None:
     assert lt.Bracket(20.0, 30.5).width_s == 10.5
     assert lt.Bracket(None, 30.0).width_s is None and lt.Bracket(20.0, None).width_s is None
+
+
+def test_target_and_budget_per_mode() -> None:
+    """The default run watches min(registration, horizon) with a small margin; --lifetime the
+    registration interval, its budget --max-wait or the registration time plus 32.5 s."""
+    from flexdiag.vocab import LifetimeMode
+
+    assert lt.target_and_budget_s(LifetimeMode.HORIZON, 3600, 180.0, None) == (
+        180.0, 180.0 + lt.ESTABLISH_GAP_S + lt.HORIZON_MARGIN_S)
+    assert lt.target_and_budget_s(LifetimeMode.HORIZON, 60, 180.0, 999.0) == (
+        60, 60 + 2.5 + 8.0)
+    assert lt.target_and_budget_s(LifetimeMode.FULL, 3600, 180.0, None) == (3600, 3632.5)
+    assert lt.target_and_budget_s(LifetimeMode.FULL, 600, 180.0, 700.0) == (600, 700.0)
+    assert lt.keepalive_s(lt.Bracket(29.3, 32.2)) == 23
+    assert lt.keepalive_s(lt.Bracket(None, 10.0)) == 8 and lt.keepalive_s(
+        lt.Bracket(None, None)) is None
