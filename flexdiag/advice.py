@@ -573,6 +573,18 @@ def title(check_id: str) -> str:
     return _(TITLES[check_id]) if check_id in TITLES else check_id
 
 
+def seconds_or_unknown(value: float | None) -> str:
+    """A measured time in seconds, or the catalogue's "unknown" mark."""
+    return text("lifetime.unknown") if value is None else f"{value:.1f} s"
+
+
+def lifetime_progress(left_s: float, alive_s: float | None, expired_s: float | None) -> str:
+    """The live progress line of a lifetime measurement under way: a countdown to its budget
+    (it usually ends sooner, once decided) and the phone flow's bracket so far."""
+    return text("lifetime.progress", left=f"{max(0.0, left_s):.0f}",
+                alive=seconds_or_unknown(alive_s), expired=seconds_or_unknown(expired_s))
+
+
 def port_list(ports: Sequence[int]) -> str:
     """Ports as a sentence names them ("5060 and 38388"; "5070, 5080 and 5090"), from the
     run's settings: never the platform's defaults written into a text."""

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flexdiag import advice
 from flexdiag.analysis import lifetime as lt
 from flexdiag.analysis.capacity import admitted_flows, flows_needed
 from flexdiag.net import flows
@@ -508,9 +509,9 @@ class Observer:
                                     flows_before=before)
 
     def _lifetime_progress(self, m: Measurement, budget_s: float, elapsed_s: float) -> None:
-        from flexdiag.checks.lifetime import progress_text
-
-        self.progress("nat.lifetime", progress_text(m, budget_s, elapsed_s))
+        b = m.bracket(lt.PHONE_FLOW)
+        self.progress("nat.lifetime",
+                      advice.lifetime_progress(budget_s - elapsed_s, b.alive_s, b.expired_s))
 
 
 MEDIA_PORTS = (10_000, 20_000)  # FAQ item 4: the platform's audio ports

@@ -4,10 +4,14 @@ like: pure facts shared by the capacity probe (net), its judgement (checks) and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from flexdiag.records import Flow
+
+class Answered(Protocol):
+    """A flow of the run as this analysis sees it (:class:`flexdiag.records.Flow`)."""
+
+    @property
+    def answered(self) -> bool: ...
 
 PACING_S = 0.02  # RFC 8445 §B.1: Ta = 20 ms between new flows
 FLOWS_PER_PHONE = 3  # SIP, and RTP + RTCP for a call
@@ -36,7 +40,7 @@ def refused_tail(answered: tuple[bool, ...]) -> int | None:
     return first if tail.count(False) >= REFUSED_SHARE * len(tail) else None
 
 
-def admitted_flows(flows: Iterable[Flow]) -> int:
+def admitted_flows(flows: Iterable[Answered]) -> int:
     """The flows of a run the table admitted: its answered UDP flows (DNS included: its
     queries ride one flow of the run's own per resolver)."""
     return sum(1 for f in flows if f.answered)

@@ -15,6 +15,7 @@ from flexdiag.vocab import FlowKind, LifetimeMode, Verdict
 
 ESTABLISHED = FlowKind.ESTABLISHED  # primed with replies over > 2 s (a kept-alive flow)
 FRESH = FlowKind.FRESH  # one exchange, then idle (a phone between two registrations)
+PHONE_FLOW = FRESH  # the traffic pattern of a phone between two registrations: the verdict's
 FIRST_RUNG_S = 2.0
 MIN_STEP_S = 2.0
 STEP_RATIO = 0.1  # bracket width: 10 % or 2 s, whichever is larger (issue: <= 10 % or <= 5 s)

@@ -19,7 +19,7 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr
 from flexdiag.analysis.capacity import admitted_flows, phones_carried, refused_tail
-from flexdiag.checks import Check, Finding
+from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
 from flexdiag.settings import alternative_port

@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any
 
 from flexdiag import advice
-from flexdiag.checks import Check, Finding
+from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.analysis import lifetime as lt
-from flexdiag.checks import Check, Finding
+from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import Measurement, Obs, Observations
 from flexdiag.settings import HostPort, Settings
@@ -32,7 +32,7 @@ from flexdiag.vocab import FlowKind, LifetimeMode, Method, Stopped, Verdict
 
 # The runner's bound on the check beyond the measurement's own budget (priming, the last test).
 BUDGET_GRACE_S = 15.0
-PHONE_FLOW = FlowKind.FRESH  # the traffic pattern of a phone between two registrations
+PHONE_FLOW = lt.PHONE_FLOW
 
 
 def check(settings: Settings, mode: LifetimeMode = LifetimeMode.FULL) -> Check:
@@ -58,16 +58,7 @@ def unmeasured(obs: Observations) -> Finding:
 UNMEASURED = Check("nat.lifetime", unmeasured, needs=())
 
 
-def _fmt(value: float | None) -> str:
-    return advice.text("lifetime.unknown") if value is None else f"{value:.1f} s"
-
-
-def progress_text(m: Measurement, budget_s: float, elapsed_s: float) -> str:
-    """The live progress line of a measurement under way: a countdown to its budget (it
-    usually ends sooner, once decided) and the bracket so far."""
-    b = m.bracket(PHONE_FLOW)
-    return advice.text("lifetime.progress", left=f"{max(0.0, budget_s - elapsed_s):.0f}",
-                       alive=_fmt(b.alive_s), expired=_fmt(b.expired_s))
+_fmt = advice.seconds_or_unknown
 
 
 def judge(obs: Observations) -> Finding:

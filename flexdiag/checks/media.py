@@ -13,7 +13,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.analysis import media as am
-from flexdiag.checks import Check, Finding
+from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.settings import Settings

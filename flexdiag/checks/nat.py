@@ -13,7 +13,7 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr, same_addr, same_ip
 from flexdiag.analysis import nat
-from flexdiag.checks import Check, Finding
+from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import sent_by_host
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address

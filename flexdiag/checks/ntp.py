@@ -7,7 +7,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import format_addr
-from flexdiag.checks import Check, Finding, exchange_evidence, silence
+from flexdiag.checks.base import Check, Finding, exchange_evidence, silence
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 

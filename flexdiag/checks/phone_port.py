@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flexdiag import advice
-from flexdiag.checks import Check, Finding
+from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import FixedPortProbe, Obs, Observations
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.analysis import nat
-from flexdiag.checks import Check, Finding
+from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import SipResponse, parse_via
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations, OptionsReply

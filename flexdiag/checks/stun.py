@@ -7,7 +7,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr, same_ip
-from flexdiag.checks import Check, Finding, exchange_evidence, ms, silence
+from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
 

@@ -137,10 +137,15 @@ def test_the_check_is_bounded_by_the_budget_and_judges_the_observation() -> None
 
 
 def test_progress_text() -> None:
-    from flexdiag.checks.lifetime import progress_text
+    from flexdiag.advice import lifetime_progress
 
     m = Measurement(probes=[lt.Probe(F, 8.0, True), lt.Probe(F, 10.0, False)],
                     stopped=Stopped.DECIDED, elapsed_s=12.4)
+
+    def progress_text(m: Measurement, budget_s: float, elapsed_s: float) -> str:
+        b = m.bracket(lt.PHONE_FLOW)
+        return lifetime_progress(budget_s - elapsed_s, b.alive_s, b.expired_s)
+
     assert progress_text(m, 95.6, 12.4) == (
         "at most 83 s more (sooner once decided; Ctrl-C keeps what was found); a phone's "
         "mapping (register, then quiet) seen alive after 8.0 s idle, expired after 10.0 s")
