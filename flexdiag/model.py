@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flexdiag.facts import unmeasured
+
 
 class Status(enum.Enum):
     """Outcome of a check. ``error`` means flexdiag itself failed, not the network."""
@@ -108,7 +110,7 @@ class Report:
     @property
     def unmeasured(self) -> tuple[CheckResult, ...]:
         """Checks that were not measured in this run (the quick run's ``nat.lifetime``)."""
-        return tuple(c for c in self.checks if c.data.get("reason") == "not-measured")
+        return tuple(c for c in self.checks if unmeasured(c.data))
 
     def get(self, check_id: str) -> CheckResult | None:
         """The result with this id, or ``None`` if the check was not part of the run."""

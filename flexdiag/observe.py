@@ -49,7 +49,7 @@ from flexdiag.records import (
     StunReply,
 )
 from flexdiag.settings import Settings, alternative_port
-from flexdiag.vocab import LifetimeMode, Stopped
+from flexdiag.vocab import MEDIA_PORTS, LifetimeMode, Stopped
 
 # Share of the overall budget that name resolution may take, so that the exchanges which
 # depend on it still have time for retransmissions.
@@ -514,7 +514,6 @@ class Observer:
                       advice.lifetime_progress(budget_s - elapsed_s, b.alive_s, b.expired_s))
 
 
-MEDIA_PORTS = (10_000, 20_000)  # FAQ item 4: the platform's audio ports
 MEDIA_PORT_SAMPLES = 6  # ports per address, one in each sixth of the range
 MEDIA_ADDRESSES = 2  # per range: its first host and one in the middle
 

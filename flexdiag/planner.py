@@ -27,8 +27,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flexdiag import advice
+from flexdiag.addr import format_addr
+from flexdiag.facts import (
+    AlgFacts,
+    CapacityFacts,
+    LifetimeFacts,
+    PhonePortFacts,
+    SipFacts,
+    StunFacts,
+    unmeasured,
+)
 from flexdiag.model import CheckResult, Plan, Status, Step
 from flexdiag.settings import Settings
+from flexdiag.vocab import NTP_PORT, STUN_PORT, CheckId, Faq, TableBehavior, Verdict, sip_udp
 
 _ACTIONABLE = (Status.FAIL, Status.WARN)
 
@@ -47,6 +58,7 @@ class _Draft:
 
 
 def _data(results: Mapping[str, CheckResult], check_id: str) -> Mapping[str, Any]:
+    """A result's evidence, for its typed facts (``flexdiag.facts``): ``{}`` when not run."""
     result = results.get(check_id)
     return result.data if result is not None else {}
 
@@ -55,33 +67,41 @@ def _failing(results: Mapping[str, CheckResult], prefix: str) -> list[str]:
     return [i for i, r in results.items() if i.startswith(prefix) and r.status is Status.FAIL]
 
 
-_SUFFERERS = ("dns.", "stun.", "sip.", "nat.mapping", "nat.filtering", "nat.lifetime",
-              "ntp.")
+_SUFFERERS = ("dns.", "stun.", "sip.", CheckId.NAT_MAPPING, CheckId.NAT_FILTERING,
+              CheckId.NAT_LIFETIME, "ntp.")
 
 
 def _full_table(results: Mapping[str, CheckResult], draft: _Draft) -> None:
     """A NAT table that refuses new flows explains the silence of every check whose flow came
     too late: one step, at the cause, instead of advice about DNS, STUN or SIP."""
-    capacity = results.get("nat.capacity")
+    capacity = results.get(CheckId.NAT_CAPACITY)
     if (capacity is None or capacity.status is not Status.FAIL or capacity.advice is None
-            or capacity.data.get("behavior") != "refuses-new"):
+            or CapacityFacts.of(capacity.data).behavior is not TableBehavior.REFUSES_NEW):
         return
     sufferers = [i for i, r in results.items() if i.startswith(_SUFFERERS)
                  and r.status in (Status.FAIL, Status.WARN)]
     # Name the checks that did suffer, and only those (none: no such sentence).
     text = capacity.advice + (advice.text("plan.capacity_sufferers", checks=", ".join(sufferers))
                               if sufferers else "")
-    draft.add(text, capacity.faq, ["nat.capacity", *sufferers])
+    draft.add(text, capacity.faq, [CheckId.NAT_CAPACITY, *sufferers])
+
+
+_DEPENDANTS = {CheckId.DNS_VOIP: ("sip.",), CheckId.DNS_STUN: ("stun.", "nat."),
+               CheckId.DNS_NTP: ("ntp.",)}
+
+
+def _outside_ranges(results: Mapping[str, CheckResult], draft: _Draft) -> list[CheckResult]:
+    """The DNS checks warning that a name resolves outside the platform ranges."""
+    return [results[i] for i in _DEPENDANTS if i in results and i not in draft.covered
+            and results[i].status is Status.WARN and results[i].advice is not None]
 
 
 def _dns_cause(results: Mapping[str, CheckResult], draft: _Draft) -> None:
     """Names resolving outside the platform ranges (a DNS hijack rewrites them all): one step,
     said once, that the dependants' failures point at."""
-    dependants = {"dns.voip": ("sip.",), "dns.stun": ("stun.", "nat."), "dns.ntp": ("ntp.",)}
-    outside = [results[i] for i in dependants if i in results and i not in draft.covered
-               and results[i].status is Status.WARN and results[i].advice is not None]
-    failing = [f for dns in outside for p in dependants[dns.id] for f in _failing(results, p)
-               if f not in draft.covered]
+    outside = _outside_ranges(results, draft)
+    failing = [f for dns in outside for p in _DEPENDANTS[CheckId(dns.id)]
+               for f in _failing(results, p) if f not in draft.covered]
     if not outside or not failing:
         return  # no dependant suffered: each name's own warning says it (merged if alike)
     texts = list(dict.fromkeys(dns.advice for dns in outside if dns.advice))
@@ -90,7 +110,8 @@ def _dns_cause(results: Mapping[str, CheckResult], draft: _Draft) -> None:
               [*(dns.id for dns in outside), *failing])
 
 
-_NAT_BEHAVIOUR = ("stun.binding", "nat.mapping", "nat.filtering")
+_NAT_BEHAVIOUR = (CheckId.STUN_BINDING, CheckId.NAT_MAPPING, CheckId.NAT_FILTERING)
+_ADVICE = dict[str, tuple[str, tuple[int, ...]]]  # check id -> (advice, FAQ items)
 
 
 def _one_advice_per_setting(results: Sequence[CheckResult]) -> list[CheckResult]:
@@ -102,21 +123,36 @@ def _one_advice_per_setting(results: Sequence[CheckResult]) -> list[CheckResult]
     - large messages dropped: the SIP ALG is named only where one was seen.
     """
     by_id = {r.id: r for r in results}
-    nat = [i for i in _NAT_BEHAVIOUR if i in by_id and by_id[i].status in _ACTIONABLE
-           and by_id[i].advice]
-    changed: dict[str, tuple[str, tuple[int, ...]]] = {}  # id -> (advice, FAQ items)
-    if len(nat) >= 2:  # one finding alone keeps its own, more specific advice
-        changed.update({i: (advice.text("plan.nat_behaviour"),
-                            tuple(sorted({*by_id[i].faq, 4, 5, 6}))) for i in nat})
-    large = by_id.get("sip.large")
-    alg = _data(by_id, "sip.alg")
-    ports = [p for p, seen in (alg.get("ports") or {}).items() if seen is True]
-    if (large is not None and large.status in _ACTIONABLE and large.advice
-            and alg.get("detected") is True and ports):
-        changed["sip.large"] = (large.advice + advice.text("large.alg", ports=", ".join(ports)),
-                                large.faq)
+    changed = {**_nat_behaviour(by_id), **_large_behind_alg(by_id)}
     return [replace(r, advice=changed[r.id][0], faq=changed[r.id][1]) if r.id in changed
             else r for r in results]
+
+
+def _actionable(result: CheckResult | None) -> bool:
+    return result is not None and result.status in _ACTIONABLE and bool(result.advice)
+
+
+def _nat_behaviour(by_id: Mapping[str, CheckResult]) -> _ADVICE:
+    """Two or more NAT behaviour findings: one router setting (one finding alone keeps its
+    own, more specific advice)."""
+    nat = [i for i in _NAT_BEHAVIOUR if _actionable(by_id.get(i))]
+    if len(nat) < 2:
+        return {}
+    faq = (Faq.AUDIO, Faq.SIP, Faq.PORT_TRANSLATION)
+    return {i: (advice.text("plan.nat_behaviour"), tuple(sorted({*by_id[i].faq, *faq})))
+            for i in nat}
+
+
+def _large_behind_alg(by_id: Mapping[str, CheckResult]) -> _ADVICE:
+    """Large messages dropped where an ALG was seen: the ALG is named, with its ports."""
+    large = by_id.get(CheckId.SIP_LARGE)
+    alg = AlgFacts.of(_data(by_id, CheckId.SIP_ALG))
+    if large is None or not _actionable(large) or alg.detected is not True or not alg.rewriting:
+        return {}
+    assert large.advice is not None
+    ports = ", ".join(map(str, alg.rewriting))
+    return {CheckId.SIP_LARGE: (large.advice + advice.text("large.alg", ports=ports),
+                                large.faq)}
 
 
 @dataclass(frozen=True)
@@ -132,20 +168,15 @@ class _SipView:
 
     @classmethod
     def of(cls, results: Mapping[str, CheckResult], settings: Settings) -> _SipView:
-        ports = tuple(p for p in settings.sip_ports if f"sip.udp.{p}" in results)
-        answered = {p: results[f"sip.udp.{p}"].data.get("status_code") is not None
-                    for p in ports}
-        phone = _data(results, "sip.phone")
-        tested = "error" not in phone and "ports" in phone
-        per_port = phone.get("ports", {})
-        phone_ok = {p: bool(per_port.get(str(p), {}).get("phone_port")) if tested
-                    else answered[p] for p in ports}
-        alt = phone.get("alternative") or {}
-        alt_ok = {p: bool((alt.get("ports") or {}).get(str(p))) for p in ports}
-        alg_ports = _data(results, "sip.alg").get("ports") or {}
-        return cls(ports, int(phone.get("local_port", settings.local_sip_port)),
-                   alt.get("local_port") if tested else None, phone_ok, alt_ok,
-                   {p: alg_ports.get(str(p)) is True for p in ports})
+        ports = tuple(p for p in settings.sip_ports if sip_udp(p) in results)
+        phone = PhonePortFacts.of(_data(results, CheckId.SIP_PHONE))
+        phone_ok = {p: bool(phone.phone_ok.get(p)) if phone.tested
+                    else SipFacts.of(results[sip_udp(p)].data).answered for p in ports}
+        alg = AlgFacts.of(_data(results, CheckId.SIP_ALG))
+        local = phone.local_port if phone.local_port is not None else settings.local_sip_port
+        return cls(ports, local, phone.alternative_port if phone.tested else None, phone_ok,
+                   {p: bool(phone.alternative_ok.get(p)) for p in ports},
+                   {p: alg.ports.get(p) is True for p in ports})
 
     def usable(self, port: int) -> bool:
         return self.phone_ok[port] and not self.alg[port]
@@ -177,7 +208,8 @@ def _move_local_port(view: _SipView, server: str) -> tuple[str, dict[str, int]] 
 def _sip_path(results: Mapping[str, CheckResult], settings: Settings, draft: _Draft) -> None:
     """Choose the platform port and local port the phones should use."""
     view = _SipView.of(results, settings)
-    if ("dns.voip" in draft.covered or "nat.capacity" in draft.covered or not view.ports
+    if (CheckId.DNS_VOIP in draft.covered or CheckId.NAT_CAPACITY in draft.covered
+            or not view.ports
             or view.usable(view.ports[0])):
         return  # DNS or a full table is the cause, or the phones' default port works as it is
     move = _move_port(view, settings.sip_server) or _move_local_port(view, settings.sip_server)
@@ -188,23 +220,24 @@ def _sip_path(results: Mapping[str, CheckResult], settings: Settings, draft: _Dr
     default = view.ports[0]
     if view.alg[default] and phone["sip_port"] != default:
         text += _off_alg(results, default, draft)
-    ids = [i for i in (*(f"sip.udp.{p}" for p in view.ports), "sip.phone", "sip.alg")
+    ids = [i for i in (*map(sip_udp, view.ports), CheckId.SIP_PHONE, CheckId.SIP_ALG)
            if i in results and results[i].status in (*_ACTIONABLE, Status.SKIP)]
-    draft.add(text, (5,), ids)
+    draft.add(text, (Faq.SIP,), ids)
 
 
 def _off_alg(results: Mapping[str, CheckResult], port: int, draft: _Draft) -> str:
     """Leaving an ALG's port exposes the phones to the router's own UDP timeout."""
-    lifetime = results.get("nat.lifetime")
+    lifetime = results.get(CheckId.NAT_LIFETIME)
     data = lifetime.data if lifetime is not None else {}
-    if data.get("reason") == "not-measured":
+    if unmeasured(data):
         return advice.text("plan.off_alg.unmeasured", port=port)
-    keepalive = data.get("advised_keepalive_s")
+    facts = LifetimeFacts.of(data)
+    keepalive = facts.advised_keepalive_s
     if lifetime is None or lifetime.status is not Status.FAIL or keepalive is None:
         return ""
-    draft.phone["keepalive_s"] = int(keepalive)
-    draft.covered.add("nat.lifetime")
-    expired = data.get("expired_s")
+    draft.phone["keepalive_s"] = keepalive
+    draft.covered.add(CheckId.NAT_LIFETIME)
+    expired = facts.expired_s
     return advice.text("plan.off_alg.lifetime", keepalive=keepalive, port=port,
                        expired=f"{expired:.1f} s" if expired is not None else "?")
 
@@ -212,14 +245,13 @@ def _off_alg(results: Mapping[str, CheckResult], port: int, draft: _Draft) -> st
 def _lifetime(results: Mapping[str, CheckResult], draft: _Draft) -> None:
     """The NAT keep-alive a phone's measured mapping lifetime needs (the registration interval
     stays as it is: the router change comes first in the plan, from the check's advice)."""
-    lifetime = results.get("nat.lifetime")
+    lifetime = results.get(CheckId.NAT_LIFETIME)
     if lifetime is None:
         return
-    keepalive = lifetime.data.get("advised_keepalive_s")
-    needed = lifetime.status is Status.FAIL or lifetime.data.get("verdict") == (
-        "kept-past-horizon")
-    if needed and keepalive is not None:
-        draft.phone["keepalive_s"] = int(keepalive)
+    facts = LifetimeFacts.of(lifetime.data)
+    needed = lifetime.status is Status.FAIL or facts.verdict is Verdict.KEPT_PAST_HORIZON
+    if needed and facts.advised_keepalive_s is not None:
+        draft.phone["keepalive_s"] = facts.advised_keepalive_s
 
 
 def _remaining(results: Sequence[CheckResult], draft: _Draft) -> None:
@@ -243,24 +275,18 @@ def _phone_settings(results: Mapping[str, CheckResult], draft: _Draft,
     the platform's values (FAQ items 1-3) for the rest. STUN is on where the router
     translates ports (FAQ items 2, 4: the phone then announces its public port), else off
     (``None``); no keep-alive (``None``) where none is needed."""
-    stun = _data(results, "stun.binding")
+    stun = StunFacts.of(_data(results, CheckId.STUN_BINDING))
     return {
         "sip_server": settings.sip_server,
         "sip_port": draft.phone.get("sip_port", settings.sip_ports[0]),
         "local_sip_port": draft.phone.get("local_sip_port", settings.local_sip_port),
-        "stun_server": (_host_port(settings.stun_server.host, settings.stun_server.port, 3478)
-                        if stun.get("port_translation") is True else None),
-        "ntp_server": _host_port(settings.ntp_server.host, settings.ntp_server.port, 123),
+        "stun_server": (format_addr(settings.stun_server.addr, STUN_PORT)
+                        if stun.port_translation is True else None),
+        "ntp_server": format_addr(settings.ntp_server.addr, NTP_PORT),
         "keepalive_s": draft.phone.get("keepalive_s"),
         # The phones' own interval: flexdiag's remedy is the keep-alive, never a shorter one.
         "registration_time_s": settings.registration_time_s,
     }
-
-
-def _host_port(host: str, port: int, default: int) -> str:
-    if port == default:
-        return host
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def reconcile(results: Sequence[CheckResult], plan: Plan) -> tuple[CheckResult, ...]:

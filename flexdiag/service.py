@@ -74,6 +74,49 @@ class _Guard:
         self.failing = False
 
 
+def _open_history(path: str | None, keep: int) -> tuple[History, Any]:
+    """The history database and its latest run (``ServiceError``: it cannot be opened)."""
+    try:
+        store = History(Path(path) if path else default_path(), keep=keep)
+        latest = store.latest()
+        if store.skipped:
+            _log(f"history {store.path}: skipped {store.skipped} unreadable run(s)")
+    except HistoryError as exc:
+        raise ServiceError(str(exc)) from None
+    return store, latest
+
+
+def _pusher(push: PushTarget | None, metrics: Metrics) -> Pusher | None:
+    if push is None:
+        return None
+    _log(f"pushing to {push.url} as site {push.site}")
+    if push.plain_http_auth:
+        _log("warning: basic auth over plain http: the Pushgateway password crosses "
+             "the network readable; use an https:// URL")
+    return Pusher(push, metrics.registry, _log)
+
+
+def _serve(metrics: Metrics, listen: HostPort | None) -> MetricsServer | None:
+    """The metrics endpoint, where ``--metrics-listen`` asks for one."""
+    if listen is None:
+        return None
+    try:
+        server = serve_metrics(metrics, listen.host, listen.port)
+    except OSError as exc:
+        raise ServiceError(f"--metrics-listen {listen}: {exc.strerror or exc}") from None
+    _log(f"metrics on http://{listen}/metrics")
+    return server
+
+
+def _sink(output: str | None) -> IO[bytes]:
+    """Where the JSON lines go. Unbuffered: a write that fails (a full disk) leaves nothing
+    behind to fail again with the next line."""
+    try:
+        return open(output, "ab", buffering=0) if output else sys.stdout.buffer  # noqa: SIM115
+    except OSError as exc:
+        raise ServiceError(f"--output {output}: {exc.strerror or exc}") from None
+
+
 class Outlets:
     """Where every report of the watch loop goes: the JSON-lines sink, the history, the
     metrics (endpoint and textfile) and the status-change log. Opened by :meth:`open`
@@ -96,36 +139,13 @@ class Outlets:
     def open(cls, *, history_path: str | None, keep: int, listen: HostPort | None,
              output: str | None, metrics_file: str | None, site: str | None = None,
              push: PushTarget | None = None) -> Outlets:
-        try:
-            store = History(Path(history_path) if history_path else default_path(), keep=keep)
-            latest = store.latest()
-            if store.skipped:
-                _log(f"history {store.path}: skipped {store.skipped} unreadable run(s)")
-        except HistoryError as exc:
-            raise ServiceError(str(exc)) from None
+        store, latest = _open_history(history_path, keep)
         metrics = Metrics(__version__, site)
-        pusher = Pusher(push, metrics.registry, _log) if push is not None else None
-        if push is not None:
-            _log(f"pushing to {push.url} as site {push.site}")
-            if push.plain_http_auth:
-                _log("warning: basic auth over plain http: the Pushgateway password crosses "
-                     "the network readable; use an https:// URL")
+        pusher = _pusher(push, metrics)
         server = None
         try:
-            if listen is not None:
-                try:
-                    server = serve_metrics(metrics, listen.host, listen.port)
-                except OSError as exc:
-                    raise ServiceError(
-                        f"--metrics-listen {listen}: {exc.strerror or exc}") from None
-                _log(f"metrics on http://{listen}/metrics")
-            try:
-                # Unbuffered: a write that fails (a full disk) leaves nothing behind to
-                # fail again with the next line.
-                sink: IO[bytes] = (open(output, "ab", buffering=0) if output  # noqa: SIM115
-                                   else sys.stdout.buffer)
-            except OSError as exc:
-                raise ServiceError(f"--output {output}: {exc.strerror or exc}") from None
+            server = _serve(metrics, listen)
+            sink = _sink(output)
         except ServiceError:
             store.close()
             if server is not None:

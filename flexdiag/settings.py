@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from flexdiag.addr import MAX_PORT, MIN_PORT, format_addr, valid_port
 from flexdiag.analysis import lifetime as _lifetime
+from flexdiag.vocab import DNS_PORT, NTP_PORT, PLATFORM_SIP_PORTS, SIP_PORT, STUN_PORT
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -33,8 +35,12 @@ class HostPort:
     host: str
     port: int
 
+    @property
+    def addr(self) -> tuple[str, int]:
+        return self.host, self.port
+
     def __str__(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return format_addr(self.addr)
 
 
 def _default_ranges() -> tuple[IPNetwork, ...]:
@@ -47,16 +53,16 @@ class Settings:
     """The effective profile of one run (see design.md, "The platform profile")."""
 
     sip_server: str = "voip.gntel.nl"  # FAQ item 1
-    sip_ports: tuple[int, ...] = (5060, 38388)  # FAQ item 5
-    stun_server: HostPort = HostPort("stun.gntel.nl", 3478)  # FAQ item 2
-    ntp_server: HostPort = HostPort("ntp.gntel.nl", 123)  # FAQ item 3
+    sip_ports: tuple[int, ...] = PLATFORM_SIP_PORTS  # FAQ item 5
+    stun_server: HostPort = HostPort("stun.gntel.nl", STUN_PORT)  # FAQ item 2
+    ntp_server: HostPort = HostPort("ntp.gntel.nl", NTP_PORT)  # FAQ item 3
     platform_ranges: tuple[IPNetwork, ...] = field(default_factory=_default_ranges)
     dns_server: HostPort | None = None  # None: the system resolver
     registration_time_s: int = 3600
     timeout_s: float = 8.0  # overall budget of the quick run
     ntp_max_offset_s: float = 1.0  # a local clock further off than this is a warning
     max_wait_s: float | None = None  # nat.lifetime budget; None: registration time + margin
-    local_sip_port: int = 5060  # the phones' own SIP port: probed from too, as a phone sends
+    local_sip_port: int = SIP_PORT  # the phones' own SIP port: probed from too, as a phone sends
     phones: int = 0  # --phones N: check the NAT table has room for N phones' flows (0: no)
     # The default run watches a phone's idle mapping this long (FAQ item 6): most routers keep
     # one 30, 60, 120 or 180 s, so a short timeout is judged on site; --lifetime proves more.
@@ -173,8 +179,8 @@ def parse_port(text: str | int) -> int:
     if isinstance(text, str) and not _PORT.fullmatch(text.strip()):
         raise SettingsError(f"{shown(text)} is not a port number")
     port = int(text)
-    if not 1 <= port <= 65535:
-        raise SettingsError(f"port {port} is out of range 1-65535")
+    if not valid_port(port):
+        raise SettingsError(f"port {port} is out of range {MIN_PORT}-{MAX_PORT}")
     return port
 
 
@@ -236,7 +242,7 @@ def parse_ranges(value: str | list[Any]) -> tuple[IPNetwork, ...]:
 
 def parse_dns_server(text: str) -> HostPort:
     """``IP`` or ``IP:PORT`` / ``[IPv6]:PORT``: a resolver is named by address, not by name."""
-    server = parse_host_port(text, 53)
+    server = parse_host_port(text, DNS_PORT)
     try:
         ipaddress.ip_address(server.host)
     except ValueError:
@@ -376,9 +382,9 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("sip_server", "--sip-server", parse_host, "HOST", "SIP server"),
     Option("sip_ports", "--sip-ports", parse_ports, "PORT[,PORT...]", "SIP UDP ports"),
-    Option("stun_server", "--stun-server", lambda v: parse_host_port(str(v), 3478),
+    Option("stun_server", "--stun-server", lambda v: parse_host_port(str(v), STUN_PORT),
            "HOST[:PORT]", "STUN server"),
-    Option("ntp_server", "--ntp-server", lambda v: parse_host_port(str(v), 123),
+    Option("ntp_server", "--ntp-server", lambda v: parse_host_port(str(v), NTP_PORT),
            "HOST[:PORT]", "NTP server"),
     Option("platform_ranges", "--platform-ranges", parse_ranges, "CIDR[,CIDR...]",
            "Platform address ranges"),

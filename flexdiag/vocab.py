@@ -9,6 +9,60 @@ from __future__ import annotations
 
 import enum
 
+# --- The platform's facts and the protocols' defaults: each defined here, once ---------------
+SIP_PORT = 5060  # RFC 3261 §19.1.2: SIP over UDP; FAQ item 5: the platform's default
+PLATFORM_SIP_PORTS = (SIP_PORT, 38388)  # FAQ item 5: the platform listens on both
+STUN_PORT = 3478  # RFC 8489 §18.6 (the "stun" port)
+NTP_PORT = 123  # RFC 5905 §7
+DNS_PORT = 53  # RFC 1035 §4.2
+MEDIA_PORTS = (10_000, 20_000)  # FAQ item 4: the platform's audio ports (and the phones')
+
+
+class Faq(enum.IntEnum):
+    """The platform FAQ's items (``shared/seed/flex-platform-faq.txt``) that findings rest on;
+    a report lists them by number."""
+
+    SIP_SERVER = 1  # voip.gntel.nl
+    STUN_SERVER = 2  # stun.gntel.nl
+    NTP_SERVER = 3  # ntp.gntel.nl
+    AUDIO = 4  # audio from 10000-20000; sent to the translated port once the phone sends
+    SIP = 5  # SIP on 5060 and 38388; sent to the translated port
+    PORT_TRANSLATION = 6  # NAT entries must outlive the registration interval; table size
+    RESPONSE_CODES = 7  # SIP response codes
+
+
+class CheckId(enum.StrEnum):
+    """Every check's stable id (design.md); ``sip.udp.<port>`` is :func:`sip_udp`."""
+
+    DNS_VOIP = "dns.voip"
+    DNS_STUN = "dns.stun"
+    DNS_NTP = "dns.ntp"
+    STUN_BINDING = "stun.binding"
+    NAT_MAPPING = "nat.mapping"
+    NAT_FILTERING = "nat.filtering"
+    SIP_PHONE = "sip.phone"
+    SIP_ALG = "sip.alg"
+    SIP_LARGE = "sip.large"
+    NTP_OFFSET = "ntp.offset"
+    MEDIA_PORTS = "media.ports"
+    MEDIA_QUALITY = "media.quality"
+    NAT_CAPACITY = "nat.capacity"
+    NAT_LIFETIME = "nat.lifetime"
+
+
+SIP_UDP = "sip.udp"  # the family of per-port SIP checks
+
+
+def sip_udp(port: int) -> str:
+    """The id of the SIP OPTIONS check on ``port``."""
+    return f"{SIP_UDP}.{port}"
+
+
+def sip_udp_port(check_id: str) -> int | None:
+    """The port of a ``sip.udp.<port>`` id (``None``: another check)."""
+    prefix, _, port = check_id.rpartition(".")
+    return int(port) if prefix == SIP_UDP and port.isdigit() else None
+
 
 class Behavior(enum.StrEnum):
     """NAT mapping or filtering behaviour, in RFC 4787 §4.1/§5 vocabulary."""
@@ -46,6 +100,8 @@ class Verdict(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
+    KEPT_PAST_HORIZON = "kept-past-horizon"  # the default run: alive at the horizon, shorter
+    # than the registration interval
 
 
 class Impact(enum.StrEnum):
@@ -55,6 +111,35 @@ class Impact(enum.StrEnum):
     TRANSLATED = "translated"  # the platform must latch; the start of calls can be lost
     PER_DESTINATION = "per-destination"  # media sees other public ports than signalling
     PHONE_FIRST = "phone-first"  # audio gets in once the phone has sent to that address
+
+
+class Reason(enum.StrEnum):
+    """Why a check has no verdict: the ``reason`` code of a skip's evidence (a code, never
+    prose; the words are in :mod:`flexdiag.advice`)."""
+
+    NOT_MEASURED = "not-measured"  # this run did not measure it (--quick, no --phones)
+    UNRESOLVED = "unresolved"  # the server's name did not resolve (``see``: the DNS check)
+    LOCAL_SOCKETS = "local-sockets"  # this computer refused sockets (open-file limit)
+    NO_ANSWER = "no-answer"  # no flow of the probe was answered
+    SCATTERED_LOSSES = "scattered-losses"  # losses, but not a refused tail
+    NO_OTHER_ADDRESS = "no-other-address"  # the STUN server does not speak RFC 5780
+
+
+class TableBehavior(enum.StrEnum):
+    """How a NAT table behaves when the phones' flows fill it (``nat.capacity``)."""
+
+    FITS = "fits"
+    REFUSES_NEW = "refuses-new"
+    EVICTS_OLD = "evicts-old"
+    UNKNOWN = "unknown"
+
+
+class MediaVerdict(enum.StrEnum):
+    """Whether UDP to the platform's media ports leaves the site (``media.ports``)."""
+
+    FORWARDED = "forwarded"
+    DROPPED = "dropped"
+    UNDECIDED = "undecided"
 
 
 class LifetimeMode(enum.StrEnum):

@@ -16,6 +16,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flexdiag.facts import interrupted, unmeasured
+from flexdiag.vocab import CheckId
+
 JITTER_RATIO = 0.05  # of the interval, either way: sites started together drift apart
 STOP_GRACE_S = 4.0  # how long a stopping loop lets the current run finish: with the last
 # push (2 s) and the history (1 s), a stop ends well within `docker stop`'s 10 s
@@ -47,14 +50,14 @@ def status_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> 
         # The quick runs between two lifetime runs do not measure it: no change to report.
         if _unmeasured(old) or _unmeasured(check):
             continue
-        if old is None and check["id"] == "nat.lifetime":
+        if old is None and check["id"] == CheckId.NAT_LIFETIME:
             continue
         lines.append(f"{check['id']} {old['status'] if old else 'new'} -> {check['status']}")
     return lines
 
 
 def _unmeasured(check: dict[str, Any] | None) -> bool:
-    return check is not None and check.get("data", {}).get("reason") == "not-measured"
+    return check is not None and unmeasured(check.get("data", {}))
 
 
 async def watch(
@@ -130,7 +133,7 @@ class _Recorder:
 
 def cut_short(report: dict[str, Any]) -> bool:
     """Did an interruption end part of this run early (a lifetime measurement)?"""
-    return any(c.get("data", {}).get("stopped") == "interrupted" for c in report["checks"])
+    return any(interrupted(c.get("data", {})) for c in report["checks"])
 
 
 async def _bounded(run: Awaitable[dict[str, Any]], stop: asyncio.Event,

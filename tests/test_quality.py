@@ -82,3 +82,19 @@ def test_no_import_cycles() -> None:
         if module not in index:
             visit(module)
     assert cycles == []
+
+
+def test_complexity() -> None:
+    # "Small functions": no function above radon's C grade (cyclomatic complexity 15).
+    pytest.importorskip("radon")
+    from radon.visitors import ComplexityVisitor
+
+    worst = []
+    for path in sorted((ROOT / "flexdiag").rglob("*.py")):
+        # .blocks: every function, method and nested function (a class is the sum of its
+        # methods, and is not a function)
+        for block in ComplexityVisitor.from_code(path.read_text()).blocks:
+            if hasattr(block, "is_method") and block.complexity > 15:
+                worst.append(f"{path.relative_to(ROOT)}:{block.lineno} {block.name} "
+                             f"{block.complexity}")
+    assert worst == []

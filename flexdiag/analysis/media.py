@@ -21,6 +21,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flexdiag.vocab import MediaVerdict
+
 PACKET_INTERVAL_S = 0.020  # one RTP packet per 20 ms frame
 TAIL_S = 1.0  # the longest wait for answers after the probe's last request
 BURST_WINDOW = 10  # packets: 200 ms
@@ -124,7 +126,8 @@ def quality(sends: Sequence[float], arrivals: Sequence[float | None]) -> Quality
 ICMP_TIME_EXCEEDED = 11
 ICMP_DEST_UNREACH = 3
 ICMP_ADMIN_PROHIBITED = (9, 10, 13)  # RFC 1812 §5.2.7.1: administratively prohibited
-FORWARDED, DROPPED, UNDECIDED = "forwarded", "dropped", "undecided"
+FORWARDED, DROPPED, UNDECIDED = (MediaVerdict.FORWARDED, MediaVerdict.DROPPED,
+                                 MediaVerdict.UNDECIDED)
 
 
 def ports_verdict(gateway: str | None, control_answered: bool,

@@ -11,7 +11,7 @@ from flexdiag import advice
 from flexdiag.i18n import _
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations
-from flexdiag.vocab import LifetimeMode
+from flexdiag.vocab import LifetimeMode, Reason
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def unresolved(check: Check, obs: Observations) -> Finding | None:
             return Finding(
                 Status.SKIP,
                 advice.text("skip.unresolved", name=resolution.name, dns_id=key.value),
-                data={"reason": "unresolved", "name": resolution.name, "see": key.value},
+                data={"reason": Reason.UNRESOLVED, "name": resolution.name, "see": key.value},
             )
     return None
 

@@ -20,12 +20,14 @@ from flexdiag import advice
 from flexdiag.addr import Addr, format_addr
 from flexdiag.analysis.capacity import admitted_flows, phones_carried, refused_tail
 from flexdiag.checks.base import Check, Finding
+from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
 from flexdiag.settings import alternative_port
-from flexdiag.vocab import Method
+from flexdiag.vocab import Method, Reason, TableBehavior
 
-FITS, REFUSES, EVICTS, UNKNOWN = "fits", "refuses-new", "evicts-old", "unknown"
+FITS, REFUSES, EVICTS, UNKNOWN = (TableBehavior.FITS, TableBehavior.REFUSES_NEW,
+                                  TableBehavior.EVICTS_OLD, TableBehavior.UNKNOWN)
 FAQ = (6,)
 
 
@@ -58,8 +60,7 @@ def _passive(obs: Observations) -> Finding:
     data: dict[str, Any] = {"phones": None, "flows_needed": None, "evicted": None,
                             "behavior": UNKNOWN, "method": "own-flows", **_footprint(obs.flows)}
     if not refused:
-        data["reason"] = "not-measured"
-        data["measure_with"] = "flexdiag run --phones N"
+        data.update(Skipped(Reason.NOT_MEASURED, f"{MEASURE_WITH} --phones N").to_data())
         return Finding(Status.SKIP, advice.text("capacity.unmeasured",
                                                 flows=data["flows_opened"]), data, None, FAQ)
     answered = admitted_flows(obs.flows)
@@ -82,17 +83,10 @@ def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
         "footprint": _footprint(obs.flows)}
     fields = {"phones": probe.phones, "needed": probe.flows_needed, "answered": answered}
     if probe.local_failures:
-        # Sockets this computer would not open (EMFILE: 'ulimit -n 64', macOS's 256) are no
-        # refusal of the router's: before, they read as 'the table is full at about 67'.
-        data.update(reason="local-sockets", local_failures=probe.local_failures,
-                    local_error=probe.local_error, local_kind=probe.local_kind)
-        return Finding(Status.SKIP, advice.text("capacity.local", failed=probe.local_failures,
-                                                needed=probe.flows_needed,
-                                                error=probe.local_error or ""),
-                       data, advice.text("capacity.local.advice", phones=probe.phones), FAQ)
+        return _local_sockets(probe, data)
     stun_answers = obs.stun is not None and obs.stun.answered
     if not answered and not stun_answers:
-        data["reason"] = "no flow was answered"
+        data["reason"] = Reason.NO_ANSWER
         return Finding(Status.SKIP, advice.text("capacity.undecided", **fields), data, None, FAQ)
     # Refused from the first flow on, while the server answered this run's earlier flows: the
     # table was already full with what the run itself holds.
@@ -108,9 +102,25 @@ def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
                                                 tested=len(probe.earliest_alive), **fields),
                        data, advice.text("capacity.evicted.advice", **fields), FAQ)
     if answered < len(probe.answered):
-        data["reason"] = "scattered losses"
+        data["reason"] = Reason.SCATTERED_LOSSES
         return Finding(Status.WARN, advice.text("capacity.lossy", **fields), data,
                        advice.text("capacity.lossy.advice"), FAQ)
+    return _fits(probe, data, fields)
+
+
+def _local_sockets(probe: CapacityProbe, data: dict[str, Any]) -> Finding:
+    """Sockets this computer would not open (EMFILE: 'ulimit -n 64', macOS's 256) are no
+    refusal of the router's: before, they read as 'the table is full at about 67'."""
+    data.update(reason=Reason.LOCAL_SOCKETS, local_failures=probe.local_failures,
+                local_error=probe.local_error, local_kind=probe.local_kind)
+    return Finding(Status.SKIP, advice.text("capacity.local", failed=probe.local_failures,
+                                            needed=probe.flows_needed,
+                                            error=probe.local_error or ""),
+                   data, advice.text("capacity.local.advice", phones=probe.phones), FAQ)
+
+
+def _fits(probe: CapacityProbe, data: dict[str, Any], fields: dict[str, Any]) -> Finding:
+    """Every flow answered: the table holds them (proven where the earliest were re-tested)."""
     data["behavior"] = FITS
     proven = all(alive is True for alive in probe.earliest_alive)
     key = "capacity.fits" if proven else "capacity.fits_unproven"

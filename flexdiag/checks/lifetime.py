@@ -25,10 +25,11 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.analysis import lifetime as lt
 from flexdiag.checks.base import Check, Finding
+from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Measurement, Obs, Observations
 from flexdiag.settings import HostPort, Settings
-from flexdiag.vocab import FlowKind, LifetimeMode, Method, Stopped, Verdict
+from flexdiag.vocab import FlowKind, LifetimeMode, Method, Reason, Stopped, Verdict
 
 # The runner's bound on the check beyond the measurement's own budget (priming, the last test).
 BUDGET_GRACE_S = 15.0
@@ -50,7 +51,7 @@ def unmeasured(obs: Observations) -> Finding:
     horizon_s = min(obs.settings.horizon_s, registration_s)
     return Finding(Status.SKIP, advice.text("lifetime.unmeasured", registration=registration_s,
                                             horizon=f"{horizon_s:g}"),
-                   {"reason": "not-measured", "measure_with": "flexdiag run",
+                   {**Skipped(Reason.NOT_MEASURED, MEASURE_WITH).to_data(),
                     "registration_time_s": registration_s,
                     "horizon_s": horizon_s}, None, (6,))
 
@@ -142,7 +143,7 @@ def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: f
     if horizon is not None and phone.alive_s is not None and phone.alive_s >= horizon:
         # Kept for the whole horizon: a keep-alive within it makes the phones safe whatever
         # the router does later; --lifetime would prove the registration interval itself.
-        data["verdict"] = "kept-past-horizon"
+        data["verdict"] = Verdict.KEPT_PAST_HORIZON
         return Finding(Status.PASS, advice.text("lifetime.horizon", keepalive=
                                                 remedies["keepalive"], **fields), data,
                        None, (6,))

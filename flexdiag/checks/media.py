@@ -14,9 +14,11 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.analysis import media as am
 from flexdiag.checks.base import Check, Finding
+from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.settings import Settings
+from flexdiag.vocab import MEDIA_PORTS, Reason
 
 FAQ = (4,)
 BUDGET_GRACE_S = 3.0  # beyond the probe's duration and tail: resolving the STUN server first
@@ -60,7 +62,7 @@ def check(settings: Settings) -> Check:
 def unmeasured(obs: Observations) -> Finding:
     """The quick run's row: not measured, and how to measure it."""
     return Finding(Status.SKIP, advice.text("media.unmeasured"),
-                   {"reason": "not-measured", "measure_with": "flexdiag run"}, None, FAQ)
+                   Skipped(Reason.NOT_MEASURED, MEASURE_WITH).to_data(), None, FAQ)
 
 
 UNMEASURED = Check("media.quality", unmeasured, needs=())
@@ -82,7 +84,7 @@ def judge_ports(obs: Observations) -> Finding:
         "method": "ttl-limited", "ttl": walk.ttl, "gateway": walk.gateway,
         "control_answered": walk.control_answered, "control": reports(walk.control),
         "probes": walk.probes, "answers": reports(walk.media), "ranges": ranges,
-        "ports": "10000-20000"}
+        "ports": f"{MEDIA_PORTS[0]}-{MEDIA_PORTS[1]}"}
     if walk.error is not None:
         data.update(verdict=am.UNDECIDED, error=walk.error)
         return Finding(Status.SKIP, advice.text("ports.untested", error=walk.error), data,
@@ -110,7 +112,7 @@ def ports_check() -> Check:
 def ports_unmeasured(obs: Observations) -> Finding:
     """The quick run's row: not measured, and how to measure it."""
     return Finding(Status.SKIP, advice.text("ports.unmeasured"),
-                   {"reason": "not-measured", "measure_with": "flexdiag run"}, None, FAQ)
+                   Skipped(Reason.NOT_MEASURED, MEASURE_WITH).to_data(), None, FAQ)
 
 
 PORTS_UNMEASURED = Check("media.ports", ports_unmeasured, needs=())

@@ -17,7 +17,7 @@ from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import sent_by_host
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
-from flexdiag.vocab import Behavior, Method
+from flexdiag.vocab import Behavior, Method, Reason
 
 
 def _views(obs: Observations, local: Addr, stun_server: Addr, public: Addr) -> list[nat.View]:
@@ -99,7 +99,7 @@ def judge_filtering(obs: Observations) -> Finding:
     other = reply.response.other_address
     if other is None or tests.change_both is None:
         hint = advice.text("filtering.unsupported", server=format_addr(reply.source))
-        return Finding(Status.SKIP, hint, {**data, "reason": "no OTHER-ADDRESS"}, None, (2,))
+        return Finding(Status.SKIP, hint, {**data, "reason": Reason.NO_OTHER_ADDRESS}, None, (2,))
     both_ok = _arrived(tests.change_both, other)
     port_ok = _arrived(tests.change_port, (reply.source[0], other[1]))
     behavior = nat.classify_filtering(both_ok, port_ok)

@@ -15,12 +15,40 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.checks.base import Check, Finding
+from flexdiag.facts import port_keys
 from flexdiag.model import Status
 from flexdiag.records import FixedPortProbe, Obs, Observations
+from flexdiag.vocab import Faq
 
 
 def _ports(probe: FixedPortProbe) -> dict[str, bool | None]:
-    return {str(port): probe.answered(port) for port in probe.exchanges}
+    return port_keys({port: probe.answered(port) for port in probe.exchanges})
+
+
+def _untested(phone: FixedPortProbe, data: dict[str, Any]) -> Finding:
+    """The phones' port could not be used on this computer: worded by its cause (only a port
+    in use is "another program"; a privileged port or too few file descriptors are not)."""
+    local = phone.local_port
+    data["error"] = phone.error
+    data["error_kind"] = phone.error_kind
+    key = {"in-use": "phone_port.untested.advice"}.get(
+        phone.error_kind or "other", f"phone_port.untested.{phone.error_kind or 'other'}")
+    return Finding(Status.SKIP, advice.text("phone_port.untested", local=local,
+                                            error=phone.error), data,
+                   advice.text(key, local=local), FAQ)
+
+
+def _evidence(phone: FixedPortProbe, alternative: FixedPortProbe,
+              ephemeral: dict[int, bool], sip_ports: tuple[int, ...]) -> dict[str, Any]:
+    """Per platform port: answered from the phones' port and from another one; the
+    alternative local port's answers (read back as ``flexdiag.facts.PhonePortFacts``)."""
+    return {
+        "local_port": phone.local_port,
+        "ports": port_keys({p: {"phone_port": phone.answered(p), "other_port": ephemeral.get(p)}
+                            for p in sip_ports}),
+        "alternative": {"local_port": alternative.local_port, "ports": _ports(alternative),
+                        "error": alternative.error},
+    }
 
 
 def judge(obs: Observations) -> Finding:
@@ -30,36 +58,23 @@ def judge(obs: Observations) -> Finding:
     phone, alternative = probes.phone, probes.alternative
     local = phone.local_port
     ephemeral = {p: e.answered for p, e in obs.sip.items()}
-    data: dict[str, Any] = {
-        "local_port": local,
-        "ports": {str(p): {"phone_port": phone.answered(p), "other_port": ephemeral.get(p)}
-                  for p in obs.settings.sip_ports},
-        "alternative": {"local_port": alternative.local_port, "ports": _ports(alternative),
-                        "error": alternative.error},
-    }
+    data = _evidence(probes.phone, probes.alternative, ephemeral, obs.settings.sip_ports)
     if phone.error:
-        data["error"] = phone.error
-        data["error_kind"] = phone.error_kind
-        # This computer's refusal, worded by its cause: only a port in use is "another
-        # program"; a privileged port or too few file descriptors are not.
-        key = {"in-use": "phone_port.untested.advice"}.get(
-            phone.error_kind or "other", f"phone_port.untested.{phone.error_kind or 'other'}")
-        return Finding(Status.SKIP, advice.text("phone_port.untested", local=local,
-                                                error=phone.error), data,
-                       advice.text(key, local=local), (5,))
+        return _untested(phone, data)
     blocked = [p for p in obs.settings.sip_ports if ephemeral.get(p) and not phone.answered(p)]
     if not blocked:
         answered = [str(p) for p in obs.settings.sip_ports if phone.answered(p)]
         key = "phone_port.same" if answered else "phone_port.none"
         return Finding(Status.PASS if answered else Status.SKIP,
-                       advice.text(key, local=local, ports=", ".join(answered)), data, None, (5,))
+                       advice.text(key, local=local, ports=", ".join(answered)), data, None, FAQ)
     working = [p for p in blocked if alternative.answered(p)]
     text = (advice.text("phone_port.blocked.advice", local=local, alt=alternative.local_port,
                         ports=", ".join(map(str, working)))
             if working else advice.text("phone_port.blocked.none", local=local))
     return Finding(Status.FAIL, advice.text("phone_port.blocked", local=local,
-                                            ports=", ".join(map(str, blocked))), data, text, (5,))
+                                            ports=", ".join(map(str, blocked))), data, text, FAQ)
 
 
+FAQ = (Faq.SIP,)
 CHECK = Check("sip.phone", judge, needs=(Obs.PHONE_SIP, Obs.SIP),
               requires=(Obs.DNS_VOIP,))

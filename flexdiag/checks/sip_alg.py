@@ -13,8 +13,10 @@ from flexdiag import advice
 from flexdiag.analysis import nat
 from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import SipResponse, parse_via
+from flexdiag.facts import AlgFacts
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations, OptionsReply
+from flexdiag.vocab import Faq
 
 
 def _echo_changes(reply: OptionsReply) -> tuple[str, ...]:
@@ -36,9 +38,9 @@ def _echo_changes(reply: OptionsReply) -> tuple[str, ...]:
     return tuple(changed)
 
 
-def _decide(obs: Observations) -> tuple[dict[str, bool | None], list[str]]:
+def _decide(obs: Observations) -> tuple[dict[int, bool | None], list[str]]:
     """Per SIP port: rewriting seen (True), not seen (False) or undecided (None)."""
-    decisions: dict[str, bool | None] = {}
+    decisions: dict[int, bool | None] = {}
     evidence: list[str] = []
     for port in obs.settings.sip_ports:
         exchange = obs.sip.get(port)
@@ -49,33 +51,42 @@ def _decide(obs: Observations) -> tuple[dict[str, bool | None], list[str]]:
             view = nat.SipView(port, True, reply.via.received, reply.via.rport,
                                reply.via.sent_by, _echo_changes(reply))
             local = exchange.local
-        decisions[str(port)], line = nat.classify_alg(local, obs.public, view)
+        decisions[port], line = nat.classify_alg(local, obs.public, view)
         evidence.append(advice.note(line))
     return decisions, evidence
+
+
+def _ports(decisions: dict[int, bool | None], decision: bool | None) -> str:
+    return ", ".join(str(p) for p, d in decisions.items() if d is decision)
 
 
 def judge(obs: Observations) -> Finding:
     """Per SIP port: rewritten echo, or a private address where STUN sees a public one."""
     decisions, evidence = _decide(obs)
-    detected = nat.combine_alg(list(decisions.values()))
+    facts = AlgFacts(nat.combine_alg(list(decisions.values())), decisions)
     silent = [str(p) for p in obs.settings.sip_ports
               if (exchange := obs.sip.get(p)) is None or exchange.reply is None]
     if silent and any(d is not None for d in decisions.values()):
         evidence.append(advice.text("alg.silent_port", ports=", ".join(silent)))
-    data: dict[str, Any] = {"detected": detected, "evidence": evidence, "ports": decisions}
-    clean = ", ".join(p for p, d in decisions.items() if d is False)
-    if detected is True:
-        rewritten = ", ".join(p for p, d in decisions.items() if d)
-        return Finding(Status.FAIL, advice.text("alg.detected", ports=rewritten), data,
-                       advice.text("alg.detected.advice", clean=clean or "none",
-                                   listening=advice.port_list(obs.settings.sip_ports)), (5,))
-    if detected is False:
-        return Finding(Status.PASS, advice.text("alg.clean"), data, None, (5,))
+    data: dict[str, Any] = {**facts.to_data(), "evidence": evidence}
+    return _verdict(facts, data, obs.settings.sip_ports)
+
+
+def _verdict(facts: AlgFacts, data: dict[str, Any], sip_ports: tuple[int, ...]) -> Finding:
+    decisions = dict(facts.ports)
+    clean = _ports(decisions, False)
+    if facts.detected is True:
+        return Finding(Status.FAIL, advice.text("alg.detected", ports=_ports(decisions, True)),
+                       data, advice.text("alg.detected.advice", clean=clean or "none",
+                                         listening=advice.port_list(sip_ports)), FAQ)
+    if facts.detected is False:
+        return Finding(Status.PASS, advice.text("alg.clean"), data, None, FAQ)
     if clean:
-        untested = ", ".join(p for p, d in decisions.items() if d is None)
-        return Finding(Status.SKIP, advice.text("alg.partial", clean=clean, untested=untested),
-                       data, None, (5,))
-    return Finding(Status.SKIP, advice.text("alg.undecided"), data, None, (5,))
+        return Finding(Status.SKIP, advice.text("alg.partial", clean=clean,
+                                                untested=_ports(decisions, None)),
+                       data, None, FAQ)
+    return Finding(Status.SKIP, advice.text("alg.undecided"), data, None, FAQ)
 
 
+FAQ = (Faq.SIP,)
 CHECK = Check("sip.alg", judge, needs=(Obs.SIP, Obs.STUN), requires=(Obs.DNS_VOIP,))

@@ -11,6 +11,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from flexdiag.addr import format_addr, valid_port
+
 # RFC 3261 §8.1.1.7: a branch starting with the magic cookie marks an RFC 3261 transaction.
 BRANCH_COOKIE = "z9hG4bK"
 
@@ -116,7 +118,7 @@ def port_number(text: str | None) -> int | None:
     if text is None or not _ASCII_DIGITS.fullmatch(text):
         return None
     port = int(text)
-    return port if 1 <= port <= 65535 else None
+    return port if valid_port(port) else None
 
 
 @dataclass(frozen=True)
@@ -182,10 +184,6 @@ def new_options_request() -> OptionsRequest:
     )
 
 
-def _hostport(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def build_options(
     request: OptionsRequest,
     *,
@@ -214,8 +212,8 @@ def build_options(
                 return data
             pad += size - len(data)
         return data
-    target = _hostport(server, server_port)
-    local_hp = _hostport(*local)
+    target = format_addr((server, server_port))
+    local_hp = format_addr(local)
     body = b"x" * padding
     lines = [
         f"OPTIONS sip:{target} SIP/2.0",

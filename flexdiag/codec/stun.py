@@ -16,6 +16,8 @@ from typing import Any
 
 from aioice import stun as _stun
 
+from flexdiag.addr import valid_port
+
 COOKIE = _stun.COOKIE  # RFC 8489 §5: magic cookie 0x2112A442
 HEADER_LENGTH = _stun.HEADER_LENGTH
 
@@ -157,7 +159,7 @@ def usable_address(addr: tuple[Any, Any]) -> bool:
         ip = ipaddress.ip_address(str(addr[0]))
     except ValueError:
         return False
-    return not (ip.is_unspecified or ip.is_multicast) and 1 <= int(addr[1]) <= 65535
+    return not (ip.is_unspecified or ip.is_multicast) and valid_port(int(addr[1]))
 
 
 def _usable_or_none(addr: tuple[Any, Any] | None) -> tuple[str, int] | None:

@@ -30,6 +30,7 @@ from flexdiag.net.probes import NoSocket, open_endpoint
 from flexdiag.net.udp import MAX_IGNORED_KEPT, NotOurs, UdpEndpoint, local_address_for
 from flexdiag.records import Exchange, Resolution
 from flexdiag.settings import HostPort
+from flexdiag.vocab import DNS_PORT
 
 __all__ = ["Resolution", "Resolver"]
 
@@ -127,7 +128,7 @@ class Resolver:
         except dns.resolver.NoResolverConfiguration:
             return Resolution(name="", resolver="system", error="no resolver is configured "
                               "(/etc/resolv.conf has no nameserver)", error_kind="config")
-        servers = [(str(ns), 53) for ns in system.nameservers]
+        servers = [(str(ns), DNS_PORT) for ns in system.nameservers]
         return servers, "system (" + ", ".join(ip for ip, _ in servers) + ")"
 
     async def resolve(self, name: str, timeout_s: float) -> Resolution:

@@ -25,8 +25,9 @@ from flexdiag.net.udp import (
     read_error_queue,
 )
 from flexdiag.records import Firewalk, IcmpReport, MediaProbe
+from flexdiag.vocab import MEDIA_PORTS
 
-RTP_PORTS = (10_000, 20_000)  # where phones put RTP (FAQ item 4's range, on the phone's side)
+RTP_PORTS = MEDIA_PORTS  # where phones put RTP (FAQ item 4's range, on the phone's side)
 PORT_TRIES = 8  # random ports tried in RTP_PORTS before an ephemeral one
 
 
@@ -187,32 +188,51 @@ async def firewalk(server: Addr, targets: list[Addr], stop: asyncio.Event | None
     t1, _ = await loop.create_datagram_endpoint(lambda: control, sock=control_sock)
     t2, _ = await loop.create_datagram_endpoint(lambda: media_walker, sock=media_sock)
     try:
-        request = stun.build_binding_request(control_id)
-        for ttl in range(1, MAX_HOPS + 1):
-            control_sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-            t1.sendto(request, server)
-            await asyncio.sleep(PACING_S)
-        await asyncio.sleep(0.3)
-        control.drain()
-        first = [r for r in control.reports if r.icmp_type == ICMP_TIME_EXCEEDED]
-        result.gateway = first[0].offender if first else None
-        result.control = [r for r in control.reports if r.offender != result.gateway]
-        result.control_answered = control.answered
+        await _walk_control(control, t1, control_sock, server, result)
         media_sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, result.ttl)
-        for target in targets:
-            if stop is not None and stop.is_set():
-                break
-            t2.sendto(b"\x80\x00\x00\x00flexdiag media-port probe", target)
-            result.probes.append(f"{target[0]}:{target[1]} ttl {result.ttl}")
-            await asyncio.sleep(PACING_S)
-        end = loop.time() + ICMP_WAIT_S
-        while loop.time() < end and not (stop is not None and stop.is_set()):
-            await asyncio.sleep(0.05)
-            media_walker.drain()
-            if any(r.offender != result.gateway for r in media_walker.reports):
-                break
-        result.media = list(media_walker.reports)
+        await _walk_media(media_walker, t2, targets, result, stop)
     finally:
         t1.close()
         t2.close()
     return result
+
+
+def _stopped(stop: asyncio.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+async def _walk_control(control: _Walker, transport: asyncio.DatagramTransport,
+                        sock: socket.socket, server: Addr, result: Firewalk) -> None:
+    """A STUN Binding towards the server with TTL 1 .. :data:`MAX_HOPS`: TTL 1's offender is
+    the gateway; anything beyond it answering is the control."""
+    request = stun.build_binding_request(control.control_id)
+    for ttl in range(1, MAX_HOPS + 1):
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        transport.sendto(request, server)
+        await asyncio.sleep(PACING_S)
+    await asyncio.sleep(0.3)
+    control.drain()
+    first = [r for r in control.reports if r.icmp_type == ICMP_TIME_EXCEEDED]
+    result.gateway = first[0].offender if first else None
+    result.control = [r for r in control.reports if r.offender != result.gateway]
+    result.control_answered = control.answered
+
+
+async def _walk_media(walker: _Walker, transport: asyncio.DatagramTransport,
+                      targets: list[Addr], result: Firewalk, stop: asyncio.Event | None) -> None:
+    """One datagram per target with the TTL that expires one hop beyond the gateway, then
+    the ICMP errors until one from beyond the gateway arrives (or :data:`ICMP_WAIT_S`)."""
+    loop = asyncio.get_running_loop()
+    for target in targets:
+        if _stopped(stop):
+            break
+        transport.sendto(b"\x80\x00\x00\x00flexdiag media-port probe", target)
+        result.probes.append(f"{target[0]}:{target[1]} ttl {result.ttl}")
+        await asyncio.sleep(PACING_S)
+    end = loop.time() + ICMP_WAIT_S
+    while loop.time() < end and not _stopped(stop):
+        await asyncio.sleep(0.05)
+        walker.drain()
+        if any(r.offender != result.gateway for r in walker.reports):
+            break
+    result.media = list(walker.reports)

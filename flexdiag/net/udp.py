@@ -220,26 +220,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self._waiters.append(waiter)
         timer = Retransmissions(loop.time(), deadline, rto_s, 0 if payload is None else max_sends)
         stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
-        wakers: set[asyncio.Future[Any]] = {waiter.future}
-        if stopper is not None:
-            wakers.add(stopper)
         try:
-            while not waiter.future.done():
-                now = loop.time()
-                if timer.expired(now) or (stop is not None and stop.is_set()):
-                    break
-                if self._silence_believed(result, timer, dest, now):
-                    break
-                if timer.due(now):
-                    assert payload is not None
-                    self.send(payload() if callable(payload) else payload, dest)
-                    timer.record_send(now)
-                    result.sent = timer.sent
-                wake = timer.wake_at()
-                if self._flows is not None and payload is not None:
-                    wake = min(wake, now + SILENCE_POLL_S)  # new evidence may end it sooner
-                await asyncio.wait(wakers, timeout=max(0.0, wake - now),
-                                   return_when=asyncio.FIRST_COMPLETED)
+            await self._retransmit(payload, dest, waiter, timer, stop, stopper)
             if waiter.future.done():
                 self._settle(result, waiter.future, timer.last_send)
                 if result.rtt_s is not None and self._flows is not None:
@@ -252,6 +234,33 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             self._waiters.remove(waiter)
             if not waiter.future.done():
                 waiter.future.cancel()
+
+    async def _retransmit(self, payload: bytes | Callable[[], bytes] | None, dest: Addr,
+                          waiter: _Waiter, timer: Retransmissions, stop: asyncio.Event | None,
+                          stopper: asyncio.Future[Any] | None) -> None:
+        """Send copies on the timer's schedule (RFC 8489 §6.2.1) until the waiter has its
+        datagram, the deadline comes, ``stop`` is set, or the run's evidence says the
+        silence is an answer; sleep only until the next thing due."""
+        loop = asyncio.get_running_loop()
+        wakers: set[asyncio.Future[Any]] = {waiter.future}
+        if stopper is not None:
+            wakers.add(stopper)
+        while not waiter.future.done():
+            now = loop.time()
+            if timer.expired(now) or (stop is not None and stop.is_set()):
+                return
+            if self._silence_believed(waiter.result, timer, dest, now):
+                return
+            if timer.due(now):
+                assert payload is not None
+                self.send(payload() if callable(payload) else payload, dest)
+                timer.record_send(now)
+                waiter.result.sent = timer.sent
+            wake = timer.wake_at()
+            if self._flows is not None and payload is not None:
+                wake = min(wake, now + SILENCE_POLL_S)  # new evidence may end it sooner
+            await asyncio.wait(wakers, timeout=max(0.0, wake - now),
+                               return_when=asyncio.FIRST_COMPLETED)
 
     def _silence_believed(self, result: Exchange[Any], timer: Retransmissions, dest: Addr,
                           now: float) -> bool:

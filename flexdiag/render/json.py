@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
+from flexdiag.facts import (
+    AlgFacts,
+    BehaviorFacts,
+    Facts,
+    LifetimeFacts,
+    MediaPortsFacts,
+    NtpFacts,
+    QualityFacts,
+    StunFacts,
+    unmeasured,
+)
 from flexdiag.model import CheckResult, Plan, Report, Status, Step
+from flexdiag.vocab import CheckId
 
 SCHEMA_ID = "flexdiag.report/1"
 
@@ -33,24 +46,32 @@ def _check(check: CheckResult) -> dict[str, Any]:
 
 def summary(report: Report) -> dict[str, Any]:
     """The top-level ``summary`` block: the headline facts, ``null`` where not measured."""
+    F = TypeVar("F", bound=Facts)
 
-    def value(check_id: str, key: str) -> Any:
+    def facts(check_id: CheckId, kind: Callable[[Mapping[str, Any]], F]) -> F | None:
         check = report.get(check_id)
-        return None if check is None else check.data.get(key)
+        return None if check is None else kind(check.data)
 
-    lifetime = report.get("nat.lifetime")
+    stun = facts(CheckId.STUN_BINDING, StunFacts.of)
+    mapping = facts(CheckId.NAT_MAPPING, BehaviorFacts.of)
+    filtering = facts(CheckId.NAT_FILTERING, BehaviorFacts.of)
+    alg = facts(CheckId.SIP_ALG, AlgFacts.of)
+    ntp = facts(CheckId.NTP_OFFSET, NtpFacts.of)
+    lifetime = report.get(CheckId.NAT_LIFETIME)
+    bracket = LifetimeFacts.of(lifetime.data) if lifetime is not None else None
     return {
-        "public_ip": value("stun.binding", "public_ip"),
-        "nat": value("stun.binding", "nat"),
-        "port_translation": value("stun.binding", "port_translation"),
-        "mapping": value("nat.mapping", "behavior"),
-        "filtering": value("nat.filtering", "behavior"),
-        "sip_alg": value("sip.alg", "detected"),
+        "public_ip": stun.public_ip if stun else None,
+        "nat": stun.nat if stun else None,
+        "port_translation": stun.port_translation if stun else None,
+        "mapping": mapping.behavior if mapping else None,
+        "filtering": filtering.behavior if filtering else None,
+        "sip_alg": alg.detected if alg else None,
         "nat_lifetime_s": (
-            {"alive": lifetime.data.get("alive_s"), "expired": lifetime.data.get("expired_s")}
-            if lifetime is not None and lifetime.status is not Status.SKIP else None
+            {"alive": bracket.alive_s, "expired": bracket.expired_s}
+            if bracket is not None and lifetime is not None and lifetime.status is not Status.SKIP
+            else None
         ),
-        "ntp_offset_s": value("ntp.offset", "offset_s"),
+        "ntp_offset_s": ntp.offset_s if ntp else None,
         "phone_settings": dict(report.plan.phone_settings),
         "media": _media(report),
     }
@@ -58,16 +79,17 @@ def summary(report: Report) -> dict[str, Any]:
 
 def _media(report: Report) -> dict[str, Any] | None:
     """The audio path's verdict and figures (``null``: not measured)."""
-    quality, ports = report.get("media.quality"), report.get("media.ports")
-    measured = [c for c in (quality, ports)
-                if c is not None and c.data.get("reason") != "not-measured"]
+    quality, ports = report.get(CheckId.MEDIA_QUALITY), report.get(CheckId.MEDIA_PORTS)
+    measured = [c for c in (quality, ports) if c is not None and not unmeasured(c.data)]
     if not measured:
         return None
-    data = quality.data if quality is not None and quality in measured else {}
-    return {"ports": ports.data.get("verdict") if ports is not None and ports in measured
-            else None,
-            "quality": quality.status.value if data and quality is not None else None,
-            **{k: data.get(k) for k in ("rtt_ms", "jitter_ms", "loss_pct", "mos")}}
+    figures = (QualityFacts.of(quality.data) if quality is not None and quality in measured
+               else None)
+    return {"ports": MediaPortsFacts.of(ports.data).verdict
+            if ports is not None and ports in measured else None,
+            "quality": quality.status.value if figures and quality is not None else None,
+            **{k: getattr(figures, k) if figures else None
+               for k in ("rtt_ms", "jitter_ms", "loss_pct", "mos")}}
 
 
 def to_dict(report: Report) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flexdiag.facts import measure_with, unmeasured
 from flexdiag.i18n import _
-from flexdiag.model import Report
+from flexdiag.model import Report, Status
 from flexdiag.render.safe import fence, json_block, markdown_inline
 from flexdiag.render.text import (
     PHONE_SETTINGS,
@@ -32,67 +33,101 @@ def render(report: Report) -> str:
 
 
 def _render(report: dict[str, Any]) -> str:
+    sections = (_header, _findings, _plan, _phone_settings, _verdict, _environment, _summary,
+                _details)
+    return "\n".join(line for section in sections for line in section(report))
+
+
+def _header(report: dict[str, Any]) -> list[str]:
+    """Title, when, and the table of every check."""
     title = _("flexdiag report")
     when = _("Started {started_at}, took {duration:.1f} s, flexdiag {version}.").format(
         started_at=report["started_at"], duration=report["duration_s"],
         version=report["version"])
     columns = (_("Check"), _("Status"), _("Result"))
-    lines = [
-        f"## {title}: {report['status'].upper()}",
-        "",
-        when,
-        "",
-        "| " + " | ".join(columns) + " |",
-        "|---|---|---|",
-    ]
-    for check in report["checks"]:
-        summary = check["summary"]
-        lines.append(f"| `{check['id']}` | {ICON[check['status']]} {check['status']} | "
-                     f"{summary} |")
-    findings = [c for c in report["checks"] if c["status"] in ("warn", "fail", "error")]
-    if findings:
-        lines += ["", "### " + _("Findings"), ""]
-        for check in findings:
-            lines.append(f"- **{check['title']}** (`{check['id']}`, {check['status']}): "
-                         f"{check['summary']}")
-            if check["advice"]:
-                lines.append("  - " + _("What to do:") + " " + check["advice"])
-            if check["faq"]:
-                lines.append("  - " + faq_items(tuple(check["faq"])))
-    if report["plan"]:
-        lines += ["", "### " + _("What to do, in order"), ""]
-        lines += [f"{n}. {step['text']} (" + _("checks") + ": "
-                  + ", ".join(f"`{c}`" for c in step["checks"]) + ")"
-                  for n, step in enumerate(report["plan"], 1)]
+    lines = [f"## {title}: {report['status'].upper()}", "", when, "",
+             "| " + " | ".join(columns) + " |", "|---|---|---|"]
+    lines += [f"| `{c['id']}` | {ICON[c['status']]} {c['status']} | {c['summary']} |"
+              for c in report["checks"]]
+    return lines
+
+
+def _findings(report: dict[str, Any]) -> list[str]:
+    """Each warning, failure and error with its advice and FAQ items."""
+    findings = [c for c in report["checks"] if Status(c["status"]).rank > Status.PASS.rank]
+    if not findings:
+        return []
+    lines = ["", "### " + _("Findings"), ""]
+    for check in findings:
+        lines.append(f"- **{check['title']}** (`{check['id']}`, {check['status']}): "
+                     f"{check['summary']}")
+        if check["advice"]:
+            lines.append("  - " + _("What to do:") + " " + check["advice"])
+        if check["faq"]:
+            lines.append("  - " + faq_items(tuple(check["faq"])))
+    return lines
+
+
+def _plan(report: dict[str, Any]) -> list[str]:
+    if not report["plan"]:
+        return []
+    return ["", "### " + _("What to do, in order"), "",
+            *(f"{n}. {step['text']} (" + _("checks") + ": "
+              + ", ".join(f"`{c}`" for c in step["checks"]) + ")"
+              for n, step in enumerate(report["plan"], 1))]
+
+
+def _phone_settings(report: dict[str, Any]) -> list[str]:
+    """The same block as the text report's, as a table an installer copies from."""
     settings = report["summary"].get("phone_settings") or {}
-    if settings:
-        # The same block as the text report's, as a table an installer copies from.
-        lines += ["", "### " + _("Set on the phones"), "", "| | |", "|---|---|"]
-        lines += [f"| {_(PHONE_SETTINGS[k])} | {markdown_inline(setting_value(k, v))} |"
-                  for k, v in settings.items() if k in PHONE_SETTINGS]
-    unmeasured = [_(UNMEASURED_ITEM).format(
+    if not settings:
+        return []
+    return ["", "### " + _("Set on the phones"), "", "| | |", "|---|---|",
+            *(f"| {_(PHONE_SETTINGS[k])} | {markdown_inline(setting_value(k, v))} |"
+              for k, v in settings.items() if k in PHONE_SETTINGS)]
+
+
+def _unmeasured(report: dict[str, Any]) -> list[str]:
+    return [_(UNMEASURED_ITEM).format(
         title=c["title"], faq=", ".join(map(str, c["faq"])),
-        command=c["data"].get("measure_with", "flexdiag run"))
-        for c in report["checks"] if c["data"].get("reason") == "not-measured"]
-    if report["status"] == "pass":
+        command=measure_with(c["data"]))
+        for c in report["checks"] if unmeasured(c["data"])]
+
+
+def _verdict(report: dict[str, Any]) -> list[str]:
+    """"Ready" (or "ready so far"), and what this run left unmeasured."""
+    unmeasured = _unmeasured(report)
+    lines = []
+    if report["status"] == Status.PASS.value:
         lines += ["", "**" + (_(READY_SO_FAR) if unmeasured
-                              else _(VERDICT_BY_NAME["pass"])) + "**"]
+                              else _(VERDICT_BY_NAME[Status.PASS.value])) + "**"]
     if unmeasured:
         lines += ["", "**" + _(UNMEASURED).format(titles="; ".join(unmeasured)) + "**"]
+    return lines
+
+
+def _environment(report: dict[str, Any]) -> list[str]:
     env = report.get("environment") or {}
-    if env:
-        lines += ["", "### " + _("Environment"), "", "| | |", "|---|---|"]
-        lines += [f"| {key} | {markdown_inline(' '.join(v) if isinstance(v, list) else str(v))} |"
-                  for key, v in env.items() if v is not None]
+    if not env:
+        return []
+    return ["", "### " + _("Environment"), "", "| | |", "|---|---|",
+            *(f"| {key} | {markdown_inline(' '.join(v) if isinstance(v, list) else str(v))} |"
+              for key, v in env.items() if v is not None)]
+
+
+def _summary(report: dict[str, Any]) -> list[str]:
     summary = {k: v for k, v in report["summary"].items() if v not in (None, {})}
-    lines += ["", "### " + _("Summary"), "", "| | |", "|---|---|"]
-    lines += [f"| {key} | {markdown_inline(json.dumps(value, ensure_ascii=False))} |"
-              for key, value in summary.items()]
+    return ["", "### " + _("Summary"), "", "| | |", "|---|---|",
+            *(f"| {key} | {markdown_inline(json.dumps(value, ensure_ascii=False))} |"
+              for key, value in summary.items())]
+
+
+def _details(report: dict[str, Any]) -> list[str]:
+    """The evidence of every check and the profile, folded."""
     evidence = json_block(json.dumps({c["id"]: c["data"] for c in report["checks"]},
                                      indent=2, ensure_ascii=False))
     profile = json_block(json.dumps(report["profile"], indent=2, ensure_ascii=False))
-    lines += ["", "<details><summary>" + _("Evidence of every check") + "</summary>", "",
-              fence(evidence) + "json", evidence, fence(evidence), "", "</details>",
-              "", "<details><summary>" + _("Profile") + "</summary>", "", fence(profile) + "json",
-              profile, fence(profile), "", "</details>", ""]
-    return "\n".join(lines)
+    return ["", "<details><summary>" + _("Evidence of every check") + "</summary>", "",
+            fence(evidence) + "json", evidence, fence(evidence), "", "</details>",
+            "", "<details><summary>" + _("Profile") + "</summary>", "", fence(profile) + "json",
+            profile, fence(profile), "", "</details>", ""]

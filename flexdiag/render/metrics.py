@@ -10,11 +10,12 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from flexdiag.vocab import Behavior
+from flexdiag.facts import BehaviorFacts, Timing
+from flexdiag.vocab import Behavior, CheckId
 
 STATUSES = ("pass", "warn", "fail", "skip", "error")
 SEVERITY = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
-BEHAVIOR_CHECKS = ("nat.mapping", "nat.filtering")
+BEHAVIOR_CHECKS = (CheckId.NAT_MAPPING, CheckId.NAT_FILTERING)
 
 
 class _WithSite:
@@ -112,14 +113,14 @@ class Metrics:
                                                                   else 0)
             self.check_severity.labels(check_id).set(SEVERITY[status])
             self.check_duration.labels(check_id).set(check["duration_ms"] / 1000)
-            rtt_ms = check["data"].get("rtt_ms")
-            if isinstance(rtt_ms, int | float):
+            rtt_ms = Timing.of(check["data"]).rtt_ms
+            if rtt_ms is not None:
                 self.rtt.labels(check_id).set(rtt_ms / 1000)
             if check_id in BEHAVIOR_CHECKS:
-                found = check["data"].get("behavior", Behavior.UNKNOWN.value)
+                found = BehaviorFacts.of(check["data"]).behavior
                 for behavior in Behavior:
                     self.nat_behavior.labels(check_id, behavior.value).set(
-                        1 if behavior.value == found else 0)
+                        1 if behavior is found else 0)
         registration = report.get("profile", {}).get("registration_time_s")
         self.registration.set(_number(registration))
         summary = report["summary"]

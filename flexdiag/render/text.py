@@ -9,6 +9,7 @@ import json
 import time
 from typing import IO, Any
 
+from flexdiag.facts import measure_with
 from flexdiag.i18n import _
 from flexdiag.model import CheckResult, Report, Status
 from flexdiag.render.safe import escaped, printable
@@ -165,7 +166,7 @@ def unmeasured_line(report: Report) -> str:
     """What the headline must add when part of the platform's conditions was not measured:
     each unmeasured check with its FAQ item and the command that measures it."""
     items = [_(UNMEASURED_ITEM).format(title=c.title, faq=", ".join(map(str, c.faq)),
-                                       command=c.data.get("measure_with", "flexdiag run"))
+                                       command=measure_with(c.data))
              for c in report.unmeasured]
     return _(UNMEASURED).format(titles="; ".join(items))
 

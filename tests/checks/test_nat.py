@@ -107,7 +107,7 @@ def test_filtering(both: bool, port: bool, translated: bool, behavior: Behavior,
 
 def test_filtering_without_other_address_skips() -> None:
     finding = nat.judge_filtering(observations(filtering=FilteringTests(stun(P1))))
-    assert finding.status is Status.SKIP and finding.data["reason"] == "no OTHER-ADDRESS"
+    assert finding.status is Status.SKIP and finding.data["reason"] == "no-other-address"
 
 
 def test_filtering_answer_from_the_wrong_source_is_not_read_as_open() -> None:
