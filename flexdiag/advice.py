@@ -41,9 +41,9 @@ MESSAGES: dict[str, str] = {
     "dns.literal": "{name} is an address; nothing to resolve",
     "dns.outside": "{name} resolves to {outside}, outside the platform ranges {ranges}",
     "dns.outside.advice": (
-        "The platform's servers live in {ranges} (FAQ item 4). An address outside them means a "
-        "stale DNS cache, a typo in the host name, or a router or ISP that rewrites DNS answers. "
-        "Check the router's DNS settings, or point the router at your ISP's resolvers, then run "
+        "The platform's servers live in {ranges}. An address outside them means a stale DNS "
+        "cache, a typo in the host name, or a router or ISP that rewrites DNS answers. Check "
+        "the router's DNS settings, or point the router at your ISP's resolvers, then run "
         "flexdiag again."
     ),
     "dns.fail": "{name} did not resolve via {resolver}: {error}",
@@ -59,17 +59,17 @@ MESSAGES: dict[str, str] = {
         "this computer has no network connection (no route to the DNS server)"
     ),
     "dns.fail.advice": (
-        "Phones find the platform by name ({name}, FAQ items {faq}). Check that this network "
-        "has working DNS (the router's DNS server, or the one given with --dns-server) and "
-        "that the name is spelled correctly."
+        "Phones find the platform by name ({name}). Check that this network has working DNS "
+        "(the router's DNS server, or the one given with --dns-server) and that the name is "
+        "spelled correctly."
     ),
     "dns.no_network.advice": (
         "Connect this computer to the customer's network where the phones will be (cable or "
         "Wi-Fi), check that it got an address from the router (DHCP), then run flexdiag again."
     ),
     "dns.timeout.hint": (
-        " If flexdiag or another program made many connections just before, a full NAT table "
-        "on the router looks exactly like this (FAQ item 6): wait a minute and run again."
+        " If flexdiag or another program made many connections just before, a full NAT table on "
+        "the router looks exactly like this: wait a minute and run again."
     ),
     # --- dependent checks that cannot run -----------------------------------------------------
     "skip.unresolved": "not run: {name} did not resolve (see {dns_id})",
@@ -89,24 +89,23 @@ MESSAGES: dict[str, str] = {
     "stun.translation.advice": (
         "The router changes the source port of UDP traffic. The platform copes by sending to "
         "the translated port, but only once the phone starts sending audio, so the first "
-        "seconds of a call can be lost (FAQ items 4-6). On the router, turn on port "
-        "preservation ('static port' / 'consistent NAT') for the phones, or give each phone a "
-        "fixed port mapping. Keep NAT entries longer than the phones' registration interval "
-        "({registration_time_s} s)."
+        "seconds of a call can be lost. On the router, turn on port preservation ('static port' "
+        "/ 'consistent NAT') for the phones, or give each phone a fixed port mapping. Keep NAT "
+        "entries longer than the phones' registration interval ({registration_time_s} s)."
     ),
     "stun.error": "the STUN server {server} answered with error {code} {reason}",
     "stun.error.nocode": (
         "the STUN server {server} answered with an error response that carries no error code"
     ),
     "stun.error.advice": (
-        "The path to the STUN server works, but the server refused the request. Check the "
-        "STUN server setting ({server_name}, FAQ item 2)."
+        "The path to the STUN server works, but the server refused the request. Check the STUN "
+        "server setting ({server_name})."
     ),
     "stun.timeout": "no STUN response from {server} in {waited_s:.1f} s ({sent} requests sent)",
     "stun.unreachable": "no STUN response from {server}: {error}",
     "stun.fail.advice": (
-        "Phones use {server_name} to learn their public address (FAQ item 2). Allow outbound "
-        "UDP to port {port} on the router or firewall."
+        "Phones use {server_name} to learn their public address. Allow outbound UDP to port "
+        "{port} on the router or firewall."
     ),
     # --- NAT behaviour (RFC 4787 vocabulary, RFC 5780 tests) ---------------------------------
     "mapping.no_stun": "not decided: the STUN server gave no public address (see stun.binding)",
@@ -118,13 +117,13 @@ MESSAGES: dict[str, str] = {
         "{behavior} mapping: the router uses another public port per destination ({method})"
     ),
     "mapping.dependent.advice": (
-        "The platform sends audio from other addresses and ports than SIP (FAQ item 4), and "
-        "this router gives each destination its own public port, so the platform cannot know "
-        "in advance where to send audio: the first seconds of audio in a call can be lost. "
-        "(Calls themselves still reach the phones, over the mapping they registered on.) "
-        "RFC 4787 (REQ-1) requires endpoint-independent mapping: look for 'full "
-        "cone', 'endpoint-independent' or 'consistent NAT' in the router, or turn off "
-        "'symmetric NAT' / randomised source ports for the phones."
+        "The platform sends audio from other addresses and ports than SIP, and this router "
+        "gives each destination its own public port, so the platform cannot know in advance "
+        "where to send audio: the first seconds of audio in a call can be lost. (Calls "
+        "themselves still reach the phones, over the mapping they registered on.) RFC 4787 "
+        "(REQ-1) requires endpoint-independent mapping: look for 'full cone', "
+        "'endpoint-independent' or 'consistent NAT' in the router, or turn off 'symmetric NAT' "
+        "/ randomised source ports for the phones."
     ),
     "mapping.unknown": "not decided ({method}): the servers' views do not separate the cases",
     "mapping.unknown.hint": (
@@ -157,21 +156,20 @@ MESSAGES: dict[str, str] = {
         "and the router keeps the port, so the platform's audio follows straight away."
     ),
     "filtering.translated.advice": (
-        "Combined with port translation this clips calls: the platform sends audio to the "
-        "port the phone announced, which the router drops until the phone's own audio has "
-        "shown the platform the translated port (FAQ item 4, footnote). Turn on port "
-        "preservation or endpoint-independent filtering ('full cone') for the phones, or "
-        "give them fixed port forwards for their SIP and RTP ports."
+        "Combined with port translation this clips calls: the platform sends audio to the port "
+        "the phone announced, which the router drops until the phone's own audio has shown the "
+        "platform the translated port. Turn on port preservation or endpoint-independent "
+        "filtering ('full cone') for the phones, or give them fixed port forwards for their SIP "
+        "and RTP ports."
     ),
     # --- SIP ALG ---------------------------------------------------------------------------
     "alg.detected": "a SIP ALG rewrites SIP on port(s) {ports}",
     "alg.detected.advice": (
         "The router (or a firewall) changes SIP messages: it puts addresses into them that do "
         "not match what the platform sees, which breaks registration, incoming calls or audio. "
-        "Turn off the router's 'SIP ALG' ('SIP helper', 'SIP passthrough', 'SIP "
-        "inspection'); RFC 4787 REQ-10 says NAT ALGs for UDP should be off. Until then, "
-        "register the phones on a port the ALG leaves alone (here: {clean}); the platform "
-        "listens on {listening} (FAQ item 5)."
+        "Turn off the router's 'SIP ALG' ('SIP helper', 'SIP passthrough', 'SIP inspection'); "
+        "RFC 4787 REQ-10 says NAT ALGs for UDP should be off. Until then, register the phones "
+        "on a port the ALG leaves alone (here: {clean}); the platform listens on {listening}."
     ),
     "alg.clean": "no SIP rewriting seen on any port",
     "alg.partial": (
@@ -203,10 +201,9 @@ MESSAGES: dict[str, str] = {
         "answered {code}, but from {reply_from} instead of {target}"
     ),
     "sip.wrong_port.advice": (
-        "The platform answers from the port the phone sent to (FAQ item 5). A reply from "
-        "another port is dropped by most routers, which only let replies in from the address "
-        "and port the phone contacted. Check for a SIP proxy or ALG on the path, or a wrong "
-        "SIP server setting."
+        "The platform answers from the port the phone sent to. A reply from another port is "
+        "dropped by most routers, which only let replies in from the address and port the phone "
+        "contacted. Check for a SIP proxy or ALG on the path, or a wrong SIP server setting."
     ),
     "sip.timeout": "no SIP reply from {target} in {waited_s:.1f} s ({sent} requests sent)",
     "sip.unreachable": "no SIP reply from {target}: {error}",
@@ -215,14 +212,12 @@ MESSAGES: dict[str, str] = {
     ),
     "sip.use_other_port.advice": (
         "SIP on port {port} gets no answer, while port {working} does. The platform listens on "
-        "{listening} (FAQ item 5): configure the phones to register on "
-        "{server_name}:{working}, or allow outbound UDP to port {port} on the router or "
-        "firewall."
+        "{listening}: configure the phones to register on {server_name}:{working}, or allow "
+        "outbound UDP to port {port} on the router or firewall."
     ),
     "sip.none.advice": (
         "No SIP server answered on any port. Allow outbound UDP to {server_name} on ports "
-        "{ports} (FAQ item 5) and check that the router has no SIP ALG or firewall rule "
-        "blocking SIP."
+        "{ports} and check that the router has no SIP ALG or firewall rule blocking SIP."
     ),
     # --- SIP from the phones' own port -----------------------------------------------------
     "phone_port.same": "from local port {local}, SIP gets the same answers (port(s) {ports})",
@@ -251,20 +246,19 @@ MESSAGES: dict[str, str] = {
         "local ports: something blocks UDP port {local}"
     ),
     "phone_port.blocked.advice": (
-        "Phones send SIP from their own local port, and the platform answers to it (FAQ item "
-        "5); here the answers to port {local} never arrive (the router or the provider filters "
-        "it). Set the phones' local SIP port to {alt}: from there port(s) {ports} answer "
-        "(tested). Or lift the filter on UDP port {local}."
+        "Phones send SIP from their own local port, and the platform answers to it; here the "
+        "answers to port {local} never arrive (the router or the provider filters it). Set the "
+        "phones' local SIP port to {alt}: from there port(s) {ports} answer (tested). Or lift "
+        "the filter on UDP port {local}."
     ),
     "phone_port.blocked.none": (
-        "Phones send SIP from their own local port, and the platform answers to it (FAQ item "
-        "5); here the answers to port {local} never arrive (the router or the provider filters "
-        "it). Lift the filter on UDP port {local}, or give the phones another local SIP port."
+        "Phones send SIP from their own local port, and the platform answers to it; here the "
+        "answers to port {local} never arrive (the router or the provider filters it). Lift the "
+        "filter on UDP port {local}, or give the phones another local SIP port."
     ),
     # --- the plan (advice decided over all findings) --------------------------------------
     "plan.sip_port": (
-        "Register the phones on {server}:{port} (the platform listens on {listening}, FAQ "
-        "item 5): {why}."
+        "Register the phones on {server}:{port} (the platform listens on {listening}): {why}."
     ),
     "plan.why.silent": (
         "from the phones' local port {local}, port {port} gets no answer (or allow UDP port "
@@ -293,11 +287,10 @@ MESSAGES: dict[str, str] = {
     "plan.dns_cause": "{advice} The failures of {checks} follow from this: fix DNS first.",
     "plan.nat_behaviour": (
         "On the router, make UDP NAT for the phones endpoint-independent and port-preserving: "
-        "one setting, which routers call 'port preservation', 'static port', 'consistent "
-        "NAT', 'full cone' or 'endpoint-independent' (RFC 4787 REQ-1), or give each phone "
-        "fixed port forwards for its SIP and RTP ports. Until then the platform learns a "
-        "phone's public port only once the phone sends audio, so the first seconds of calls "
-        "can be lost (FAQ items 4-6)."
+        "one setting, which routers call 'port preservation', 'static port', 'consistent NAT', "
+        "'full cone' or 'endpoint-independent' (RFC 4787 REQ-1), or give each phone fixed port "
+        "forwards for its SIP and RTP ports. Until then the platform learns a phone's public "
+        "port only once the phone sends audio, so the first seconds of calls can be lost."
     ),
     # --- NTP -------------------------------------------------------------------------------
     "ntp.pass": "offset {offset_s:+.3f} s, delay {delay_ms:.0f} ms, stratum {stratum}",
@@ -310,19 +303,19 @@ MESSAGES: dict[str, str] = {
     "ntp.kiss": "the NTP server {server} refuses to serve this host (kiss-o'-death {code})",
     "ntp.kiss.advice": (
         "The time server sent a kiss-o'-death (RFC 5905 §7.4): it rate-limits or denies this "
-        "address. Phones behind the same public address may be refused too (FAQ item 3): "
-        "check that nothing on this network queries {server_name} in a tight loop, and report "
-        "it to the platform if it persists."
+        "address. Phones behind the same public address may be refused too: check that nothing "
+        "on this network queries {server_name} in a tight loop, and report it to the platform "
+        "if it persists."
     ),
     "ntp.unsync.advice": (
-        "Phones would take their time from an unsynchronised server (FAQ item 3). Check the "
-        "NTP server setting; report to the platform if {server_name} itself says this."
+        "Phones would take their time from an unsynchronised server. Check the NTP server "
+        "setting; report to the platform if {server_name} itself says this."
     ),
     "ntp.timeout": "no NTP reply from {server} in {waited_s:.1f} s ({sent} requests sent)",
     "ntp.unreachable": "no NTP reply from {server}: {error}",
     "ntp.fail.advice": (
-        "Phones set their clocks from {server_name} (FAQ item 3). Allow outbound UDP to port "
-        "{port} on the router or firewall."
+        "Phones set their clocks from {server_name}. Allow outbound UDP to port {port} on the "
+        "router or firewall."
     ),
     # --- the audio path (FAQ item 4) ---------------------------------------------------------
     "media.good": (
@@ -352,9 +345,9 @@ MESSAGES: dict[str, str] = {
         "{sent} probes drew no answer from beyond the router, while other traffic did"
     ),
     "ports.dropped.advice": (
-        "No audio would reach the platform, so calls would be silent (FAQ item 4). On the "
-        "router or firewall, allow outbound UDP to {ranges} on ports 10000-20000, and the "
-        "replies (UDP from those addresses and ports back to the phones)."
+        "No audio would reach the platform, so calls would be silent. On the router or "
+        "firewall, allow outbound UDP to {ranges} on ports 10000-20000, and the replies (UDP "
+        "from those addresses and ports back to the phones)."
     ),
     "ports.undecided": (
         "not decided: nothing beyond the router answers ICMP, so the path of {sent} probes "
@@ -408,10 +401,10 @@ MESSAGES: dict[str, str] = {
     "lifetime.fail.advice": (
         "The router forgets a phone's UDP mapping once the phone has sent nothing for "
         "{expired}: the phone registers, goes quiet, and calls from the platform are dropped "
-        "until it registers again (FAQ item 6). Best: raise the router's UDP timeout (often "
-        "called 'UDP session timeout' or 'NAT UDP timeout') above {registration} s. Or turn on "
-        "the phones' NAT keep-alive every {keepalive} s or less (see 'Set on the phones'), "
-        "keeping their registration interval as it is."
+        "until it registers again. Best: raise the router's UDP timeout (often called 'UDP "
+        "session timeout' or 'NAT UDP timeout') above {registration} s. Or turn on the phones' "
+        "NAT keep-alive every {keepalive} s or less (see 'Set on the phones'), keeping their "
+        "registration interval as it is."
     ),
     "lifetime.interval": (
         " A registration interval of {interval} s would do as well, where the phones and the "
@@ -458,11 +451,10 @@ MESSAGES: dict[str, str] = {
         "while earlier ones to the same servers did ({answered} flows were admitted)"
     ),
     "capacity.advice": (
-        "The router's NAT table holds about {k} flows; a phone in a call needs three (SIP, "
-        "RTP, RTCP), so it carries about {phones} phones in calls, fewer beside other devices "
-        "(FAQ item 6). Raise the router's connection-table size ('NAT sessions', 'max "
-        "connections'), stop what else holds flows, or use a router made for this many "
-        "phones."
+        "The router's NAT table holds about {k} flows; a phone in a call needs three (SIP, RTP, "
+        "RTCP), so it carries about {phones} phones in calls, fewer beside other devices. Raise "
+        "the router's connection-table size ('NAT sessions', 'max connections'), stop what else "
+        "holds flows, or use a router made for this many phones."
     ),
     "plan.capacity_sufferers": " What {checks} found in this run follows from the full table.",
     "capacity.local": (
@@ -482,10 +474,10 @@ MESSAGES: dict[str, str] = {
         "working once the {needed} flows {phones} phones need were made"
     ),
     "capacity.evicted.advice": (
-        "The router drops its oldest NAT entries when new ones come: a phone that registered "
-        "a while ago loses its mapping and misses calls (FAQ item 6). Raise the router's "
-        "connection-table size, or shorten the phones' registration interval so that their "
-        "mappings are renewed more often."
+        "The router drops its oldest NAT entries when new ones come: a phone that registered a "
+        "while ago loses its mapping and misses calls. Raise the router's connection-table "
+        "size, or shorten the phones' registration interval so that their mappings are renewed "
+        "more often."
     ),
     "capacity.lossy": (
         "{answered} of {needed} flows answered, the unanswered ones scattered: packet loss "

@@ -24,11 +24,11 @@ from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
 from flexdiag.settings import alternative_port
-from flexdiag.vocab import Method, Reason, TableBehavior
+from flexdiag.vocab import Faq, Method, Reason, TableBehavior
 
 FITS, REFUSES, EVICTS, UNKNOWN = (TableBehavior.FITS, TableBehavior.REFUSES_NEW,
                                   TableBehavior.EVICTS_OLD, TableBehavior.UNKNOWN)
-FAQ = (6,)
+FAQ = (Faq.PORT_TRANSLATION,)
 
 
 def _footprint(flows: tuple[Flow, ...]) -> dict[str, int]:

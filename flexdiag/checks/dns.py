@@ -10,9 +10,12 @@ from flexdiag import advice
 from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
+from flexdiag.vocab import Faq
 
 # The FAQ items each name rests on.
-FAQ: dict[Obs, tuple[int, ...]] = {Obs.DNS_VOIP: (1, 5), Obs.DNS_STUN: (2,), Obs.DNS_NTP: (3,)}
+FAQ: dict[Obs, tuple[int, ...]] = {Obs.DNS_VOIP: (Faq.SIP_SERVER, Faq.SIP),
+                                   Obs.DNS_STUN: (Faq.STUN_SERVER,),
+                                   Obs.DNS_NTP: (Faq.NTP_SERVER,)}
 
 
 def in_ranges(addresses: tuple[str, ...], ranges: tuple[Any, ...]) -> tuple[bool, list[str]]:

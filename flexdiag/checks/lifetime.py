@@ -29,7 +29,9 @@ from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Measurement, Obs, Observations
 from flexdiag.settings import HostPort, Settings
-from flexdiag.vocab import FlowKind, LifetimeMode, Method, Reason, Stopped, Verdict
+from flexdiag.vocab import Faq, FlowKind, LifetimeMode, Method, Reason, Stopped, Verdict
+
+FAQ = (Faq.PORT_TRANSLATION,)
 
 # The runner's bound on the check beyond the measurement's own budget (priming, the last test).
 BUDGET_GRACE_S = 15.0
@@ -53,7 +55,7 @@ def unmeasured(obs: Observations) -> Finding:
                                             horizon=f"{horizon_s:g}"),
                    {**Skipped(Reason.NOT_MEASURED, MEASURE_WITH).to_data(),
                     "registration_time_s": registration_s,
-                    "horizon_s": horizon_s}, None, (6,))
+                    "horizon_s": horizon_s}, None, FAQ)
 
 
 UNMEASURED = Check("nat.lifetime", unmeasured, needs=())
@@ -128,33 +130,33 @@ def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: f
         stun = stun_server or Settings().stun_server
         return Finding(Status.FAIL, advice.text("lifetime.no_mapping"), data,
                        advice.text("stun.fail.advice", server_name=stun.host, port=stun.port),
-                       (2,))
+                       (Faq.STUN_SERVER,))
     phone, est = m.bracket(PHONE_FLOW), m.bracket(FlowKind.ESTABLISHED)
     fields = {"alive": _fmt(phone.alive_s), "expired": _fmt(phone.expired_s),
               "registration": registration_s, "est_alive": _fmt(est.alive_s),
               "est_expired": _fmt(est.expired_s)}
     verdict = lt.verdict(phone, registration_s)
     if verdict is Verdict.PASS:
-        return Finding(Status.PASS, advice.text("lifetime.pass", **fields), data, None, (6,))
+        return Finding(Status.PASS, advice.text("lifetime.pass", **fields), data, None, FAQ)
     remedies = _remedies(phone, registration_s, min_registration_s, data)
     if verdict is Verdict.FAIL:
         return Finding(Status.FAIL, advice.text("lifetime.fail", **fields), data,
-                       _fail_advice(phone, fields, remedies), (6,))
+                       _fail_advice(phone, fields, remedies), FAQ)
     if horizon is not None and phone.alive_s is not None and phone.alive_s >= horizon:
         # Kept for the whole horizon: a keep-alive within it makes the phones safe whatever
         # the router does later; --lifetime would prove the registration interval itself.
         data["verdict"] = Verdict.KEPT_PAST_HORIZON
         return Finding(Status.PASS, advice.text("lifetime.horizon", keepalive=
                                                 remedies["keepalive"], **fields), data,
-                       None, (6,))
+                       None, FAQ)
     data["advised_keepalive_s"] = data["advised_keepalive_s"] if phone.alive_s else None
     if m.stopped is Stopped.INTERRUPTED:
         key = ("lifetime.interrupted.horizon" if horizon is not None
                else "lifetime.interrupted.advice")
         return Finding(Status.WARN, advice.text("lifetime.interrupted",
                                                 elapsed=round(m.elapsed_s), **fields),
-                       data, advice.text(key, budget=f"{budget_s:.0f}"), (6,))
+                       data, advice.text(key, budget=f"{budget_s:.0f}"), FAQ)
     hint = advice.text("lifetime.rebind.hint") if method is not Method.RFC5780 else ""
     return Finding(Status.WARN, advice.text("lifetime.inconclusive", elapsed=round(m.elapsed_s),
                                             **fields),
-                   data, advice.text("lifetime.inconclusive.advice") + hint, (6,))
+                   data, advice.text("lifetime.inconclusive.advice") + hint, FAQ)

@@ -18,9 +18,9 @@ from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.settings import Settings
-from flexdiag.vocab import MEDIA_PORTS, Reason
+from flexdiag.vocab import MEDIA_PORTS, Faq, Reason
 
-FAQ = (4,)
+FAQ = (Faq.AUDIO,)
 BUDGET_GRACE_S = 3.0  # beyond the probe's duration and tail: resolving the STUN server first
 
 

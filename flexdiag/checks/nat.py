@@ -17,7 +17,10 @@ from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import sent_by_host
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
-from flexdiag.vocab import Behavior, Method, Reason
+from flexdiag.vocab import Behavior, Faq, Method, Reason
+
+STUN_FAQ = (Faq.STUN_SERVER,)
+BEHAVIOUR_FAQ = (Faq.AUDIO, Faq.SIP, Faq.PORT_TRANSLATION)
 
 
 def _views(obs: Observations, local: Addr, stun_server: Addr, public: Addr) -> list[nat.View]:
@@ -61,22 +64,22 @@ def judge_mapping(obs: Observations) -> Finding:
     test1, public = obs.stun, obs.public
     if test1 is None or public is None:
         return Finding(Status.SKIP, advice.text("mapping.no_stun"),
-                       {"behavior": Behavior.UNKNOWN, "method": None}, None, (2,))
+                       {"behavior": Behavior.UNKNOWN, "method": None}, None, STUN_FAQ)
     data: dict[str, Any] = {"behavior": Behavior.UNKNOWN, "method": None,
                             "local": format_addr(test1.local), "test1": format_addr(public)}
     behavior = data["behavior"] = _classify(obs, test1, public, data)
     method = data["method"]
     if behavior is Behavior.EIM:
         return Finding(Status.PASS, advice.text("mapping.eim", method=method), data, None,
-                       (4, 6))
+                       (Faq.AUDIO, Faq.PORT_TRANSLATION))
     if behavior is Behavior.UNKNOWN:
         hint = "" if method is Method.RFC5780 else advice.text("mapping.unknown.hint")
         return Finding(Status.SKIP, advice.text("mapping.unknown", method=method) + hint,
-                       data, None, (4, 6))
+                       data, None, (Faq.AUDIO, Faq.PORT_TRANSLATION))
     return Finding(Status.WARN, advice.text("mapping.dependent",
                                             behavior=advice.behavior_name(behavior),
                                             method=method),
-                   data, advice.text("mapping.dependent.advice"), (4, 5, 6))
+                   data, advice.text("mapping.dependent.advice"), BEHAVIOUR_FAQ)
 
 
 def _arrived(exchange: Exchange[StunReply] | None, expected: Addr) -> bool | None:
@@ -94,12 +97,13 @@ def judge_filtering(obs: Observations) -> Finding:
     tests = obs.filtering
     data: dict[str, Any] = {"behavior": Behavior.UNKNOWN, "method": None}
     if tests is None or tests.test1.reply is None:
-        return Finding(Status.SKIP, advice.text("filtering.no_stun"), data, None, (2,))
+        return Finding(Status.SKIP, advice.text("filtering.no_stun"), data, None, STUN_FAQ)
     reply = tests.test1.reply
     other = reply.response.other_address
     if other is None or tests.change_both is None:
         hint = advice.text("filtering.unsupported", server=format_addr(reply.source))
-        return Finding(Status.SKIP, hint, {**data, "reason": Reason.NO_OTHER_ADDRESS}, None, (2,))
+        return Finding(Status.SKIP, hint, {**data, "reason": Reason.NO_OTHER_ADDRESS}, None,
+                       STUN_FAQ)
     both_ok = _arrived(tests.change_both, other)
     port_ok = _arrived(tests.change_port, (reply.source[0], other[1]))
     behavior = nat.classify_filtering(both_ok, port_ok)
@@ -107,7 +111,7 @@ def judge_filtering(obs: Observations) -> Finding:
                 change_ip_and_port=both_ok, change_port=port_ok,
                 local=format_addr(tests.test1.local))
     if behavior is Behavior.UNKNOWN:
-        return Finding(Status.SKIP, advice.text("filtering.server_ignored"), data, None, (2,))
+        return Finding(Status.SKIP, advice.text("filtering.server_ignored"), data, None, STUN_FAQ)
     public = obs.public
     translation = public is not None and obs.stun is not None and public[1] != obs.stun.local[1]
     data["impact"] = nat.impact(Behavior.EIM, behavior, translation)
@@ -116,9 +120,9 @@ def judge_filtering(obs: Observations) -> Finding:
     if behavior is not Behavior.EIM and translation:
         return Finding(Status.WARN, advice.text("filtering.closed.translated",
                                                    behavior=advice.behavior_name(behavior)),
-                       data, advice.text("filtering.translated.advice"), (4, 5, 6))
+                       data, advice.text("filtering.translated.advice"), BEHAVIOUR_FAQ)
     note = None if behavior is Behavior.EIM else advice.text("filtering.phone_first.note")
-    return Finding(Status.PASS, summary, data, note, (4,))
+    return Finding(Status.PASS, summary, data, note, (Faq.AUDIO,))
 
 
 MAPPING = Check("nat.mapping", judge_mapping,

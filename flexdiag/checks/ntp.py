@@ -10,6 +10,9 @@ from flexdiag.addr import format_addr
 from flexdiag.checks.base import Check, Finding, exchange_evidence, silence
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
+from flexdiag.vocab import Faq
+
+FAQ = (Faq.NTP_SERVER,)
 
 
 def judge(obs: Observations) -> Finding:
@@ -30,7 +33,7 @@ def judge(obs: Observations) -> Finding:
     sample = exchange.reply
     if sample is None:
         summary = silence("ntp", exchange, data, **names)
-        return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), (3,))
+        return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), FAQ)
     reply = sample.reply
     data.update(stratum=reply.stratum, leap=reply.leap)
     # RFC 5905 §7.3/§7.4: a kiss-o'-death (stratum 0) or an unsynchronised server (leap 3,
@@ -38,12 +41,12 @@ def judge(obs: Observations) -> Finding:
     if reply.kiss_code is not None:
         data["kiss_code"] = reply.kiss_code
         return Finding(Status.FAIL, advice.text("ntp.kiss", code=reply.kiss_code, **names),
-                       data, advice.text("ntp.kiss.advice", **names), (3,))
+                       data, advice.text("ntp.kiss.advice", **names), FAQ)
     if not reply.synchronised:
         return Finding(
             Status.FAIL,
             advice.text("ntp.unsync", stratum=reply.stratum, leap=reply.leap, **names),
-            data, advice.text("ntp.unsync.advice", **names), (3,),
+            data, advice.text("ntp.unsync.advice", **names), FAQ,
         )
     data.update(offset_s=round(sample.offset_s, 6), delay_s=round(sample.delay_s, 6))
     if abs(sample.offset_s) > settings.ntp_max_offset_s:
@@ -54,13 +57,13 @@ def judge(obs: Observations) -> Finding:
             Status.PASS,
             advice.text("ntp.offset", offset_s=sample.offset_s, stratum=reply.stratum,
                         limit_s=settings.ntp_max_offset_s),
-            data, None, (3,),
+            data, None, FAQ,
         )
     return Finding(
         Status.PASS,
         advice.text("ntp.pass", offset_s=sample.offset_s, delay_ms=sample.delay_s * 1000,
                     stratum=reply.stratum),
-        data, None, (3,),
+        data, None, FAQ,
     )
 
 

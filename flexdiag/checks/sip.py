@@ -11,6 +11,7 @@ from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
 from flexdiag.codec.sip import describe_code
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, OptionsReply
+from flexdiag.vocab import Faq
 
 
 def check_port(port: int) -> Check:
@@ -58,12 +59,12 @@ def _judge(obs: Observations, port: int) -> Finding:
         return Finding(
             Status.WARN,
             advice.text("sip.wrong_port", code=code, reply_from=data["reply_from"], **names),
-            data, advice.text("sip.wrong_port.advice"), (5,),
+            data, advice.text("sip.wrong_port.advice"), (Faq.SIP,),
         )
     return Finding(
         Status.PASS,
         advice.text("sip.pass", code=code, rtt_ms=data["rtt_ms"] or 0.0, **names),
-        data, None, (5, 7),
+        data, None, (Faq.SIP, Faq.RESPONSE_CODES),
     )
 
 
@@ -81,4 +82,4 @@ def _no_reply(obs: Observations, port: int, exchange: Exchange[OptionsReply],
     else:
         ports = ", ".join(str(p) for p in obs.settings.sip_ports)
         text = advice.text("sip.none.advice", ports=ports, **names)
-    return Finding(Status.FAIL, summary, data, text, (5,))
+    return Finding(Status.FAIL, summary, data, text, (Faq.SIP,))

@@ -15,6 +15,9 @@ from flexdiag import advice
 from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import LARGE_SIZES, LargeProbe, Obs, Observations
+from flexdiag.vocab import Faq
+
+FAQ = (Faq.SIP,)
 
 
 def _evidence(probe: LargeProbe) -> dict[str, Any]:
@@ -33,14 +36,14 @@ def judge(obs: Observations) -> Finding:
                             "ports": {str(p): _evidence(r) for p, r in obs.large.items()}}
     tested = {str(p): r for p, r in obs.large.items() if r.small}
     if not tested:
-        return Finding(Status.SKIP, advice.text("large.untested"), data, None, (5,))
+        return Finding(Status.SKIP, advice.text("large.untested"), data, None, FAQ)
     lost = [advice.text("large.lost.item", size=size, port=p) for p, r in tested.items()
             for size, ok in r.arrived.items() if not ok]
     if lost:
         return Finding(Status.FAIL, advice.text("large.lost", lost=", ".join(lost)), data,
-                       advice.text("large.lost.advice"), (5,))
+                       advice.text("large.lost.advice"), FAQ)
     return Finding(Status.PASS, advice.text("large.ok", sizes="/".join(map(str, data["sizes"])),
-                                            ports=", ".join(tested)), data, None, (5,))
+                                            ports=", ".join(tested)), data, None, FAQ)
 
 
 CHECK = Check("sip.large", judge, needs=(Obs.LARGE,), requires=(Obs.DNS_VOIP,))

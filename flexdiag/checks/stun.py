@@ -10,6 +10,9 @@ from flexdiag.addr import Addr, format_addr, same_ip
 from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
+from flexdiag.vocab import Faq
+
+STUN_FAQ = (Faq.STUN_SERVER,)
 
 
 def _preservation(obs: Observations, local: Addr, mapped: Addr) -> dict[str, Any]:
@@ -53,7 +56,8 @@ def judge(obs: Observations) -> Finding:
              "port": settings.stun_server.port}
     if exchange.reply is None:
         summary = silence("stun", exchange, data, **names)
-        return Finding(Status.FAIL, summary, data, advice.text("stun.fail.advice", **names), (2,))
+        return Finding(Status.FAIL, summary, data, advice.text("stun.fail.advice", **names),
+                       STUN_FAQ)
     response = exchange.reply.response
     mapped = mapped_address(exchange)
     if mapped is None:
@@ -62,7 +66,7 @@ def judge(obs: Observations) -> Finding:
                    if response.error_code is not None else advice.text("stun.error.nocode",
                                                                        **names))
         return Finding(Status.WARN, summary, data, advice.text("stun.error.advice", **names),
-                       (2,))
+                       STUN_FAQ)
     translation = mapped[1] != exchange.local[1]
     preservation = _preservation(obs, exchange.local, mapped)
     data.update(mapped=format_addr(mapped), nat=not same_ip(mapped[0], exchange.local[0]),
@@ -78,10 +82,11 @@ def judge(obs: Observations) -> Finding:
             data,
             advice.text("stun.translation.advice",
                         registration_time_s=settings.registration_time_s),
-            (4, 5, 6),
+            (Faq.AUDIO, Faq.SIP, Faq.PORT_TRANSLATION),
         )
     key = "stun.nat" if data["nat"] else "stun.no_nat"
-    return Finding(Status.PASS, advice.text(key, **fields), data, None, (2, 4))
+    return Finding(Status.PASS, advice.text(key, **fields), data, None,
+                   (Faq.STUN_SERVER, Faq.AUDIO))
 
 
 CHECK = Check("stun.binding", judge, needs=(Obs.STUN, Obs.PRESERVATION),

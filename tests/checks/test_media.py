@@ -92,7 +92,7 @@ def test_ports_dropped_fail_with_the_firewall_rule() -> None:
     assert finding.data["control"] == ["198.51.100.1 ICMP 11/0 for 198.51.100.10:3478"]
     assert "2 probes drew no answer" in finding.summary
     assert finding.advice == (
-        "No audio would reach the platform, so calls would be silent (FAQ item 4). On the "
+        "No audio would reach the platform, so calls would be silent. On the "
         "router or firewall, allow outbound UDP to 198.51.100.0/24 on ports 10000-20000, and "
         "the replies (UDP from those addresses and ports back to the phones).")
 
