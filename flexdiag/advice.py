@@ -11,27 +11,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from flexdiag.i18n import _
+from flexdiag.vocab import SIP_UDP, CheckId, sip_udp_port
 
 
 def _noop(message: str) -> str:
     return message  # marks a message id; translated where it is shown
 
 TITLES: dict[str, str] = {
-    "dns.voip": "DNS: SIP server",
-    "dns.stun": "DNS: STUN server",
-    "dns.ntp": "DNS: NTP server",
-    "stun.binding": "STUN: public address and port translation",
-    "nat.mapping": "NAT mapping behaviour",
-    "nat.filtering": "NAT filtering behaviour",
-    "sip.alg": "SIP ALG (rewriting of SIP by the router)",
-    "sip.large": "Large SIP messages (IP fragments)",
-    "nat.lifetime": "NAT mapping lifetime vs registration interval",
-    "sip.phone": "SIP from the phones' own local port",
-    "nat.capacity": "NAT table size vs the phones' flows",
-    "sip.udp": "SIP OPTIONS over UDP port {port}",
-    "ntp.offset": "NTP: time server and clock offset",
-    "media.quality": "Audio path: call quality (RTP-paced probe)",
-    "media.ports": "Audio path: UDP to the platform's media ports",
+    CheckId.DNS_VOIP: "DNS: SIP server",
+    CheckId.DNS_STUN: "DNS: STUN server",
+    CheckId.DNS_NTP: "DNS: NTP server",
+    CheckId.STUN_BINDING: "STUN: public address and port translation",
+    CheckId.NAT_MAPPING: "NAT mapping behaviour",
+    CheckId.NAT_FILTERING: "NAT filtering behaviour",
+    CheckId.SIP_ALG: "SIP ALG (rewriting of SIP by the router)",
+    CheckId.SIP_LARGE: "Large SIP messages (IP fragments)",
+    CheckId.NAT_LIFETIME: "NAT mapping lifetime vs registration interval",
+    CheckId.SIP_PHONE: "SIP from the phones' own local port",
+    CheckId.NAT_CAPACITY: "NAT table size vs the phones' flows",
+    SIP_UDP: "SIP OPTIONS over UDP port {port}",
+    CheckId.NTP_OFFSET: "NTP: time server and clock offset",
+    CheckId.MEDIA_QUALITY: "Audio path: call quality (RTP-paced probe)",
+    CheckId.MEDIA_PORTS: "Audio path: UDP to the platform's media ports",
 }
 
 MESSAGES: dict[str, str] = {
@@ -559,9 +560,9 @@ def text(key: str, **fields: Any) -> str:
 
 def title(check_id: str) -> str:
     """The human title of a check id (``sip.udp.5060`` -> "SIP OPTIONS over UDP port 5060")."""
-    if check_id.startswith("sip.udp."):
-        template = TITLES["sip.udp"]
-        return _(template).format(port=check_id.rsplit(".", 1)[1])
+    port = sip_udp_port(check_id)
+    if port is not None:
+        return _(TITLES[SIP_UDP]).format(port=port)
     return _(TITLES[check_id]) if check_id in TITLES else check_id
 
 

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flexdiag.model import REPORT_STATUSES
+
 DEFAULT_KEEP = 500
 MAX_KEEP = 1_000_000  # SQLite's LIMIT takes any 64-bit number; nobody needs more than this
 BUSY_TIMEOUT_S = 1.0  # one write's wait for another writer's lock, in the writer thread
 RETRY_S = 1.0  # between attempts while the database stays locked or unwritable
 MAX_QUEUED = 1000  # runs held in memory while the database cannot be written
-STATUSES = ("pass", "warn", "fail", "error")  # a report's overall status
+STATUSES = tuple(s.value for s in REPORT_STATUSES)  # a report's overall status
 
 
 def default_path() -> Path:

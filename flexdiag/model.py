@@ -36,7 +36,9 @@ class Status(enum.Enum):
 
 
 _RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
-_EXIT = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
+_EXIT = _RANK  # the monitoring-plugin convention: the exit code is the severity
+# A report's overall status (a run of skips only is a pass).
+REPORT_STATUSES = tuple(s for s in Status if s is not Status.SKIP)
 
 
 def worst(statuses: Iterable[Status]) -> Status:

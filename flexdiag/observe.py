@@ -49,7 +49,7 @@ from flexdiag.records import (
     StunReply,
 )
 from flexdiag.settings import Settings, alternative_port
-from flexdiag.vocab import MEDIA_PORTS, LifetimeMode, Stopped
+from flexdiag.vocab import MEDIA_PORTS, CheckId, LifetimeMode, Stopped
 
 # Share of the overall budget that name resolution may take, so that the exchanges which
 # depend on it still have time for retransmissions.
@@ -504,13 +504,13 @@ class Observer:
         before = admitted_flows(self.flow_log.flows())  # the run's own, before the probe
         test1 = await self.observe(Obs.STUN)
         rtt = test1.rtt_s if test1 is not None else None
-        self.progress("nat.capacity", f"opening {flows_needed(phones)} flows")
+        self.progress(CheckId.NAT_CAPACITY, f"opening {flows_needed(phones)} flows")
         return await capacity.probe(server, phones, wait_s=max(1.0, negative_wait_s(rtt)),
                                     flows_before=before)
 
     def _lifetime_progress(self, m: Measurement, budget_s: float, elapsed_s: float) -> None:
         b = m.bracket(lt.PHONE_FLOW)
-        self.progress("nat.lifetime",
+        self.progress(CheckId.NAT_LIFETIME,
                       advice.lifetime_progress(budget_s - elapsed_s, b.alive_s, b.expired_s))
 
 

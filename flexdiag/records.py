@@ -19,7 +19,7 @@ from flexdiag.addr import Addr
 from flexdiag.analysis import lifetime as lt
 from flexdiag.codec import ntp, sip, stun
 from flexdiag.settings import Settings
-from flexdiag.vocab import FlowKind, Method, Stopped
+from flexdiag.vocab import CheckId, FlowKind, Method, Stopped
 
 T = TypeVar("T")
 
@@ -275,9 +275,9 @@ class Firewalk:
 class Obs(enum.Enum):
     """The observations a run can make; checks declare which of them they need."""
 
-    DNS_VOIP = "dns.voip"
-    DNS_STUN = "dns.stun"
-    DNS_NTP = "dns.ntp"
+    DNS_VOIP = CheckId.DNS_VOIP.value
+    DNS_STUN = CheckId.DNS_STUN.value
+    DNS_NTP = CheckId.DNS_NTP.value
     STUN = "stun"  # RFC 5780 test I from the primary socket
     PRESERVATION = "preservation"  # Bindings from a few more sockets at once
     MAPPING = "mapping"  # RFC 5780 tests II and III from the primary socket

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flexdiag.facts import interrupted, unmeasured
+from flexdiag.model import Status
 from flexdiag.vocab import CheckId
 
 JITTER_RATIO = 0.05  # of the interval, either way: sites started together drift apart
@@ -163,7 +164,7 @@ def assess_health(latest: dict[str, Any] | None, finished_age_s: float | None,
     status = latest["status"]
     age = f"{finished_age_s:.0f} s ago"
     bad = [f"{c['id']} {c['status']}" for c in latest["checks"]
-           if c["status"] in ("fail", "error")]
+           if Status(c["status"]).rank >= Status.FAIL.rank]
     if finished_age_s > max_age_s:
         return False, f"unhealthy: last run {age} (older than {max_age_s:.0f} s), {status}"
     if bad:

@@ -24,7 +24,7 @@ from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
 from flexdiag.settings import alternative_port
-from flexdiag.vocab import Faq, Method, Reason, TableBehavior
+from flexdiag.vocab import CheckId, Faq, Method, Reason, TableBehavior
 
 FITS, REFUSES, EVICTS, UNKNOWN = (TableBehavior.FITS, TableBehavior.REFUSES_NEW,
                                   TableBehavior.EVICTS_OLD, TableBehavior.UNKNOWN)
@@ -140,5 +140,5 @@ def judge(obs: Observations) -> Finding:
 
 def check(budget_s: float | None) -> Check:
     """``nat.capacity``, with its own budget when ``--phones`` adds the paced probe."""
-    return Check("nat.capacity", judge, needs=(Obs.FLOWS, Obs.CAPACITY, Obs.STUN),
+    return Check(CheckId.NAT_CAPACITY, judge, needs=(Obs.FLOWS, Obs.CAPACITY, Obs.STUN),
                  budget_s=budget_s)

@@ -29,7 +29,7 @@ from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Measurement, Obs, Observations
 from flexdiag.settings import HostPort, Settings
-from flexdiag.vocab import Faq, FlowKind, LifetimeMode, Method, Reason, Stopped, Verdict
+from flexdiag.vocab import CheckId, Faq, FlowKind, LifetimeMode, Method, Reason, Stopped, Verdict
 
 FAQ = (Faq.PORT_TRANSLATION,)
 
@@ -43,7 +43,7 @@ def check(settings: Settings, mode: LifetimeMode = LifetimeMode.FULL) -> Check:
     ``--max-wait`` (``--lifetime``; default: registration time plus a margin)."""
     _, budget = lt.target_and_budget_s(mode, settings.registration_time_s, settings.horizon_s,
                                        settings.max_wait_s)
-    return Check("nat.lifetime", judge, needs=(Obs.LIFETIME,), requires=(Obs.DNS_STUN,),
+    return Check(CheckId.NAT_LIFETIME, judge, needs=(Obs.LIFETIME,), requires=(Obs.DNS_STUN,),
                  budget_s=budget + BUDGET_GRACE_S)
 
 
@@ -58,7 +58,7 @@ def unmeasured(obs: Observations) -> Finding:
                     "horizon_s": horizon_s}, None, FAQ)
 
 
-UNMEASURED = Check("nat.lifetime", unmeasured, needs=())
+UNMEASURED = Check(CheckId.NAT_LIFETIME, unmeasured, needs=())
 
 
 _fmt = advice.seconds_or_unknown

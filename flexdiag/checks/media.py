@@ -18,7 +18,7 @@ from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.settings import Settings
-from flexdiag.vocab import MEDIA_PORTS, Faq, Reason
+from flexdiag.vocab import MEDIA_PORTS, CheckId, Faq, Reason
 
 FAQ = (Faq.AUDIO,)
 BUDGET_GRACE_S = 3.0  # beyond the probe's duration and tail: resolving the STUN server first
@@ -55,7 +55,7 @@ def judge(obs: Observations) -> Finding:
 
 def check(settings: Settings) -> Check:
     """``media.quality``, bounded by the probe's duration (``--media-seconds``)."""
-    return Check("media.quality", judge, needs=(Obs.MEDIA,), requires=(Obs.DNS_STUN,),
+    return Check(CheckId.MEDIA_QUALITY, judge, needs=(Obs.MEDIA,), requires=(Obs.DNS_STUN,),
                  budget_s=settings.media_seconds + am.TAIL_S + BUDGET_GRACE_S)
 
 
@@ -65,7 +65,7 @@ def unmeasured(obs: Observations) -> Finding:
                    Skipped(Reason.NOT_MEASURED, MEASURE_WITH).to_data(), None, FAQ)
 
 
-UNMEASURED = Check("media.quality", unmeasured, needs=())
+UNMEASURED = Check(CheckId.MEDIA_QUALITY, unmeasured, needs=())
 
 
 # --- media.ports --------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ def judge_ports(obs: Observations) -> Finding:
 
 def ports_check() -> Check:
     """``media.ports``: a few dozen TTL-limited datagrams, bounded to a few seconds."""
-    return Check("media.ports", judge_ports, needs=(Obs.MEDIA_PORTS,),
+    return Check(CheckId.MEDIA_PORTS, judge_ports, needs=(Obs.MEDIA_PORTS,),
                  requires=(Obs.DNS_STUN,), budget_s=6.0)
 
 
@@ -115,4 +115,4 @@ def ports_unmeasured(obs: Observations) -> Finding:
                    Skipped(Reason.NOT_MEASURED, MEASURE_WITH).to_data(), None, FAQ)
 
 
-PORTS_UNMEASURED = Check("media.ports", ports_unmeasured, needs=())
+PORTS_UNMEASURED = Check(CheckId.MEDIA_PORTS, ports_unmeasured, needs=())

@@ -17,7 +17,7 @@ from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import sent_by_host
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
-from flexdiag.vocab import Behavior, Faq, Method, Reason
+from flexdiag.vocab import Behavior, CheckId, Faq, Method, Reason
 
 STUN_FAQ = (Faq.STUN_SERVER,)
 BEHAVIOUR_FAQ = (Faq.AUDIO, Faq.SIP, Faq.PORT_TRANSLATION)
@@ -125,8 +125,8 @@ def judge_filtering(obs: Observations) -> Finding:
     return Finding(Status.PASS, summary, data, note, (Faq.AUDIO,))
 
 
-MAPPING = Check("nat.mapping", judge_mapping,
+MAPPING = Check(CheckId.NAT_MAPPING, judge_mapping,
                 needs=(Obs.STUN, Obs.MAPPING, Obs.SIP, Obs.DNS_VOIP),
                 requires=(Obs.DNS_STUN,))
-FILTERING = Check("nat.filtering", judge_filtering, needs=(Obs.FILTERING, Obs.STUN),
+FILTERING = Check(CheckId.NAT_FILTERING, judge_filtering, needs=(Obs.FILTERING, Obs.STUN),
                   requires=(Obs.DNS_STUN,))

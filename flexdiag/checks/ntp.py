@@ -10,7 +10,7 @@ from flexdiag.addr import format_addr
 from flexdiag.checks.base import Check, Finding, exchange_evidence, silence
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
-from flexdiag.vocab import Faq
+from flexdiag.vocab import CheckId, Faq
 
 FAQ = (Faq.NTP_SERVER,)
 
@@ -67,4 +67,4 @@ def judge(obs: Observations) -> Finding:
     )
 
 
-CHECK = Check("ntp.offset", judge, needs=(Obs.NTP,), requires=(Obs.DNS_NTP,))
+CHECK = Check(CheckId.NTP_OFFSET, judge, needs=(Obs.NTP,), requires=(Obs.DNS_NTP,))

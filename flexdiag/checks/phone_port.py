@@ -18,7 +18,7 @@ from flexdiag.checks.base import Check, Finding
 from flexdiag.facts import port_keys
 from flexdiag.model import Status
 from flexdiag.records import FixedPortProbe, Obs, Observations
-from flexdiag.vocab import Faq
+from flexdiag.vocab import CheckId, Faq
 
 
 def _ports(probe: FixedPortProbe) -> dict[str, bool | None]:
@@ -76,5 +76,5 @@ def judge(obs: Observations) -> Finding:
 
 
 FAQ = (Faq.SIP,)
-CHECK = Check("sip.phone", judge, needs=(Obs.PHONE_SIP, Obs.SIP),
+CHECK = Check(CheckId.SIP_PHONE, judge, needs=(Obs.PHONE_SIP, Obs.SIP),
               requires=(Obs.DNS_VOIP,))

@@ -11,7 +11,7 @@ from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
 from flexdiag.codec.sip import describe_code
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, OptionsReply
-from flexdiag.vocab import Faq
+from flexdiag.vocab import Faq, sip_udp
 
 
 def check_port(port: int) -> Check:
@@ -21,7 +21,7 @@ def check_port(port: int) -> Check:
         return _judge(obs, port)
 
     judge.__doc__ = f"SIP OPTIONS over UDP to port {port}."
-    return Check(f"sip.udp.{port}", judge, needs=(Obs.SIP,), requires=(Obs.DNS_VOIP,))
+    return Check(sip_udp(port), judge, needs=(Obs.SIP,), requires=(Obs.DNS_VOIP,))
 
 
 def _evidence(target: Addr, exchange: Exchange[OptionsReply]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from flexdiag.codec.sip import SipResponse, parse_via
 from flexdiag.facts import AlgFacts
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations, OptionsReply
-from flexdiag.vocab import Faq
+from flexdiag.vocab import CheckId, Faq
 
 
 def _echo_changes(reply: OptionsReply) -> tuple[str, ...]:
@@ -89,4 +89,4 @@ def _verdict(facts: AlgFacts, data: dict[str, Any], sip_ports: tuple[int, ...]) 
 
 
 FAQ = (Faq.SIP,)
-CHECK = Check("sip.alg", judge, needs=(Obs.SIP, Obs.STUN), requires=(Obs.DNS_VOIP,))
+CHECK = Check(CheckId.SIP_ALG, judge, needs=(Obs.SIP, Obs.STUN), requires=(Obs.DNS_VOIP,))

@@ -15,7 +15,7 @@ from flexdiag import advice
 from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import LARGE_SIZES, LargeProbe, Obs, Observations
-from flexdiag.vocab import Faq
+from flexdiag.vocab import CheckId, Faq
 
 FAQ = (Faq.SIP,)
 
@@ -46,4 +46,4 @@ def judge(obs: Observations) -> Finding:
                                             ports=", ".join(tested)), data, None, FAQ)
 
 
-CHECK = Check("sip.large", judge, needs=(Obs.LARGE,), requires=(Obs.DNS_VOIP,))
+CHECK = Check(CheckId.SIP_LARGE, judge, needs=(Obs.LARGE,), requires=(Obs.DNS_VOIP,))

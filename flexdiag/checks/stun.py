@@ -10,7 +10,7 @@ from flexdiag.addr import Addr, format_addr, same_ip
 from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
-from flexdiag.vocab import Faq
+from flexdiag.vocab import CheckId, Faq
 
 STUN_FAQ = (Faq.STUN_SERVER,)
 
@@ -89,5 +89,5 @@ def judge(obs: Observations) -> Finding:
                    (Faq.STUN_SERVER, Faq.AUDIO))
 
 
-CHECK = Check("stun.binding", judge, needs=(Obs.STUN, Obs.PRESERVATION),
+CHECK = Check(CheckId.STUN_BINDING, judge, needs=(Obs.STUN, Obs.PRESERVATION),
               requires=(Obs.DNS_STUN,))

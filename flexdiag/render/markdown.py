@@ -20,7 +20,8 @@ from flexdiag.render.text import (
     setting_value,
 )
 
-ICON = {"pass": "✅", "skip": "➖", "warn": "⚠️", "fail": "❌", "error": "🛑"}
+ICON = {Status.PASS: "✅", Status.SKIP: "➖", Status.WARN: "⚠️", Status.FAIL: "❌",
+        Status.ERROR: "🛑"}
 
 
 def render(report: Report) -> str:
@@ -47,7 +48,7 @@ def _header(report: dict[str, Any]) -> list[str]:
     columns = (_("Check"), _("Status"), _("Result"))
     lines = [f"## {title}: {report['status'].upper()}", "", when, "",
              "| " + " | ".join(columns) + " |", "|---|---|---|"]
-    lines += [f"| `{c['id']}` | {ICON[c['status']]} {c['status']} | {c['summary']} |"
+    lines += [f"| `{c['id']}` | {ICON[Status(c['status'])]} {c['status']} | {c['summary']} |"
               for c in report["checks"]]
     return lines
 

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from flexdiag.facts import BehaviorFacts, Timing
+from flexdiag.model import REPORT_STATUSES, Status
 from flexdiag.vocab import Behavior, CheckId
 
-STATUSES = ("pass", "warn", "fail", "skip", "error")
-SEVERITY = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
+STATUSES = tuple(s.value for s in Status)
+SEVERITY = {s.value: s.rank for s in Status}
 BEHAVIOR_CHECKS = (CheckId.NAT_MAPPING, CheckId.NAT_FILTERING)
 
 
@@ -94,8 +95,8 @@ class Metrics:
                             registry=r)
         self.failures = Counter("flexdiag_run_failures",
                                 "Runs that raised instead of producing a report", registry=r)
-        for status in ("pass", "warn", "fail", "error"):
-            self.runs.labels(status)  # every series exists from the start, at 0
+        for status in REPORT_STATUSES:
+            self.runs.labels(status.value)  # every series exists from the start, at 0
         for lifetime in (self.lifetime_alive, self.lifetime_expired):
             lifetime.set(math.nan)
         self.sip_alg.set(math.nan)
@@ -133,8 +134,8 @@ class Metrics:
             self.lifetime_expired.set(_number(lifetime.get("expired")))
         self.last_run.set(finished_at)
         self.last_duration.set(report["duration_s"])
-        for candidate in ("pass", "warn", "fail", "error"):
-            self.last_status.labels(candidate).set(1 if candidate == report["status"] else 0)
+        for overall in REPORT_STATUSES:
+            self.last_status.labels(overall.value).set(1 if overall == report["status"] else 0)
         self.runs.labels(report["status"]).inc()
 
     def run_failed(self) -> None:
