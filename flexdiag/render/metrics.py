@@ -70,11 +70,13 @@ class Metrics:
                              registry=r)
         self.lifetime_alive = Gauge(
             "flexdiag_nat_lifetime_alive_seconds",
-            "Longest idle time an established NAT mapping was seen alive (NaN: unknown)",
+            "Longest idle time a phone's NAT mapping (one exchange, then quiet: the fresh flow) "
+            "was seen alive (NaN: unknown)",
             registry=r)
         self.lifetime_expired = Gauge(
             "flexdiag_nat_lifetime_expired_seconds",
-            "Shortest idle time an established NAT mapping was seen expired (NaN: unknown)",
+            "Shortest idle time a phone's NAT mapping (one exchange, then quiet: the fresh flow) "
+            "was seen expired (NaN: unknown)",
             registry=r)
         self.registration = Gauge(
             "flexdiag_registration_interval_seconds",
