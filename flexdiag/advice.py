@@ -7,7 +7,7 @@ translates them (Dutch: ``locale/nl/LC_MESSAGES/flexdiag.po``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flexdiag.i18n import _
@@ -576,6 +576,11 @@ def lifetime_progress(left_s: float, alive_s: float | None, expired_s: float | N
     (it usually ends sooner, once decided) and the phone flow's bracket so far."""
     return text("lifetime.progress", left=f"{max(0.0, left_s):.0f}",
                 alive=seconds_or_unknown(alive_s), expired=seconds_or_unknown(expired_s))
+
+
+def numbers(values: Iterable[int]) -> str:
+    """Ports (or sizes, FAQ items) as a report lists them: ``5060, 38388``."""
+    return ", ".join(str(v) for v in values)
 
 
 def port_list(ports: Sequence[int]) -> str:

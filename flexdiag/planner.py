@@ -150,7 +150,7 @@ def _large_behind_alg(by_id: Mapping[str, CheckResult]) -> _ADVICE:
     if large is None or not _actionable(large) or alg.detected is not True or not alg.rewriting:
         return {}
     assert large.advice is not None
-    ports = ", ".join(map(str, alg.rewriting))
+    ports = advice.numbers(alg.rewriting)
     return {CheckId.SIP_LARGE: (large.advice + advice.text("large.alg", ports=ports),
                                 large.faq)}
 

@@ -63,16 +63,17 @@ def judge(obs: Observations) -> Finding:
         return _untested(phone, data)
     blocked = [p for p in obs.settings.sip_ports if ephemeral.get(p) and not phone.answered(p)]
     if not blocked:
-        answered = [str(p) for p in obs.settings.sip_ports if phone.answered(p)]
+        answered = [p for p in obs.settings.sip_ports if phone.answered(p)]
         key = "phone_port.same" if answered else "phone_port.none"
         return Finding(Status.PASS if answered else Status.SKIP,
-                       advice.text(key, local=local, ports=", ".join(answered)), data, None, FAQ)
+                       advice.text(key, local=local, ports=advice.numbers(answered)), data,
+                       None, FAQ)
     working = [p for p in blocked if alternative.answered(p)]
     text = (advice.text("phone_port.blocked.advice", local=local, alt=alternative.local_port,
-                        ports=", ".join(map(str, working)))
+                        ports=advice.numbers(working))
             if working else advice.text("phone_port.blocked.none", local=local))
     return Finding(Status.FAIL, advice.text("phone_port.blocked", local=local,
-                                            ports=", ".join(map(str, blocked))), data, text, FAQ)
+                                            ports=advice.numbers(blocked)), data, text, FAQ)
 
 
 FAQ = (Faq.SIP,)

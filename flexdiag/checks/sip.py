@@ -80,6 +80,6 @@ def _no_reply(obs: Observations, port: int, exchange: Exchange[OptionsReply],
     if working:
         text = advice.text("sip.use_other_port.advice", working=working[0], **names)
     else:
-        ports = ", ".join(str(p) for p in obs.settings.sip_ports)
+        ports = advice.numbers(obs.settings.sip_ports)
         text = advice.text("sip.none.advice", ports=ports, **names)
     return Finding(Status.FAIL, summary, data, text, (Faq.SIP,))

@@ -57,17 +57,17 @@ def _decide(obs: Observations) -> tuple[dict[int, bool | None], list[str]]:
 
 
 def _ports(decisions: dict[int, bool | None], decision: bool | None) -> str:
-    return ", ".join(str(p) for p, d in decisions.items() if d is decision)
+    return advice.numbers(p for p, d in decisions.items() if d is decision)
 
 
 def judge(obs: Observations) -> Finding:
     """Per SIP port: rewritten echo, or a private address where STUN sees a public one."""
     decisions, evidence = _decide(obs)
     facts = AlgFacts(nat.combine_alg(list(decisions.values())), decisions)
-    silent = [str(p) for p in obs.settings.sip_ports
+    silent = [p for p in obs.settings.sip_ports
               if (exchange := obs.sip.get(p)) is None or exchange.reply is None]
     if silent and any(d is not None for d in decisions.values()):
-        evidence.append(advice.text("alg.silent_port", ports=", ".join(silent)))
+        evidence.append(advice.text("alg.silent_port", ports=advice.numbers(silent)))
     data: dict[str, Any] = {**facts.to_data(), "evidence": evidence}
     return _verdict(facts, data, obs.settings.sip_ports)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from flexdiag import advice
 from flexdiag.checks.base import Check, Finding
+from flexdiag.facts import port_keys
 from flexdiag.model import Status
 from flexdiag.records import LARGE_SIZES, LargeProbe, Obs, Observations
 from flexdiag.vocab import CheckId, Faq
@@ -33,8 +34,8 @@ def _evidence(probe: LargeProbe) -> dict[str, Any]:
 def judge(obs: Observations) -> Finding:
     """Large OPTIONS on every SIP port, judged against the small one on the same port."""
     data: dict[str, Any] = {"sizes": list(LARGE_SIZES),
-                            "ports": {str(p): _evidence(r) for p, r in obs.large.items()}}
-    tested = {str(p): r for p, r in obs.large.items() if r.small}
+                            "ports": port_keys({p: _evidence(r) for p, r in obs.large.items()})}
+    tested = {p: r for p, r in obs.large.items() if r.small}
     if not tested:
         return Finding(Status.SKIP, advice.text("large.untested"), data, None, FAQ)
     lost = [advice.text("large.lost.item", size=size, port=p) for p, r in tested.items()
@@ -42,8 +43,8 @@ def judge(obs: Observations) -> Finding:
     if lost:
         return Finding(Status.FAIL, advice.text("large.lost", lost=", ".join(lost)), data,
                        advice.text("large.lost.advice"), FAQ)
-    return Finding(Status.PASS, advice.text("large.ok", sizes="/".join(map(str, data["sizes"])),
-                                            ports=", ".join(tested)), data, None, FAQ)
+    return Finding(Status.PASS, advice.text("large.ok", sizes="/".join(map(str, LARGE_SIZES)),
+                                            ports=advice.numbers(tested)), data, None, FAQ)
 
 
 CHECK = Check(CheckId.SIP_LARGE, judge, needs=(Obs.LARGE,), requires=(Obs.DNS_VOIP,))
