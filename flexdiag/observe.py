@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flexdiag import advice
 from flexdiag.analysis import lifetime as lt
@@ -41,6 +41,7 @@ from flexdiag.records import (
     MappingTests,
     Measurement,
     MediaProbe,
+    NtpSample,
     Obs,
     Observations,
     OptionsReply,
@@ -67,6 +68,9 @@ _DNS_NAMES: dict[Obs, Callable[[Settings], str]] = {
     Obs.DNS_STUN: lambda s: s.stun_server.host,
     Obs.DNS_NTP: lambda s: s.ntp_server.host,
 }
+
+
+T = TypeVar("T")
 
 
 def negative_wait_s(rtt_s: float | None) -> float:
@@ -151,15 +155,21 @@ class Observer:
         done = {k: t.result() for k, t in self._tasks.items()
                 if k in wanted and t.done() and not t.cancelled() and t.exception() is None}
         resolutions = {k: v for k, v in done.items() if k in _DNS_NAMES}
+
+        def got(make: Callable[[Observer], Awaitable[T]], default: T) -> T:
+            # Typed by the maker: mypy checks that each observation has the type
+            # Observations declares for it.
+            return cast(T, done.get(_KEY_OF[make], default))
+
         return Observations(
             settings=self.settings, resolutions=resolutions,
-            stun=done.get(Obs.STUN), preservation=tuple(done.get(Obs.PRESERVATION, ())),
-            mapping=done.get(Obs.MAPPING), filtering=done.get(Obs.FILTERING),
-            sip=done.get(Obs.SIP, {}), phone_sip=done.get(Obs.PHONE_SIP),
-            large=done.get(Obs.LARGE, {}), ntp=done.get(Obs.NTP),
-            lifetime=done.get(Obs.LIFETIME), capacity=done.get(Obs.CAPACITY),
-            media=done.get(Obs.MEDIA), media_ports=done.get(Obs.MEDIA_PORTS),
-            flows=done.get(Obs.FLOWS, ()),
+            stun=got(Observer._stun, None), preservation=got(Observer._preservation, ()),
+            mapping=got(Observer._mapping, None), filtering=got(Observer._filtering, None),
+            sip=got(Observer._sip, {}), phone_sip=got(Observer._phone_sip, None),
+            large=got(Observer._large, {}), ntp=got(Observer._ntp, None),
+            lifetime=got(Observer._lifetime, None), capacity=got(Observer._capacity, None),
+            media=got(Observer._media, None), media_ports=got(Observer._media_ports, None),
+            flows=got(Observer._flows, ()),
         )
 
     def primary_address(self) -> str | None:
@@ -201,8 +211,8 @@ class Observer:
         if key in _DNS_NAMES:
             name = _DNS_NAMES[key](self.settings)
             return lambda: self.resolver.resolve(name, self.dns_timeout_s)
-        maker: Callable[[], Awaitable[Any]] = getattr(self, "_" + key.value)
-        return maker
+        make = MAKERS[key]
+        return lambda: make(self)
 
     def observe(self, key: Obs) -> Awaitable[Any]:
         """The (cached) observation ``key``, started now if it was not yet."""
@@ -393,7 +403,7 @@ class Observer:
         results = await asyncio.gather(*(self._large_one(p) for p in ports))
         return {p: r for p, r in zip(ports, results, strict=True) if r is not None}
 
-    async def _ntp(self) -> Any:
+    async def _ntp(self) -> Exchange[NtpSample] | None:
         ip = await self._address(Obs.DNS_NTP)
         if ip is None:
             return None
@@ -513,6 +523,24 @@ class Observer:
         self.progress(CheckId.NAT_LIFETIME,
                       advice.lifetime_progress(budget_s - elapsed_s, b.alive_s, b.expired_s))
 
+
+# The typed registry: which coroutine makes each observation (the DNS names aside).
+MAKERS: dict[Obs, Callable[[Observer], Awaitable[Any]]] = {
+    Obs.STUN: Observer._stun,
+    Obs.PRESERVATION: Observer._preservation,
+    Obs.MAPPING: Observer._mapping,
+    Obs.FILTERING: Observer._filtering,
+    Obs.SIP: Observer._sip,
+    Obs.PHONE_SIP: Observer._phone_sip,
+    Obs.LARGE: Observer._large,
+    Obs.NTP: Observer._ntp,
+    Obs.LIFETIME: Observer._lifetime,
+    Obs.CAPACITY: Observer._capacity,
+    Obs.MEDIA: Observer._media,
+    Obs.MEDIA_PORTS: Observer._media_ports,
+    Obs.FLOWS: Observer._flows,
+}
+_KEY_OF: dict[Callable[[Observer], Awaitable[Any]], Obs] = {m: k for k, m in MAKERS.items()}
 
 MEDIA_PORT_SAMPLES = 6  # ports per address, one in each sixth of the range
 MEDIA_ADDRESSES = 2  # per range: its first host and one in the middle

@@ -172,3 +172,14 @@ async def test_port_preservation_across_sockets(validate_report: Any) -> None:
     preservation = binding.data["port_preservation"]
     assert preservation["sockets"] == 4 and preservation["preserved"] == 4
     assert binding.status is Status.PASS
+
+
+def test_every_observation_has_one_typed_maker() -> None:
+    # docs/architecture.md "Adding a probe": a member of Obs, a maker in observe.MAKERS (no
+    # dispatch by name), and its field in Observations (mypy checks the snapshot's types).
+    from flexdiag.observe import _DNS_NAMES, MAKERS
+    from flexdiag.records import Obs
+
+    assert set(MAKERS) | set(_DNS_NAMES) == set(Obs)
+    assert not set(MAKERS) & set(_DNS_NAMES)
+    assert len(set(MAKERS.values())) == len(MAKERS)
