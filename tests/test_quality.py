@@ -98,3 +98,18 @@ def test_complexity() -> None:
                 worst.append(f"{path.relative_to(ROOT)}:{block.lineno} {block.name} "
                              f"{block.complexity}")
     assert worst == []
+
+
+def test_every_module_has_a_layer() -> None:
+    # A module missing from the layers contract would be unconstrained by it.
+    import re
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["id"] == "layers")["layers"]
+    named = {name.strip() for layer in layers for name in re.split(r"[|:]", layer)}
+    package = ROOT / "flexdiag"
+    modules = {p.stem for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    modules |= {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert modules - named == set()
+    assert named - modules == set()
