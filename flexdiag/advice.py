@@ -179,7 +179,7 @@ MESSAGES: dict[str, str] = {
     ),
     "alg.undecided": "not decided: nothing to compare on any port (see the evidence)",
     "alg.silent_port": (
-        "no answer on port(s) {ports} while others answer: ALGs often intercept port 5060"
+        "no answer on port(s) {ports} while others answer: ALGs often intercept port {sip_port}"
     ),
     # --- large SIP messages ----------------------------------------------------------------
     "large.untested": "not tested: no SIP port answered a small request",
@@ -338,16 +338,16 @@ MESSAGES: dict[str, str] = {
         "direction suffers."
     ),
     "ports.forwarded": (
-        "UDP to the platform's media ports (10000-20000 on {ranges}) leaves the site: an "
+        "UDP to the platform's media ports ({media_ports} on {ranges}) leaves the site: an "
         "ICMP answer from beyond the router came back"
     ),
     "ports.dropped": (
-        "UDP to the platform's media ports (10000-20000 on {ranges}) does not leave the site: "
+        "UDP to the platform's media ports ({media_ports} on {ranges}) does not leave the site: "
         "{sent} probes drew no answer from beyond the router, while other traffic did"
     ),
     "ports.dropped.advice": (
         "No audio would reach the platform, so calls would be silent. On the router or "
-        "firewall, allow outbound UDP to {ranges} on ports 10000-20000, and the replies (UDP "
+        "firewall, allow outbound UDP to {ranges} on ports {media_ports}, and the replies (UDP "
         "from those addresses and ports back to the phones)."
     ),
     "ports.undecided": (

@@ -94,7 +94,7 @@ def judge_ports(obs: Observations) -> Finding:
         [(r.offender, r.icmp_type, r.icmp_code) for r in walk.control],
         [(r.offender, r.icmp_type, r.icmp_code) for r in walk.media])
     data["verdict"] = verdict
-    fields = {"sent": len(walk.probes), "ranges": ranges}
+    fields = {"sent": len(walk.probes), "ranges": ranges, "media_ports": data["ports"]}
     if verdict == am.FORWARDED:
         return Finding(Status.PASS, advice.text("ports.forwarded", **fields), data, None, FAQ)
     if verdict == am.DROPPED:

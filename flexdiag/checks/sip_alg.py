@@ -16,7 +16,7 @@ from flexdiag.codec.sip import SipResponse, parse_via
 from flexdiag.facts import AlgFacts
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations, OptionsReply
-from flexdiag.vocab import CheckId, Faq
+from flexdiag.vocab import SIP_PORT, CheckId, Faq
 
 
 def _echo_changes(reply: OptionsReply) -> tuple[str, ...]:
@@ -67,7 +67,8 @@ def judge(obs: Observations) -> Finding:
     silent = [p for p in obs.settings.sip_ports
               if (exchange := obs.sip.get(p)) is None or exchange.reply is None]
     if silent and any(d is not None for d in decisions.values()):
-        evidence.append(advice.text("alg.silent_port", ports=advice.numbers(silent)))
+        evidence.append(advice.text("alg.silent_port", ports=advice.numbers(silent),
+                                    sip_port=SIP_PORT))
     data: dict[str, Any] = {**facts.to_data(), "evidence": evidence}
     return _verdict(facts, data, obs.settings.sip_ports)
 
