@@ -132,7 +132,7 @@ FORWARDED, DROPPED, UNDECIDED = (MediaVerdict.FORWARDED, MediaVerdict.DROPPED,
 
 def ports_verdict(gateway: str | None, control_answered: bool,
                   control: Sequence[tuple[str | None, int, int]],
-                  media: Sequence[tuple[str | None, int, int]]) -> str:
+                  media: Sequence[tuple[str | None, int, int]]) -> MediaVerdict:
     """``forwarded`` when a media probe drew an ICMP error (time exceeded, or unreachable from
     the destination) from beyond the gateway: it left the site; ``dropped`` when the gateway
     refused them (administratively prohibited) or, while the control probe's path answered

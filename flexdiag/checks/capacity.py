@@ -20,7 +20,7 @@ from flexdiag import advice
 from flexdiag.addr import Addr, format_addr
 from flexdiag.analysis.capacity import admitted_flows, phones_carried, refused_tail
 from flexdiag.checks.base import Check, Finding
-from flexdiag.facts import MEASURE_WITH, Skipped
+from flexdiag.facts import MEASURE_WITH, CapacityFacts, Skipped
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
 from flexdiag.settings import alternative_port
@@ -64,7 +64,7 @@ def _passive(obs: Observations) -> Finding:
         return Finding(Status.SKIP, advice.text("capacity.unmeasured",
                                                 flows=data["flows_opened"]), data, None, FAQ)
     answered = admitted_flows(obs.flows)
-    data.update(behavior=REFUSES, capacity_estimate=answered,
+    data.update(CapacityFacts(REFUSES).to_data(), capacity_estimate=answered,
                 refused=[f"{format_addr(f.local)} -> {format_addr(f.dest)}" for f in refused])
     return Finding(Status.FAIL, advice.text("capacity.refused_own", refused=len(refused),
                                             answered=answered), data,
@@ -93,11 +93,11 @@ def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
     tail = 0 if not answered else refused_tail(probe.answered)
     if tail is not None:
         k = probe.flows_before + tail
-        data.update(behavior=REFUSES, capacity_estimate=k)
+        data.update(CapacityFacts(REFUSES).to_data(), capacity_estimate=k)
         return Finding(Status.FAIL, advice.text("capacity.refused", k=k, **fields), data,
                        advice.text("capacity.advice", k=k, phones=phones_carried(k)), FAQ)
     if evicted:
-        data["behavior"] = EVICTS
+        data.update(CapacityFacts(EVICTS).to_data())
         return Finding(Status.FAIL, advice.text("capacity.evicted", evicted=evicted,
                                                 tested=len(probe.earliest_alive), **fields),
                        data, advice.text("capacity.evicted.advice", **fields), FAQ)
@@ -121,7 +121,7 @@ def _local_sockets(probe: CapacityProbe, data: dict[str, Any]) -> Finding:
 
 def _fits(probe: CapacityProbe, data: dict[str, Any], fields: dict[str, Any]) -> Finding:
     """Every flow answered: the table holds them (proven where the earliest were re-tested)."""
-    data["behavior"] = FITS
+    data.update(CapacityFacts(FITS).to_data())
     proven = all(alive is True for alive in probe.earliest_alive)
     key = "capacity.fits" if proven else "capacity.fits_unproven"
     if not proven:

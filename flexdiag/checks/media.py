@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from flexdiag import advice
+from flexdiag.addr import format_addr
 from flexdiag.analysis import media as am
 from flexdiag.checks.base import Check, Finding
-from flexdiag.facts import MEASURE_WITH, Skipped
+from flexdiag.facts import MEASURE_WITH, MediaPortsFacts, QualityFacts, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.settings import Settings
@@ -30,11 +31,11 @@ def judge(obs: Observations) -> Finding:
     assert probe is not None
     q = am.quality(probe.sends, probe.arrivals)
     data: dict[str, Any] = {
-        "server": f"{obs.stun_server[0]}:{obs.stun_server[1]}" if obs.stun_server else None,
-        "local": f"{probe.local[0]}:{probe.local[1]}", "sent": q.sent, "answered": q.answered,
-        "interval_ms": am.PACKET_INTERVAL_S * 1000, "rtt_ms": q.rtt_ms,
-        "rtt_p95_ms": q.rtt_p95_ms, "jitter_ms": q.jitter_ms, "loss_pct": q.loss_pct,
-        "burst_loss_pct": q.burst_loss_pct, "mos": q.mos, "ignored": probe.ignored,
+        "server": format_addr(obs.stun_server) if obs.stun_server else None,
+        "local": format_addr(probe.local), "sent": q.sent, "answered": q.answered,
+        "interval_ms": am.PACKET_INTERVAL_S * 1000,
+        **QualityFacts(q.rtt_ms, q.jitter_ms, q.loss_pct, q.mos).to_data(),
+        "rtt_p95_ms": q.rtt_p95_ms, "burst_loss_pct": q.burst_loss_pct, "ignored": probe.ignored,
         "limits": {"rtt_ms": am.MAX_RTT_MS, "jitter_ms": am.MAX_JITTER_MS,
                    "loss_pct": am.MAX_LOSS_PCT}}
     if probe.error is not None:
@@ -86,14 +87,14 @@ def judge_ports(obs: Observations) -> Finding:
         "probes": walk.probes, "answers": reports(walk.media), "ranges": ranges,
         "ports": f"{MEDIA_PORTS[0]}-{MEDIA_PORTS[1]}"}
     if walk.error is not None:
-        data.update(verdict=am.UNDECIDED, error=walk.error)
+        data.update(MediaPortsFacts(am.UNDECIDED).to_data(), error=walk.error)
         return Finding(Status.SKIP, advice.text("ports.untested", error=walk.error), data,
                        None, FAQ)
     verdict = am.ports_verdict(
         walk.gateway, walk.control_answered,
         [(r.offender, r.icmp_type, r.icmp_code) for r in walk.control],
         [(r.offender, r.icmp_type, r.icmp_code) for r in walk.media])
-    data["verdict"] = verdict
+    data.update(MediaPortsFacts(verdict).to_data())
     fields = {"sent": len(walk.probes), "ranges": ranges, "media_ports": data["ports"]}
     if verdict == am.FORWARDED:
         return Finding(Status.PASS, advice.text("ports.forwarded", **fields), data, None, FAQ)

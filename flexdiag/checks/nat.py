@@ -15,6 +15,7 @@ from flexdiag.addr import Addr, format_addr, same_addr, same_ip
 from flexdiag.analysis import nat
 from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import sent_by_host
+from flexdiag.facts import BehaviorFacts
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
 from flexdiag.vocab import Behavior, CheckId, Faq, Method, Reason
@@ -67,7 +68,8 @@ def judge_mapping(obs: Observations) -> Finding:
                        {"behavior": Behavior.UNKNOWN, "method": None}, None, STUN_FAQ)
     data: dict[str, Any] = {"behavior": Behavior.UNKNOWN, "method": None,
                             "local": format_addr(test1.local), "test1": format_addr(public)}
-    behavior = data["behavior"] = _classify(obs, test1, public, data)
+    behavior = _classify(obs, test1, public, data)
+    data.update(BehaviorFacts(behavior).to_data())
     method = data["method"]
     if behavior is Behavior.EIM:
         return Finding(Status.PASS, advice.text("mapping.eim", method=method), data, None,
@@ -107,7 +109,8 @@ def judge_filtering(obs: Observations) -> Finding:
     both_ok = _arrived(tests.change_both, other)
     port_ok = _arrived(tests.change_port, (reply.source[0], other[1]))
     behavior = nat.classify_filtering(both_ok, port_ok)
-    data.update(behavior=behavior, method=Method.RFC5780, wait_s=round(tests.wait_s, 3),
+    data.update(BehaviorFacts(behavior).to_data(), method=Method.RFC5780,
+                wait_s=round(tests.wait_s, 3),
                 change_ip_and_port=both_ok, change_port=port_ok,
                 local=format_addr(tests.test1.local))
     if behavior is Behavior.UNKNOWN:

@@ -8,6 +8,7 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.addr import format_addr
 from flexdiag.checks.base import Check, Finding, exchange_evidence, silence
+from flexdiag.facts import NtpFacts
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.vocab import CheckId, Faq
@@ -48,7 +49,7 @@ def judge(obs: Observations) -> Finding:
             advice.text("ntp.unsync", stratum=reply.stratum, leap=reply.leap, **names),
             data, advice.text("ntp.unsync.advice", **names), FAQ,
         )
-    data.update(offset_s=round(sample.offset_s, 6), delay_s=round(sample.delay_s, 6))
+    data.update(NtpFacts(round(sample.offset_s, 6)).to_data(), delay_s=round(sample.delay_s, 6))
     if abs(sample.offset_s) > settings.ntp_max_offset_s:
         # The phones take their time from the server (FAQ item 3), which answers: this
         # computer's own clock is a note about the laptop, never the site's warning.

@@ -8,6 +8,7 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.addr import Addr, format_addr, same_ip
 from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
+from flexdiag.facts import StunFacts
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
 from flexdiag.vocab import CheckId, Faq
@@ -69,9 +70,9 @@ def judge(obs: Observations) -> Finding:
                        STUN_FAQ)
     translation = mapped[1] != exchange.local[1]
     preservation = _preservation(obs, exchange.local, mapped)
-    data.update(mapped=format_addr(mapped), nat=not same_ip(mapped[0], exchange.local[0]),
-                port_translation=translation, public_ip=mapped[0],
-                port_preservation=preservation)
+    data.update(StunFacts(public_ip=mapped[0], nat=not same_ip(mapped[0], exchange.local[0]),
+                          port_translation=translation).to_data(),
+                mapped=format_addr(mapped), port_preservation=preservation)
     fields = {"local": data["local"], "mapped": data["mapped"], "public_ip": mapped[0],
               "rtt_ms": data["rtt_ms"] or 0.0, "kept": preservation["preserved"],
               "sockets": preservation["sockets"]}
