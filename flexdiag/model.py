@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexdiag.facts import unmeasured
+from flexdiag.vocab import Code
 
 
 class Status(enum.Enum):
@@ -67,6 +68,7 @@ class CheckResult:
     advice: str | None = None
     faq: tuple[int, ...] = ()
     duration_ms: float = 0.0
+    code: Code | None = None  # the finding's reason code (vocab.Code): warnings and failures
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from flexdiag.model import CheckResult, Report, Status
 from flexdiag.net import host
 from flexdiag.observe import Observer
 from flexdiag.settings import Settings
-from flexdiag.vocab import LifetimeMode
+from flexdiag.vocab import Code, LifetimeMode
 
 # An observation's own waits end at the run's deadline; this extra bound only catches one
 # that hangs despite that (a bug), so it is generous.
@@ -42,7 +42,7 @@ ProgressFn = Callable[[CheckResult, int, int], None]
 
 def _crash(exc: BaseException) -> Finding:
     return Finding(Status.ERROR, advice.text("runner.crash", error=f"{type(exc).__name__}: {exc}"),
-                   {"exception": type(exc).__name__})
+                   {"exception": type(exc).__name__}, code=Code.FLEXDIAG_ERROR)
 
 
 async def _finding(check: Check, observer: Observer, budget_s: float) -> Finding:
@@ -50,7 +50,8 @@ async def _finding(check: Check, observer: Observer, budget_s: float) -> Finding
     try:
         await asyncio.wait_for(observer.wait((*check.requires, *check.needs)), budget_s)
     except TimeoutError:
-        return Finding(Status.ERROR, advice.text("runner.timeout", budget_s=budget_s))
+        return Finding(Status.ERROR, advice.text("runner.timeout", budget_s=budget_s),
+                       code=Code.FLEXDIAG_TIMEOUT)
     except Exception as exc:  # a crashing observation is evidence, not an abort
         return _crash(exc)
     try:
@@ -96,6 +97,7 @@ async def run(
             summary=bound_text(finding.summary, MAX_LINE), data=bound(finding.data),
             advice=None if finding.advice is None else bound_text(finding.advice, MAX_LINE * 2),
             faq=finding.faq, duration_ms=round((loop.time() - begin) * 1000, 1),
+            code=finding.code,
         )
         done += 1
         if on_result is not None:

@@ -142,6 +142,41 @@ class MediaVerdict(enum.StrEnum):
     UNDECIDED = "undecided"
 
 
+class Code(enum.StrEnum):
+    """A finding's stable reason code (``checks[].reason_code``, the ``reason`` label of the
+    ``flexdiag_finding`` metric): what is wrong, for alerts and tickets; never reworded.
+    docs/reasons.md says what each means and what to do."""
+
+    DNS_FAILS = "dns_fails"
+    DNS_OUTSIDE_PLATFORM = "dns_outside_platform"
+    STUN_NO_ANSWER = "stun_no_answer"
+    STUN_ERROR = "stun_error"
+    PORT_TRANSLATION = "port_translation"
+    PORT_TRANSLATION_PARTIAL = "port_translation_partial"
+    NAT_MAPPING_DEPENDENT = "nat_mapping_dependent"
+    NAT_FILTERING_CLIPS_AUDIO = "nat_filtering_clips_audio"
+    SIP_NO_ANSWER = "sip_no_answer"
+    SIP_REPLY_FROM_OTHER_PORT = "sip_reply_from_other_port"
+    SIP_PHONE_PORT_BLOCKED = "sip_phone_port_blocked"
+    SIP_ALG_REWRITES = "sip_alg_rewrites"
+    SIP_LARGE_LOST = "sip_large_lost"
+    NTP_NO_ANSWER = "ntp_no_answer"
+    NTP_REFUSED = "ntp_refused"
+    NTP_UNSYNCHRONISED = "ntp_unsynchronised"
+    MEDIA_PORTS_BLOCKED = "media_ports_blocked"
+    MEDIA_NO_ANSWER = "media_no_answer"
+    MEDIA_POOR_QUALITY = "media_poor_quality"
+    NAT_TABLE_FULL = "nat_table_full"
+    NAT_TABLE_EVICTS = "nat_table_evicts"
+    NAT_TABLE_LOSSES = "nat_table_losses"
+    LIFETIME_SHORTER_THAN_REGISTRATION = "lifetime_shorter_than_registration"
+    LIFETIME_NO_MAPPING = "lifetime_no_mapping"
+    LIFETIME_INTERRUPTED = "lifetime_interrupted"
+    LIFETIME_INCONCLUSIVE = "lifetime_inconclusive"
+    FLEXDIAG_ERROR = "flexdiag_error"
+    FLEXDIAG_TIMEOUT = "flexdiag_timeout"
+
+
 class LifetimeMode(enum.StrEnum):
     """How far a run measures a phone's mapping lifetime (FAQ item 6): not at all
     (``run --quick``), up to the horizon (the default run), or the whole registration interval

@@ -11,7 +11,7 @@ from flexdiag import advice
 from flexdiag.i18n import _
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations
-from flexdiag.vocab import LifetimeMode, Reason
+from flexdiag.vocab import Code, LifetimeMode, Reason
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Finding:
     data: Mapping[str, Any] = field(default_factory=dict)
     advice: str | None = None
     faq: tuple[int, ...] = ()
+    code: Code | None = None  # the reason code of a warning or failure (vocab.Code)
 
 
 Judge = Callable[[Observations], Finding]

@@ -24,7 +24,7 @@ from flexdiag.facts import MEASURE_WITH, CapacityFacts, Skipped
 from flexdiag.model import Status
 from flexdiag.records import CapacityProbe, Flow, Obs, Observations
 from flexdiag.settings import alternative_port
-from flexdiag.vocab import CheckId, Faq, Method, Reason, TableBehavior
+from flexdiag.vocab import CheckId, Code, Faq, Method, Reason, TableBehavior
 
 FITS, REFUSES, EVICTS, UNKNOWN = (TableBehavior.FITS, TableBehavior.REFUSES_NEW,
                                   TableBehavior.EVICTS_OLD, TableBehavior.UNKNOWN)
@@ -69,7 +69,7 @@ def _passive(obs: Observations) -> Finding:
     return Finding(Status.FAIL, advice.text("capacity.refused_own", refused=len(refused),
                                             answered=answered), data,
                    advice.text("capacity.advice", k=answered, phones=phones_carried(answered)),
-                   FAQ)
+                   FAQ, code=Code.NAT_TABLE_FULL)
 
 
 def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
@@ -95,16 +95,18 @@ def _judge_probe(probe: CapacityProbe, obs: Observations) -> Finding:
         k = probe.flows_before + tail
         data.update(CapacityFacts(REFUSES).to_data(), capacity_estimate=k)
         return Finding(Status.FAIL, advice.text("capacity.refused", k=k, **fields), data,
-                       advice.text("capacity.advice", k=k, phones=phones_carried(k)), FAQ)
+                       advice.text("capacity.advice", k=k, phones=phones_carried(k)), FAQ,
+                       code=Code.NAT_TABLE_FULL)
     if evicted:
         data.update(CapacityFacts(EVICTS).to_data())
         return Finding(Status.FAIL, advice.text("capacity.evicted", evicted=evicted,
                                                 tested=len(probe.earliest_alive), **fields),
-                       data, advice.text("capacity.evicted.advice", **fields), FAQ)
+                       data, advice.text("capacity.evicted.advice", **fields), FAQ,
+                       code=Code.NAT_TABLE_EVICTS)
     if answered < len(probe.answered):
         data["reason"] = Reason.SCATTERED_LOSSES
         return Finding(Status.WARN, advice.text("capacity.lossy", **fields), data,
-                       advice.text("capacity.lossy.advice"), FAQ)
+                       advice.text("capacity.lossy.advice"), FAQ, code=Code.NAT_TABLE_LOSSES)
     return _fits(probe, data, fields)
 
 

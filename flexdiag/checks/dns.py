@@ -10,7 +10,7 @@ from flexdiag import advice
 from flexdiag.checks.base import Check, Finding
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
-from flexdiag.vocab import Faq
+from flexdiag.vocab import Code, Faq
 
 # The FAQ items each name rests on.
 FAQ: dict[Obs, tuple[int, ...]] = {Obs.DNS_VOIP: (Faq.SIP_SERVER, Faq.SIP),
@@ -67,6 +67,7 @@ def _judge(key: Obs, obs: Observations) -> Finding:
             data,
             _fail_advice(name, faq, resolution.error_kind),
             faq,
+            code=Code.DNS_FAILS,
         )
     if outside:
         return Finding(
@@ -74,7 +75,8 @@ def _judge(key: Obs, obs: Observations) -> Finding:
             advice.text("dns.outside", name=name, outside=", ".join(outside), ranges=ranges_text),
             data,
             advice.text("dns.outside.advice", ranges=ranges_text),
-            (*faq, 4) if 4 not in faq else faq,
+            (*faq, Faq.AUDIO) if Faq.AUDIO not in faq else faq,
+            code=Code.DNS_OUTSIDE_PLATFORM,
         )
     if resolution.literal:
         return Finding(Status.SKIP, advice.text("dns.literal", name=name), data, None, faq)

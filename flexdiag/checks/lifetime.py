@@ -29,7 +29,17 @@ from flexdiag.facts import MEASURE_WITH, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Measurement, Obs, Observations
 from flexdiag.settings import HostPort, Settings
-from flexdiag.vocab import CheckId, Faq, FlowKind, LifetimeMode, Method, Reason, Stopped, Verdict
+from flexdiag.vocab import (
+    CheckId,
+    Code,
+    Faq,
+    FlowKind,
+    LifetimeMode,
+    Method,
+    Reason,
+    Stopped,
+    Verdict,
+)
 
 FAQ = (Faq.PORT_TRANSLATION,)
 
@@ -130,7 +140,7 @@ def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: f
         stun = stun_server or Settings().stun_server
         return Finding(Status.FAIL, advice.text("lifetime.no_mapping"), data,
                        advice.text("stun.fail.advice", server_name=stun.host, port=stun.port),
-                       (Faq.STUN_SERVER,))
+                       (Faq.STUN_SERVER,), code=Code.LIFETIME_NO_MAPPING)
     phone, est = m.bracket(PHONE_FLOW), m.bracket(FlowKind.ESTABLISHED)
     fields = {"alive": _fmt(phone.alive_s), "expired": _fmt(phone.expired_s),
               "registration": registration_s, "est_alive": _fmt(est.alive_s),
@@ -141,7 +151,8 @@ def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: f
     remedies = _remedies(phone, registration_s, min_registration_s, data)
     if verdict is Verdict.FAIL:
         return Finding(Status.FAIL, advice.text("lifetime.fail", **fields), data,
-                       _fail_advice(phone, fields, remedies), FAQ)
+                       _fail_advice(phone, fields, remedies), FAQ,
+                       code=Code.LIFETIME_SHORTER_THAN_REGISTRATION)
     if horizon is not None and phone.alive_s is not None and phone.alive_s >= horizon:
         # Kept for the whole horizon: a keep-alive within it makes the phones safe whatever
         # the router does later; --lifetime would prove the registration interval itself.
@@ -155,8 +166,10 @@ def evaluate(m: Measurement, *, method: Method, registration_s: int, budget_s: f
                else "lifetime.interrupted.advice")
         return Finding(Status.WARN, advice.text("lifetime.interrupted",
                                                 elapsed=round(m.elapsed_s), **fields),
-                       data, advice.text(key, budget=f"{budget_s:.0f}"), FAQ)
+                       data, advice.text(key, budget=f"{budget_s:.0f}"), FAQ,
+                       code=Code.LIFETIME_INTERRUPTED)
     hint = advice.text("lifetime.rebind.hint") if method is not Method.RFC5780 else ""
     return Finding(Status.WARN, advice.text("lifetime.inconclusive", elapsed=round(m.elapsed_s),
                                             **fields),
-                   data, advice.text("lifetime.inconclusive.advice") + hint, FAQ)
+                   data, advice.text("lifetime.inconclusive.advice") + hint, FAQ,
+                   code=Code.LIFETIME_INCONCLUSIVE)

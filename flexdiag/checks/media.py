@@ -19,7 +19,7 @@ from flexdiag.facts import MEASURE_WITH, MediaPortsFacts, QualityFacts, Skipped
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.settings import Settings
-from flexdiag.vocab import MEDIA_PORTS, CheckId, Faq, Reason
+from flexdiag.vocab import MEDIA_PORTS, CheckId, Code, Faq, Reason
 
 FAQ = (Faq.AUDIO,)
 BUDGET_GRACE_S = 3.0  # beyond the probe's duration and tail: resolving the STUN server first
@@ -44,14 +44,15 @@ def judge(obs: Observations) -> Finding:
                        None, FAQ)
     if not q.answered:
         return Finding(Status.FAIL, advice.text("media.none", sent=q.sent), data,
-                       advice.text("media.none.advice"), FAQ)
+                       advice.text("media.none.advice"), FAQ, code=Code.MEDIA_NO_ANSWER)
     fields = {"rtt": q.rtt_ms, "p95": q.rtt_p95_ms, "jitter": q.jitter_ms, "loss": q.loss_pct,
               "burst": q.burst_loss_pct, "mos": q.mos, "sent": q.sent}
     if q.good:
         return Finding(Status.PASS, advice.text("media.good", **fields), data, None, FAQ)
     return Finding(Status.WARN, advice.text("media.poor", **fields), data,
                    advice.text("media.poor.advice", max_rtt=am.MAX_RTT_MS,
-                               max_jitter=am.MAX_JITTER_MS, max_loss=am.MAX_LOSS_PCT), FAQ)
+                               max_jitter=am.MAX_JITTER_MS, max_loss=am.MAX_LOSS_PCT), FAQ,
+                               code=Code.MEDIA_POOR_QUALITY)
 
 
 def check(settings: Settings) -> Check:
@@ -100,7 +101,8 @@ def judge_ports(obs: Observations) -> Finding:
         return Finding(Status.PASS, advice.text("ports.forwarded", **fields), data, None, FAQ)
     if verdict == am.DROPPED:
         return Finding(Status.FAIL, advice.text("ports.dropped", **fields), data,
-                       advice.text("ports.dropped.advice", **fields), FAQ)
+                       advice.text("ports.dropped.advice", **fields), FAQ,
+                       code=Code.MEDIA_PORTS_BLOCKED)
     return Finding(Status.SKIP, advice.text("ports.undecided", **fields), data, None, FAQ)
 
 

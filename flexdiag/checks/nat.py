@@ -18,7 +18,7 @@ from flexdiag.codec.sip import sent_by_host
 from flexdiag.facts import BehaviorFacts
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
-from flexdiag.vocab import Behavior, CheckId, Faq, Method, Reason
+from flexdiag.vocab import Behavior, CheckId, Code, Faq, Method, Reason
 
 STUN_FAQ = (Faq.STUN_SERVER,)
 BEHAVIOUR_FAQ = (Faq.AUDIO, Faq.SIP, Faq.PORT_TRANSLATION)
@@ -81,7 +81,8 @@ def judge_mapping(obs: Observations) -> Finding:
     return Finding(Status.WARN, advice.text("mapping.dependent",
                                             behavior=advice.behavior_name(behavior),
                                             method=method),
-                   data, advice.text("mapping.dependent.advice"), BEHAVIOUR_FAQ)
+                   data, advice.text("mapping.dependent.advice"), BEHAVIOUR_FAQ,
+                   code=Code.NAT_MAPPING_DEPENDENT)
 
 
 def _arrived(exchange: Exchange[StunReply] | None, expected: Addr) -> bool | None:
@@ -123,7 +124,8 @@ def judge_filtering(obs: Observations) -> Finding:
     if behavior is not Behavior.EIM and translation:
         return Finding(Status.WARN, advice.text("filtering.closed.translated",
                                                    behavior=advice.behavior_name(behavior)),
-                       data, advice.text("filtering.translated.advice"), BEHAVIOUR_FAQ)
+                       data, advice.text("filtering.translated.advice"), BEHAVIOUR_FAQ,
+                       code=Code.NAT_FILTERING_CLIPS_AUDIO)
     note = None if behavior is Behavior.EIM else advice.text("filtering.phone_first.note")
     return Finding(Status.PASS, summary, data, note, (Faq.AUDIO,))
 

@@ -11,7 +11,7 @@ from flexdiag.checks.base import Check, Finding, exchange_evidence, silence
 from flexdiag.facts import NtpFacts
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
-from flexdiag.vocab import CheckId, Faq
+from flexdiag.vocab import CheckId, Code, Faq
 
 FAQ = (Faq.NTP_SERVER,)
 
@@ -34,7 +34,8 @@ def judge(obs: Observations) -> Finding:
     sample = exchange.reply
     if sample is None:
         summary = silence("ntp", exchange, data, **names)
-        return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), FAQ)
+        return Finding(Status.FAIL, summary, data, advice.text("ntp.fail.advice", **names), FAQ,
+                       code=Code.NTP_NO_ANSWER)
     reply = sample.reply
     data.update(stratum=reply.stratum, leap=reply.leap)
     # RFC 5905 §7.3/§7.4: a kiss-o'-death (stratum 0) or an unsynchronised server (leap 3,
@@ -42,12 +43,13 @@ def judge(obs: Observations) -> Finding:
     if reply.kiss_code is not None:
         data["kiss_code"] = reply.kiss_code
         return Finding(Status.FAIL, advice.text("ntp.kiss", code=reply.kiss_code, **names),
-                       data, advice.text("ntp.kiss.advice", **names), FAQ)
+                       data, advice.text("ntp.kiss.advice", **names), FAQ, code=Code.NTP_REFUSED)
     if not reply.synchronised:
         return Finding(
             Status.FAIL,
             advice.text("ntp.unsync", stratum=reply.stratum, leap=reply.leap, **names),
             data, advice.text("ntp.unsync.advice", **names), FAQ,
+            code=Code.NTP_UNSYNCHRONISED,
         )
     data.update(NtpFacts(round(sample.offset_s, 6)).to_data(), delay_s=round(sample.delay_s, 6))
     if abs(sample.offset_s) > settings.ntp_max_offset_s:

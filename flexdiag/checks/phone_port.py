@@ -18,7 +18,7 @@ from flexdiag.checks.base import Check, Finding
 from flexdiag.facts import port_keys
 from flexdiag.model import Status
 from flexdiag.records import FixedPortProbe, Obs, Observations
-from flexdiag.vocab import CheckId, Faq
+from flexdiag.vocab import CheckId, Code, Faq
 
 
 def _ports(probe: FixedPortProbe) -> dict[str, bool | None]:
@@ -73,7 +73,8 @@ def judge(obs: Observations) -> Finding:
                         ports=advice.numbers(working))
             if working else advice.text("phone_port.blocked.none", local=local))
     return Finding(Status.FAIL, advice.text("phone_port.blocked", local=local,
-                                            ports=advice.numbers(blocked)), data, text, FAQ)
+                                            ports=advice.numbers(blocked)), data, text, FAQ,
+                                            code=Code.SIP_PHONE_PORT_BLOCKED)
 
 
 FAQ = (Faq.SIP,)

@@ -11,7 +11,7 @@ from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
 from flexdiag.codec.sip import describe_code
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, OptionsReply
-from flexdiag.vocab import Faq, sip_udp
+from flexdiag.vocab import Code, Faq, sip_udp
 
 
 def check_port(port: int) -> Check:
@@ -60,6 +60,7 @@ def _judge(obs: Observations, port: int) -> Finding:
             Status.WARN,
             advice.text("sip.wrong_port", code=code, reply_from=data["reply_from"], **names),
             data, advice.text("sip.wrong_port.advice"), (Faq.SIP,),
+            code=Code.SIP_REPLY_FROM_OTHER_PORT,
         )
     return Finding(
         Status.PASS,
@@ -82,4 +83,4 @@ def _no_reply(obs: Observations, port: int, exchange: Exchange[OptionsReply],
     else:
         ports = advice.numbers(obs.settings.sip_ports)
         text = advice.text("sip.none.advice", ports=ports, **names)
-    return Finding(Status.FAIL, summary, data, text, (Faq.SIP,))
+    return Finding(Status.FAIL, summary, data, text, (Faq.SIP,), code=Code.SIP_NO_ANSWER)

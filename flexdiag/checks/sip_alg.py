@@ -16,7 +16,7 @@ from flexdiag.codec.sip import SipResponse, parse_via
 from flexdiag.facts import AlgFacts
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations, OptionsReply
-from flexdiag.vocab import SIP_PORT, CheckId, Faq
+from flexdiag.vocab import SIP_PORT, CheckId, Code, Faq
 
 
 def _echo_changes(reply: OptionsReply) -> tuple[str, ...]:
@@ -79,7 +79,8 @@ def _verdict(facts: AlgFacts, data: dict[str, Any], sip_ports: tuple[int, ...]) 
     if facts.detected is True:
         return Finding(Status.FAIL, advice.text("alg.detected", ports=_ports(decisions, True)),
                        data, advice.text("alg.detected.advice", clean=clean or "none",
-                                         listening=advice.port_list(sip_ports)), FAQ)
+                                         listening=advice.port_list(sip_ports)), FAQ,
+                                         code=Code.SIP_ALG_REWRITES)
     if facts.detected is False:
         return Finding(Status.PASS, advice.text("alg.clean"), data, None, FAQ)
     if clean:

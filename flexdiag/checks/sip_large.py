@@ -16,7 +16,7 @@ from flexdiag.checks.base import Check, Finding
 from flexdiag.facts import port_keys
 from flexdiag.model import Status
 from flexdiag.records import LARGE_SIZES, LargeProbe, Obs, Observations
-from flexdiag.vocab import CheckId, Faq
+from flexdiag.vocab import CheckId, Code, Faq
 
 FAQ = (Faq.SIP,)
 
@@ -42,7 +42,7 @@ def judge(obs: Observations) -> Finding:
             for size, ok in r.arrived.items() if not ok]
     if lost:
         return Finding(Status.FAIL, advice.text("large.lost", lost=", ".join(lost)), data,
-                       advice.text("large.lost.advice"), FAQ)
+                       advice.text("large.lost.advice"), FAQ, code=Code.SIP_LARGE_LOST)
     return Finding(Status.PASS, advice.text("large.ok", sizes="/".join(map(str, LARGE_SIZES)),
                                             ports=advice.numbers(tested)), data, None, FAQ)
 

@@ -11,7 +11,7 @@ from flexdiag.checks.base import Check, Finding, exchange_evidence, ms, silence
 from flexdiag.facts import StunFacts
 from flexdiag.model import Status
 from flexdiag.records import Exchange, Obs, Observations, StunReply, mapped_address
-from flexdiag.vocab import CheckId, Faq
+from flexdiag.vocab import CheckId, Code, Faq
 
 STUN_FAQ = (Faq.STUN_SERVER,)
 
@@ -58,7 +58,7 @@ def judge(obs: Observations) -> Finding:
     if exchange.reply is None:
         summary = silence("stun", exchange, data, **names)
         return Finding(Status.FAIL, summary, data, advice.text("stun.fail.advice", **names),
-                       STUN_FAQ)
+                       STUN_FAQ, code=Code.STUN_NO_ANSWER)
     response = exchange.reply.response
     mapped = mapped_address(exchange)
     if mapped is None:
@@ -67,7 +67,7 @@ def judge(obs: Observations) -> Finding:
                    if response.error_code is not None else advice.text("stun.error.nocode",
                                                                        **names))
         return Finding(Status.WARN, summary, data, advice.text("stun.error.advice", **names),
-                       STUN_FAQ)
+                       STUN_FAQ, code=Code.STUN_ERROR)
     translation = mapped[1] != exchange.local[1]
     preservation = _preservation(obs, exchange.local, mapped)
     data.update(StunFacts(public_ip=mapped[0], nat=not same_ip(mapped[0], exchange.local[0]),
@@ -84,6 +84,7 @@ def judge(obs: Observations) -> Finding:
             advice.text("stun.translation.advice",
                         registration_time_s=settings.registration_time_s),
             (Faq.AUDIO, Faq.SIP, Faq.PORT_TRANSLATION),
+            code=Code.PORT_TRANSLATION if translation else Code.PORT_TRANSLATION_PARTIAL,
         )
     key = "stun.nat" if data["nat"] else "stun.no_nat"
     return Finding(Status.PASS, advice.text(key, **fields), data, None,

@@ -19,7 +19,7 @@ from flexdiag.facts import (
     unmeasured,
 )
 from flexdiag.model import CheckResult, Plan, Report, Status, Step
-from flexdiag.vocab import CheckId
+from flexdiag.vocab import CheckId, Code
 
 SCHEMA_ID = "flexdiag.report/1"
 
@@ -40,6 +40,7 @@ def _check(check: CheckResult) -> dict[str, Any]:
         "advice": check.advice,
         "faq": list(check.faq),
         "duration_ms": check.duration_ms,
+        "reason_code": check.code,
         "data": dict(check.data),
     }
 
@@ -92,6 +93,13 @@ def _media(report: Report) -> dict[str, Any] | None:
                for k in ("rtt_ms", "jitter_ms", "loss_pct", "mos")}}
 
 
+def _code(value: Any) -> Code | None:
+    try:
+        return Code(value)
+    except ValueError:
+        return None
+
+
 def to_dict(report: Report) -> dict[str, Any]:
     """The report as the JSON contract describes it."""
     return {
@@ -121,7 +129,8 @@ def from_dict(data: dict[str, Any]) -> Report:
         checks=tuple(CheckResult(
             id=c["id"], title=c["title"], status=Status(c["status"]), summary=c["summary"],
             data=c["data"], advice=c["advice"], faq=tuple(c["faq"]),
-            duration_ms=c["duration_ms"]) for c in data["checks"]),
+            duration_ms=c["duration_ms"], code=_code(c.get("reason_code")))
+        for c in data["checks"]),
         plan=plan,
         environment=dict(data.get("environment") or {}),
     )
