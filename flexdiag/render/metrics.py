@@ -61,6 +61,9 @@ class Metrics:
         self.check_duration = Gauge(
             "flexdiag_check_duration_seconds", "How long the check took", ["check"],
             registry=r)
+        self.finding = Gauge(
+            "flexdiag_finding", "1 while a finding is present: its check, reason code "
+            "(docs/reasons.md) and FAQ items", ["check", "reason", "faq"], registry=r)
         self.rtt = Gauge("flexdiag_rtt_seconds", "Round-trip time measured by the check",
                          ["check"], registry=r)
         self.ntp_offset = Gauge("flexdiag_ntp_offset_seconds",
@@ -107,8 +110,17 @@ class Metrics:
             for behavior in Behavior:
                 self.nat_behavior.labels(check_id, behavior.value)
 
+    def _findings(self, report: dict[str, Any]) -> None:
+        """``flexdiag_finding``: one series per present finding, gone with it."""
+        self.finding.clear()
+        for check in report["checks"]:
+            if check.get("reason_code"):
+                faq = ",".join(map(str, check.get("faq") or ()))
+                self.finding.labels(check["id"], check["reason_code"], faq).set(1)
+
     def update(self, report: dict[str, Any], finished_at: float) -> None:
         """Set every metric from a report (the JSON contract's dict)."""
+        self._findings(report)
         for check in report["checks"]:
             check_id, status = check["id"], check["status"]
             for candidate in STATUSES:
