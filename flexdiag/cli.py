@@ -329,7 +329,8 @@ def watch(
     try:
         code = run_watch(settings, interval_s=interval_s, lifetime_every_s=lifetime_s,
                          output=output, listen=listen, metrics_file=metrics_file,
-                         history_path=history, keep=keep, site=site, push=push)
+                         history_path=history, keep=keep, site=site, push=push,
+                         argv=_ARGV)
     except ServiceError as exc:
         _fail(str(exc))
     raise typer.Exit(code)
@@ -356,9 +357,13 @@ def health(
     history: HistoryPath = None,
     max_age: Annotated[str, _opt("--max-age", "DURATION",
                                  "Unhealthy when the last run is older [default: 15m]")] = "15m",
+    verdict: Annotated[bool, typer.Option(
+        "--verdict", help="Is the site ready? Exit 1 while a check fails (the lifetime "
+        "and audio verdicts of the last slow run included), for alerting")] = False,
 ) -> None:
-    """Exit 0 if the latest recorded run is recent and not failing, else 1 (for Docker's
-    HEALTHCHECK). Reads the history only: sends no packets."""
+    """Exit 0 if the watch is alive: a run ended within --max-age (Docker's HEALTHCHECK, a
+    liveness probe), else 1. With --verdict: 0 only if the site is ready. Reads the history
+    only: sends no packets."""
     from flexdiag.service import check_health
     from flexdiag.settings import SettingsError, parse_duration
 
@@ -366,7 +371,7 @@ def health(
         max_age_s = parse_duration(max_age)
     except SettingsError as exc:
         _fail(f"--max-age: {exc}")
-    raise typer.Exit(check_health(history, max_age_s))
+    raise typer.Exit(check_health(history, max_age_s, verdict))
 
 
 def _push_target(url: str | None, site: str | None, user: str | None) -> Any:

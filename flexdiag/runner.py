@@ -14,7 +14,7 @@ import asyncio
 import datetime
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flexdiag import __version__, advice, planner
@@ -27,6 +27,7 @@ from flexdiag.checks import (
     observations_needed,
 )
 from flexdiag.evidence import MAX_LINE, bound, bound_text
+from flexdiag.facts import unmeasured
 from flexdiag.model import CheckResult, Report, Status
 from flexdiag.net import host
 from flexdiag.observe import Observer
@@ -70,12 +71,14 @@ async def run(
     wall_clock: Callable[[], float] = time.time,
     argv: Sequence[str] = (),
     lifetime: LifetimeMode = LifetimeMode.QUICK,
+    carried: Mapping[str, CheckResult] | None = None,
 ) -> Report:
     """Run ``checks`` (default: the quick run) and return the report.
 
     ``on_result(result, done, total)`` is called as each check finishes, in finishing order;
     ``on_progress(check_id, text)`` as slow checks progress. Setting ``interrupt`` ends slow
-    checks early with what they found so far.
+    checks early with what they found so far. ``carried``: earlier verdicts (the watch's slow
+    run's) that stand in for the checks this run leaves unmeasured, planned with the rest.
     """
     checks = list(checks) if checks is not None else checks_for(settings, lifetime)
     loop = asyncio.get_running_loop()
@@ -106,7 +109,8 @@ async def run(
 
     try:
         observer.start_all(observations_needed(checks))
-        results = tuple(await asyncio.gather(*(one(c) for c in checks)))
+        results = carry_forward(tuple(await asyncio.gather(*(one(c) for c in checks))),
+                                carried or {})
     finally:
         observer.close()
     plan = planner.plan(results, settings)
@@ -122,6 +126,12 @@ async def run(
     )
 
 
+def carry_forward(results: tuple[CheckResult, ...],
+                  carried: Mapping[str, CheckResult]) -> tuple[CheckResult, ...]:
+    """Each result this run left unmeasured, replaced by the carried verdict of that check."""
+    return tuple(carried.get(r.id, r) if unmeasured(r.data) else r for r in results)
+
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -129,7 +139,9 @@ async def run_interruptible(settings: Settings, lifetime: bool | LifetimeMode,
                             progress: Any = None,
                             interrupt: asyncio.Event | None = None,
                             argv: Sequence[str] = (),
-                            on_signal: Callable[[signal.Signals], None] | None = None) -> Report:
+                            on_signal: Callable[[signal.Signals], None] | None = None,
+                            checks: Sequence[Check] | None = None,
+                            carried: Mapping[str, CheckResult] | None = None) -> Report:
     """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C (or SIGTERM,
     SIGHUP: a ``docker stop``, a closed terminal) ends slow checks early (they report what
     they found) and a second one aborts; ``on_signal`` hears of each."""
@@ -154,10 +166,10 @@ async def run_interruptible(settings: Settings, lifetime: bool | LifetimeMode,
     try:
         mode = as_mode(lifetime)
         return await run(
-            settings, checks_for(settings, mode),
+            settings, checks if checks is not None else checks_for(settings, mode),
             on_result=getattr(progress, "update", None),
             on_progress=getattr(progress, "note", None),
-            interrupt=event, argv=argv, lifetime=mode,
+            interrupt=event, argv=argv, lifetime=mode, carried=carried,
         )
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None

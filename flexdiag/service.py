@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +23,7 @@ from flexdiag.push import Pusher, PushTarget, one_line
 from flexdiag.render.metrics import Metrics
 from flexdiag.render.safe import printable
 from flexdiag.settings import HostPort, Settings
-from flexdiag.watch import WatchPlan, assess_health, run_age_s, status_changes, watch
+from flexdiag.watch import Carried, WatchPlan, assess_health, run_age_s, status_changes, watch
 
 
 class ServiceError(Exception):
@@ -263,16 +263,31 @@ class _Signals:
 
 
 async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: Outlets,
-                                 signals: _Signals) -> int:
+                                 signals: _Signals, argv: Sequence[str] = ()) -> int:
+    from flexdiag.checks import deferred_checks
     from flexdiag.render.json import to_dict
     from flexdiag.runner import run_interruptible
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals.attach(loop, stop)
+    carried = Carried()
+    carried.seed(outlets.previous)
 
-    async def once(with_lifetime: bool, interrupt: asyncio.Event) -> dict[str, Any]:
-        return to_dict(await run_interruptible(settings, with_lifetime, None, interrupt))
+    async def once(slow: bool, interrupt: asyncio.Event) -> dict[str, Any]:
+        if slow:  # only what the quick runs leave unmeasured, on sockets of its own
+            report = await run_interruptible(settings, True, None, interrupt, argv=argv,
+                                             checks=deferred_checks(settings))
+        else:
+            report = await run_interruptible(settings, False, None, interrupt, argv=argv,
+                                             carried=carried.now(time.time()))
+        return to_dict(report)
+
+    def on_slow(report: dict[str, Any]) -> None:
+        taken = carried.keep(report, time.time())
+        _log("slow run done: " + (", ".join(
+            f"{c['id']} {c['status']}" for c in report["checks"] if c["id"] in taken)
+            or "nothing measured"))
 
     async def sleep(seconds: float) -> bool:
         try:
@@ -285,7 +300,7 @@ async def _watch_until_signalled(settings: Settings, plan: WatchPlan, outlets: O
          + (f", lifetime every {plan.lifetime_every_s:g} s" if plan.lifetime_every_s else ""))
     try:
         runs = await watch(plan, once, on_report=outlets.report, on_failure=outlets.failure,
-                           stop=stop, clock=loop.time, sleep=sleep)
+                           stop=stop, clock=loop.time, sleep=sleep, on_slow=on_slow)
     finally:
         # Closed while the signal handlers are still ours: a second SIGTERM now is said,
         # not a kill between "stopped" and a history left half-closed.
@@ -298,7 +313,7 @@ def run_watch(
     settings: Settings, *, interval_s: float, lifetime_every_s: float | None,
     output: str | None, listen: HostPort | None, metrics_file: str | None,
     history_path: str | None, keep: int, site: str | None = None,
-    push: PushTarget | None = None,
+    push: PushTarget | None = None, argv: Sequence[str] = (),
 ) -> int:
     """Run the watch loop until SIGTERM/SIGINT; exit code 0 after a clean stop. Raises
     :class:`ServiceError` when it cannot start."""
@@ -313,7 +328,7 @@ def run_watch(
         raise
     signals.start()
     try:
-        return asyncio.run(_watch_until_signalled(settings, plan, outlets, signals))
+        return asyncio.run(_watch_until_signalled(settings, plan, outlets, signals, argv))
     finally:
         outlets.close()
 
@@ -344,8 +359,9 @@ def show_history(path: str | None, limit: int) -> int:
     return 0
 
 
-def check_health(path: str | None, max_age_s: float) -> int:
-    """Exit 0 when healthy, 1 when not; one line under 4 KiB either way."""
+def check_health(path: str | None, max_age_s: float, verdict: bool = False) -> int:
+    """Exit 0 when healthy (``verdict``: ready), 1 when not; one line under 4 KiB either
+    way."""
     try:
         store = History(Path(path) if path else default_path(), create=False)
         latest = store.latest()
@@ -358,6 +374,6 @@ def check_health(path: str | None, max_age_s: float) -> int:
         return 1
     report = latest.report if latest else None
     age = run_age_s(report, datetime.datetime.now(datetime.UTC)) if report else None
-    healthy, line = assess_health(report, age, max_age_s)
+    healthy, line = assess_health(report, age, max_age_s, verdict)
     sys.stdout.write(line[:4000] + "\n")
     return 0 if healthy else 1

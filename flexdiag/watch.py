@@ -13,11 +13,12 @@ import asyncio
 import datetime
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flexdiag.facts import interrupted, unmeasured
-from flexdiag.model import Status
+from flexdiag.model import CheckResult, Status
+from flexdiag.render.json import from_dict
 from flexdiag.vocab import CheckId
 
 JITTER_RATIO = 0.05  # of the interval, either way: sites started together drift apart
@@ -36,6 +37,56 @@ class WatchPlan:
 
 
 RunOnce = Callable[[bool, asyncio.Event], Awaitable[dict[str, Any]]]
+
+
+class Carried:
+    """The latest verdicts of what the quick runs leave unmeasured (``nat.lifetime``, the audio
+    path), from the watch's slow run: every quick run carries them forward, with their age,
+    until a later slow run says otherwise. So a lifetime that fails stays failing in every
+    record, metric and ``health --verdict``, not only in the slow run's own report."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[CheckResult, float]] = {}
+
+    def keep(self, report: dict[str, Any], ended_at: float) -> list[str]:
+        """Take a slow run's measured verdicts (one cut short by a stop is no verdict);
+        returns the ids taken."""
+        taken = []
+        for check in from_dict(report).checks:
+            data = dict(check.data)
+            measured_at = data.pop("carried", None)
+            if unmeasured(data) or interrupted(data):
+                continue
+            when = ended_at
+            if isinstance(measured_at, dict):  # seeded from an earlier record: keep its time
+                when = _epoch(measured_at.get("measured_at")) or ended_at
+            self._kept[check.id] = (replace(check, data=data), when)
+            taken.append(check.id)
+        return taken
+
+    def seed(self, report: dict[str, Any] | None) -> None:
+        """After a restart: the verdicts the last record carried (or measured)."""
+        if report is not None:
+            self.keep(report, _epoch(report.get("started_at")) or 0.0)
+
+    def now(self, wall: float) -> dict[str, CheckResult]:
+        """The kept verdicts as a quick run carries them: ``data.carried`` says when they were
+        measured and how long ago."""
+        return {cid: replace(r, data={**r.data, "carried": {
+                    "measured_at": _iso(at), "age_s": max(0, round(wall - at))}})
+                for cid, (r, at) in self._kept.items()}
+
+
+def _iso(epoch: float) -> str:
+    when = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _epoch(text: Any) -> float | None:
+    try:
+        return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def status_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
@@ -70,43 +121,81 @@ async def watch(
     stop: asyncio.Event,
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[bool]],
+    on_slow: Callable[[dict[str, Any]], None] | None = None,
     rng: random.Random | None = None,
     max_runs: int | None = None,
 ) -> int:
     """Run until ``stop`` is set (or ``max_runs``); returns the number of quick runs.
 
-    A run with the lifetime check (up to an hour) starts after the quick run of its tick and
-    goes on in the background, its measurement on sockets of its own, while the quick runs
-    keep their schedule: the history, the metrics and ``health`` stay current throughout, and
-    its report is recorded when it ends. ``sleep(seconds)`` returns ``False`` when ``stop``
-    was set meanwhile.
+    The slow run (``run_once(True, ...)``: the lifetime check and the audio path, up to an
+    hour) starts after the quick run of its tick and goes on in the background on sockets of
+    its own, while the quick runs keep their schedule and their local ports. Its report goes
+    to ``on_slow`` (which keeps its verdicts for the quick runs to carry), never to the
+    history as the latest run; then a quick run starts at once, so that the verdict shows in
+    a record, the metrics and the change log within seconds. ``sleep(seconds)`` returns
+    ``False`` when ``stop`` was set meanwhile.
     """
     rng = rng or random.Random()
     runs = 0
-    next_lifetime = clock()
     record = _Recorder(stop, plan.stop_grace_s, on_report, on_failure)
-    lifetime: asyncio.Future[None] | None = None
+    wake = asyncio.Event()  # a slow run ended: run now
+    slow = _Slow(plan.lifetime_every_s, clock(),
+                 _Recorder(stop, plan.stop_grace_s, on_slow or on_report, on_failure,
+                           after=wake.set))
     try:
         while not stop.is_set() and (max_runs is None or runs < max_runs):
             started = clock()
             await record(run_once(False, stop))
             runs += 1
-            if (plan.lifetime_every_s is not None and started >= next_lifetime
-                    and (lifetime is None or lifetime.done()) and not stop.is_set()):
-                # Started once the quick run is done: its quick checks then ride the same
-                # local ports, so the same NAT entries (flexdiag.net.ports).
-                lifetime = asyncio.ensure_future(record(run_once(True, stop)))
-                next_lifetime = started + plan.lifetime_every_s
+            if not stop.is_set():
+                slow.start_if_due(started, lambda: run_once(True, stop))
             jitter = rng.uniform(-plan.jitter_ratio, plan.jitter_ratio) * plan.interval_s
             delay = max(0.0, started + plan.interval_s + jitter - clock())
             if stop.is_set() or (max_runs is not None and runs >= max_runs):
                 break
-            if not await sleep(delay):
+            if not await _nap(sleep, delay, wake):
                 break
     finally:
-        if lifetime is not None:  # once stopped, bounded by the grace (see _bounded)
-            await lifetime
+        await slow.finish()  # once stopped, bounded by the grace (see _bounded)
     return runs
+
+
+class _Slow:
+    """The slow run: due every ``every_s`` (``None``: never), one at a time, in the
+    background."""
+
+    def __init__(self, every_s: float | None, first_at: float, record: _Recorder) -> None:
+        self.every_s, self.next_at, self.record = every_s, first_at, record
+        self.task: asyncio.Future[None] | None = None
+
+    def start_if_due(self, now: float, run: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        if self.every_s is None or now < self.next_at:
+            return
+        if self.task is not None and not self.task.done():
+            return
+        self.task = asyncio.ensure_future(self.record(run()))
+        self.next_at = now + self.every_s
+
+    async def finish(self) -> None:
+        if self.task is not None:
+            await self.task
+
+
+async def _nap(sleep: Callable[[float], Awaitable[bool]], seconds: float,
+               wake: asyncio.Event) -> bool:
+    """Sleep until the next tick, or until ``wake`` is set; ``False`` when stopped."""
+    if wake.is_set():
+        wake.clear()
+        return True
+    napping = asyncio.ensure_future(sleep(seconds))
+    woken = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({napping, woken}, return_when=asyncio.FIRST_COMPLETED)
+        wake.clear()  # the tick's own run carries the slow run's verdict just as well
+        return napping.result() if napping.done() else True
+    finally:
+        napping.cancel()
+        woken.cancel()
 
 
 @dataclass(frozen=True)
@@ -117,6 +206,7 @@ class _Recorder:
     grace_s: float
     on_report: Callable[[dict[str, Any]], None]
     on_failure: Callable[[BaseException], None]
+    after: Callable[[], None] | None = None  # once a report was recorded
 
     async def __call__(self, run: Awaitable[dict[str, Any]]) -> None:
         try:
@@ -130,6 +220,8 @@ class _Recorder:
         # finding about the network: not recorded, so it cannot turn health to WARN.
         if report is not None and not (self.stop.is_set() and cut_short(report)):
             self.on_report(report)
+            if self.after is not None:
+                self.after()
 
 
 def cut_short(report: dict[str, Any]) -> bool:
@@ -156,9 +248,14 @@ async def _bounded(run: Awaitable[dict[str, Any]], stop: asyncio.Event,
 
 
 def assess_health(latest: dict[str, Any] | None, finished_age_s: float | None,
-                  max_age_s: float) -> tuple[bool, str]:
-    """Healthy when the latest run is recent and not failing (``fail``/``error``); one line
-    for Docker's HEALTHCHECK log."""
+                  max_age_s: float, verdict: bool = False) -> tuple[bool, str]:
+    """One line for Docker's HEALTHCHECK log, and whether it is good news.
+
+    Liveness (``flexdiag health``): is the watch alive and on schedule, i.e. did a run end
+    within ``max_age_s``? What the network is like does not make it unhealthy (a site with a
+    permanent SIP ALG would otherwise be restarted forever). ``verdict`` (``health
+    --verdict``): is the site ready, i.e. is the latest run recent and without failures,
+    the carried lifetime and audio verdicts included?"""
     if latest is None or finished_age_s is None:
         return False, "unhealthy: no run recorded yet"
     status = latest["status"]
@@ -167,9 +264,12 @@ def assess_health(latest: dict[str, Any] | None, finished_age_s: float | None,
            if Status(c["status"]).rank >= Status.FAIL.rank]
     if finished_age_s > max_age_s:
         return False, f"unhealthy: last run {age} (older than {max_age_s:.0f} s), {status}"
-    if bad:
-        return False, f"unhealthy: last run {age} {status}: " + ", ".join(bad)[:3000]
-    return True, f"healthy: last run {age} {status}"
+    failing = ", ".join(bad)[:3000]
+    if verdict:
+        if bad:
+            return False, f"not ready: last run {age} {status}: {failing}"
+        return True, f"ready: last run {age} {status}"
+    return True, f"healthy: last run {age} {status}" + (f" ({failing})" if bad else "")
 
 
 def run_age_s(report: dict[str, Any], now: datetime.datetime) -> float:

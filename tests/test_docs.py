@@ -151,8 +151,10 @@ def test_the_container_doc_lists_every_series() -> None:
     from flexdiag.render.metrics import Metrics
 
     metrics = Metrics("0")
-    metrics.update({"checks": [{"id": "sip.alg", "status": "pass", "duration_ms": 1,
-                                "data": {"rtt_ms": 3}}], "summary": {}, "duration_s": 1.0,
+    metrics.update({"checks": [{"id": "sip.alg", "status": "fail", "duration_ms": 1,
+                                "data": {"rtt_ms": 3}, "faq": [5],
+                                "reason_code": "sip_alg_rewrites"}], "summary": {},
+                    "duration_s": 1.0,
                     "status": "pass", "profile": {"registration_time_s": 3600}}, 1.7e9)
     exported = set(re.findall(r"^(flexdiag_\w+)", metrics.text(), re.M))
     documented = set(re.findall(r"^\| `(flexdiag_\w+)`", (ROOT / "docs" / "container.md")

@@ -104,8 +104,10 @@ def test_watch_logs_status_changes_across_a_restart(tmp_path: Path, capsys: Any)
         _, err = second.communicate(timeout=30)
     assert second.returncode == 0
     assert f"sip.udp.{sip_ports[0]} pass -> fail" in err
-    code, unhealthy, _ = in_process(["health", "--history", str(history)], capsys)
-    assert code == 1 and "fail" in unhealthy
+    code, alive, _ = in_process(["health", "--history", str(history)], capsys)
+    assert code == 0 and "healthy" in alive and "fail" in alive  # alive, the network failing
+    code, verdict, _ = in_process(["health", "--verdict", "--history", str(history)], capsys)
+    assert code == 1 and "not ready" in verdict and f"sip.udp.{sip_ports[0]} fail" in verdict
     _, shown, _ = in_process(["history", "--history", str(history)], capsys)
     assert "pass -> fail" in shown
 

@@ -35,10 +35,11 @@ from flexdiag.checks.base import (
 )
 from flexdiag.records import Obs
 from flexdiag.settings import Settings
-from flexdiag.vocab import LifetimeMode
+from flexdiag.vocab import CheckId, LifetimeMode
 
-__all__ = ["Check", "Finding", "Judge", "as_mode", "capacity_budget_s", "checks_for", "evaluate",
-           "exchange_evidence", "ms", "observations_needed", "silence", "unresolved"]
+__all__ = ["DEFERRED", "Check", "Finding", "Judge", "as_mode", "capacity_budget_s", "checks_for",
+           "deferred_checks", "evaluate", "exchange_evidence", "ms", "observations_needed",
+           "silence", "unresolved"]
 
 
 def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> list[Check]:
@@ -59,6 +60,17 @@ def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> lis
     checks.append(lifetime_check.UNMEASURED if mode is LifetimeMode.QUICK
                   else lifetime_check.check(settings, mode))
     return checks
+
+
+# The checks a quick run (``run --quick``, the watch's runs) leaves unmeasured, each row saying
+# so: measured by the default run, and by the watch's periodic slow run (``--lifetime-every``).
+DEFERRED = (CheckId.MEDIA_PORTS, CheckId.MEDIA_QUALITY, CheckId.NAT_LIFETIME)
+
+
+def deferred_checks(settings: Settings) -> list[Check]:
+    """The watch's slow run: only what the quick runs leave unmeasured, measured in full (its
+    own sockets: the quick runs keep their local ports meanwhile)."""
+    return [c for c in checks_for(settings, LifetimeMode.FULL) if c.id in DEFERRED]
 
 
 def capacity_budget_s(settings: Settings) -> float | None:
