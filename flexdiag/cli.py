@@ -305,6 +305,7 @@ def watch(
     Stops cleanly on SIGTERM or SIGINT.
     """
     from flexdiag.settings import SettingsError, parse_duration, parse_listen, parse_site
+    from flexdiag.watch import min_interval_s
 
     _language(lang)
     _given(("--lifetime-every", lifetime_every), ("--output", output),
@@ -316,6 +317,10 @@ def watch(
     try:
         interval_s = parse_duration(interval)
         lifetime_s = parse_duration(lifetime_every) if lifetime_every else None
+        floor_s = min_interval_s(os.environ)
+        if interval_s < floor_s:
+            raise SettingsError(f"--interval {interval}: at least {floor_s:g} s (each run "
+                                "opens flows in the router's table)")
         listen = parse_listen(metrics_listen) if metrics_listen is not None else None
         site = parse_site(site) if site is not None else None
     except SettingsError as exc:

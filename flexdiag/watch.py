@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +21,8 @@ from flexdiag.model import CheckResult, Status
 from flexdiag.render.json import from_dict
 from flexdiag.vocab import CheckId
 
+MIN_INTERVAL_S = 10.0  # --interval floor: a quick run takes a few seconds, and every run
+# opens flows in the router's table (FLEXDIAG_MIN_INTERVAL, in seconds, lowers it for tests)
 JITTER_RATIO = 0.05  # of the interval, either way: sites started together drift apart
 STOP_GRACE_S = 4.0  # how long a stopping loop lets the current run finish: with the last
 # push (2 s) and the history (1 s), a stop ends well within `docker stop`'s 10 s
@@ -87,6 +89,14 @@ def _epoch(text: Any) -> float | None:
         return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def min_interval_s(environ: Mapping[str, str]) -> float:
+    """The floor of ``--interval``: :data:`MIN_INTERVAL_S`, or ``FLEXDIAG_MIN_INTERVAL``."""
+    try:
+        return max(0.0, float(environ["FLEXDIAG_MIN_INTERVAL"]))
+    except (KeyError, ValueError):
+        return MIN_INTERVAL_S
 
 
 def status_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:

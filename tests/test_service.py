@@ -142,6 +142,7 @@ def test_health_stays_healthy_while_a_lifetime_measurement_runs(tmp_path: Path,
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["watch", "--interval", "soon"], "is not a duration"),
+    (["watch", "--interval", "5s"], "--interval 5s: at least 10 s"),
     (["watch", "--metrics-listen", "localhost:99999"], "out of range"),
     (["health", "--max-age", "x"], "is not a duration"),
     (["watch", "--pushgateway", "http://127.0.0.1:9"], "give --site NAME too"),

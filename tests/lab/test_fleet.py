@@ -5,6 +5,7 @@ runs on the LAN host, and what the gateway holds carries the site on every serie
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -49,7 +50,8 @@ def test_a_site_behind_nat_pushes_to_a_real_pushgateway(lab: Lab, tmp_path: Path
             ["ip", "netns", "exec", LAN, sys.executable, "-m", "flexdiag", "watch",
              "--interval", "2", "--history", str(tmp_path / "h.sqlite"), "--site", "lab-01",
              "--pushgateway", GATEWAY, "--platform-ranges", PLATFORM_RANGE,
-             "--timeout", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--timeout", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "FLEXDIAG_MIN_INTERVAL": "1"})
         try:
             assert watcher.stdout is not None
             first: dict[str, Any] = json.loads(watcher.stdout.readline())
