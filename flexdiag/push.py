@@ -113,10 +113,11 @@ class Pusher:
     ``flexdiag`` and the grouping key ``site``.
 
     Each push runs in a thread of its own, one at a time, bounded by :data:`PUSH_DEADLINE_S`:
-    a slow or failing gateway delays no run and never stops the watch. A push that fails, or
-    that is skipped because the previous one has not ended, is logged once (and again when
-    pushing works again); the next run's push carries the newer state, and the gateway keeps
-    serving the last good one meanwhile, its ``push_time_seconds`` showing how old it is.
+    a slow or failing gateway delays no run and never stops the watch. A push that fails is
+    logged in one line (once, and once again when pushing works again), saying how many later
+    pushes were skipped because it had not ended; the next run's push carries the newer state,
+    and the gateway keeps serving the last good one meanwhile, its ``push_time_seconds``
+    showing how old it is.
     """
 
     def __init__(self, target: PushTarget, registry: Any, log: Callable[[str], None],
@@ -125,17 +126,13 @@ class Pusher:
         self.deadline_s = deadline_s
         self._thread: threading.Thread | None = None
         self.failing = False
-        self.skipping = False
+        self.skipped = 0  # pushes skipped while the previous one had not ended
         self.pushed = 0
 
     def push(self) -> None:
         if self._thread is not None and self._thread.is_alive():
-            if not self.skipping:
-                self.log(f"push to {self.target.url} skipped: the previous push has not "
-                         "ended yet")
-            self.skipping = True
+            self.skipped += 1  # said with the push's failure, if it fails
             return
-        self.skipping = False
         self._thread = threading.Thread(target=self._push, name="flexdiag-push", daemon=True)
         self._thread.start()
 
@@ -163,16 +160,26 @@ class Pusher:
                             handler=handler)
         except Exception as exc:  # any failure: logged once, retried after the next run
             if not self.failing:
+                skipped = (f"{self.skipped} later push(es) skipped meanwhile; "
+                           if self.skipped else "")
                 self.log(f"push to {target.url} failed: {printable(str(exc))} "
-                         "(retried after every run)")
+                         f"({skipped}retried after every run)")
             self.failing = True
+            self.skipped = 0
             return
+        self.skipped = 0
         if self.failing:
             self.log(f"push to {target.url} works again")
         self.failing = False
         self.pushed += 1
 
     def close(self, wait_s: float = CLOSE_WAIT_S) -> None:
-        """Wait (bounded) for the last push, so that a stopping watch's last run arrives."""
+        """Wait (bounded) for the last push, so that a stopping watch's last run arrives;
+        one that has not ended by then is said, once."""
         if self._thread is not None:
             self._thread.join(wait_s)
+            if self._thread.is_alive() and not self.failing:
+                skipped = (f"; {self.skipped} later push(es) skipped meanwhile"
+                           if self.skipped else "")
+                self.log(f"push to {self.target.url} abandoned at stop: no answer within "
+                         f"{wait_s:g} s{skipped}")

@@ -54,6 +54,8 @@ def test_watch_metrics_history_health_and_sigterm(tmp_path: Path, capsys: Any) -
     assert "stopped after" in err
     lines = [json.loads(line) for line in first + out.splitlines()]
     assert len(lines) >= 2 and all(r["schema"] == "flexdiag.report/1" for r in lines)
+    # The command line, for support (it was [] in watch reports).
+    assert lines[0]["environment"]["argv"][:3] == ["watch", "--interval", "1"]
     # Metrics as Prometheus sees them.
     status = {(s["check"], s["status"]): v for s, v in metrics["flexdiag_check_status"]}
     assert status[("dns.voip", "pass")] == 1.0 and status[("dns.voip", "fail")] == 0.0
