@@ -296,6 +296,13 @@ def watch(
         "--pushgateway-user", metavar="USER", envvar="FLEXDIAG_PUSHGATEWAY_USER",
         show_envvar=False, help="Basic-auth user for the Pushgateway (password: "
                                 "FLEXDIAG_PUSHGATEWAY_PASSWORD)")] = None,
+    report_url: Annotated[str | None, typer.Option(
+        "--report-url", metavar="URL", envvar="FLEXDIAG_REPORT_URL", show_envvar=False,
+        help="POST every JSON report (with its plan) to this HTTP endpoint; the site, if "
+             "given, in the X-Flexdiag-Site header")] = None,
+    report_user: Annotated[str | None, typer.Option(
+        "--report-user", metavar="USER", envvar="FLEXDIAG_REPORT_USER", show_envvar=False,
+        help="Basic-auth user for --report-url (password: FLEXDIAG_REPORT_PASSWORD)")] = None,
     profile: Profile = None,
     lang: Lang = None,
 ) -> None:
@@ -311,9 +318,11 @@ def watch(
     _given(("--lifetime-every", lifetime_every), ("--output", output),
            ("--metrics-listen", metrics_listen), ("--metrics-file", metrics_file),
            ("--history", history), ("--profile", profile), ("--site", site),
-           ("--pushgateway", pushgateway), ("--pushgateway-user", pushgateway_user))
+           ("--pushgateway", pushgateway), ("--pushgateway-user", pushgateway_user),
+           ("--report-url", report_url), ("--report-user", report_user))
     settings = _settings(profile, settings_options)
     push = _push_target(pushgateway, site, pushgateway_user)
+    report = _report_target(report_url, site, report_user)
     try:
         interval_s = parse_duration(interval)
         lifetime_s = parse_duration(lifetime_every) if lifetime_every else None
@@ -335,7 +344,7 @@ def watch(
         code = run_watch(settings, interval_s=interval_s, lifetime_every_s=lifetime_s,
                          output=output, listen=listen, metrics_file=metrics_file,
                          history_path=history, keep=keep, site=site, push=push,
-                         argv=_ARGV)
+                         argv=_ARGV, report=report)
     except ServiceError as exc:
         _fail(str(exc))
     raise typer.Exit(code)
@@ -401,6 +410,30 @@ def _push_target(url: str | None, site: str | None, user: str | None) -> Any:
         return PushTarget(parse_push_url(url), parse_site(site), user, password)
     except SettingsError as exc:
         _fail(f"--pushgateway: {exc}")
+
+
+def _report_target(url: str | None, site: str | None, user: str | None) -> Any:
+    """``--report-url`` with its credentials, checked (``None``: no reports posted)."""
+    from flexdiag.push import ReportTarget
+    from flexdiag.settings import SettingsError, parse_push_url, parse_site
+
+    if url is None:
+        if user is not None:
+            _fail("--report-user: only with --report-url URL")
+        return None
+    password = os.environ.get("FLEXDIAG_REPORT_PASSWORD")
+    if user is None and password:
+        _fail("FLEXDIAG_REPORT_PASSWORD is set: give --report-user USER too")
+    if user is not None and not password:
+        _fail("--report-user: set the password in FLEXDIAG_REPORT_PASSWORD too")
+    try:
+        return ReportTarget(
+            parse_push_url(url, "report intake", "--report-user and the "
+                           "FLEXDIAG_REPORT_PASSWORD environment variable", query=True,
+                           example="https://intake.example.net/flexdiag"),
+            parse_site(site) if site is not None else None, user, password)
+    except SettingsError as exc:
+        _fail(f"--report-url: {exc}")
 
 
 def _said(signum: Any) -> None:

@@ -1,5 +1,6 @@
-"""``watch --pushgateway``: the metrics PUT to a Prometheus Pushgateway after every run, for
-sites behind NAT that cannot be scraped.
+"""What leaves a site over HTTP: ``watch --pushgateway`` (the metrics PUT to a Prometheus
+Pushgateway after every run, for sites behind NAT that cannot be scraped) and ``watch
+--report-url`` (every JSON report, with its plan, POSTed to an operator's intake).
 
 prometheus_client builds the request (path, grouping key, exposition format); the HTTP exchange
 is flexdiag's own, so that it has a *total* deadline: urllib's timeout bounds each socket
@@ -14,7 +15,9 @@ Every line a gateway can influence (its status text, an error) is logged through
 from __future__ import annotations
 
 import base64
+import collections
 import http.client
+import json
 import socket
 import threading
 import time
@@ -44,7 +47,20 @@ class PushTarget:
     @property
     def plain_http_auth(self) -> bool:
         """Basic auth over plain http: the password crosses the network readable."""
-        return self.user is not None and self.url.lower().startswith("http://")
+        return plain_http_auth(self.url, self.user)
+
+
+def plain_http_auth(url: str, user: str | None) -> bool:
+    """Basic auth over plain http: the password crosses the network readable."""
+    return user is not None and url.lower().startswith("http://")
+
+
+def basic_auth(user: str | None, password: str | None) -> list[tuple[str, str]]:
+    """The RFC 7617 ``Authorization`` header, or none."""
+    if user is None:
+        return []
+    token = f"{user}:{password or ''}".encode()
+    return [("Authorization", "Basic " + base64.b64encode(token).decode())]
 
 
 class PushError(Exception):
@@ -146,11 +162,8 @@ class Pusher:
             # prometheus_client builds the URL (grouping key), body and headers; the
             # exchange is ours, for its total deadline.
             def send() -> None:
-                sent = list(headers)
-                if target.user is not None:  # RFC 7617 basic auth
-                    token = f"{target.user}:{target.password or ''}".encode()
-                    sent.append(("Authorization", "Basic " + base64.b64encode(token).decode()))
-                put(url, data, sent, self.deadline_s, method)
+                put(url, data, [*headers, *basic_auth(target.user, target.password)],
+                    self.deadline_s, method)
 
             return send
 
@@ -183,3 +196,116 @@ class Pusher:
                            if self.skipped else "")
                 self.log(f"push to {self.target.url} abandoned at stop: no answer within "
                          f"{wait_s:g} s{skipped}")
+
+
+REPORT_QUEUE = 100  # reports held while the intake fails (then the oldest is dropped)
+REPORT_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)  # between attempts, then every 60 s
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    """Where ``watch --report-url`` POSTs each report; the site goes in a header
+    (``X-Flexdiag-Site``), the credentials in basic auth."""
+
+    url: str
+    site: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+    @property
+    def plain_http_auth(self) -> bool:
+        return plain_http_auth(self.url, self.user)
+
+
+class ReportPoster:
+    """POSTs every report (the JSON contract, its plan included) to an HTTP intake, in order,
+    from a thread of its own: the schedule never waits for it.
+
+    Reports wait in a bounded queue (:data:`REPORT_QUEUE`; when full the oldest is dropped and
+    counted). A report the intake refuses or does not take is retried with backoff
+    (:data:`REPORT_BACKOFF_S`), the newer ones waiting behind it; each attempt is bounded by
+    the push deadline. Trouble is logged once, and once again when posting works again
+    (with how many reports were dropped meanwhile).
+    """
+
+    def __init__(self, target: ReportTarget, log: Callable[[str], None],
+                 deadline_s: float = PUSH_DEADLINE_S,
+                 backoff_s: tuple[float, ...] = REPORT_BACKOFF_S) -> None:
+        self.target, self.log = target, log
+        self.deadline_s, self.backoff_s = deadline_s, backoff_s
+        self.queue: collections.deque[bytes] = collections.deque()
+        self.cond = threading.Condition()
+        self.closing = False
+        self.failing = False
+        self.dropped = 0
+        self.posted = 0
+        self._thread = threading.Thread(target=self._run, name="flexdiag-report", daemon=True)
+        self._thread.start()
+
+    def post(self, report: dict[str, Any]) -> None:
+        """Queue a report (never blocks)."""
+        body = json.dumps(report, ensure_ascii=False).encode("utf-8")
+        with self.cond:
+            if len(self.queue) >= REPORT_QUEUE:
+                self.queue.popleft()
+                self.dropped += 1
+            self.queue.append(body)
+            self.cond.notify()
+
+    def _headers(self) -> list[tuple[str, str]]:
+        headers = [("Content-Type", "application/json")]
+        if self.target.site is not None:
+            headers.append(("X-Flexdiag-Site", self.target.site))
+        return headers + basic_auth(self.target.user, self.target.password)
+
+    def _next(self) -> bytes | None:
+        with self.cond:
+            while not self.queue and not self.closing:
+                self.cond.wait()
+            return self.queue[0] if self.queue else None
+
+    def _run(self) -> None:
+        attempt = 0
+        while (body := self._next()) is not None:
+            try:
+                put(self.target.url, body, self._headers(), self.deadline_s, "POST")
+            except PushError as exc:
+                self._failed(exc)
+                if self.closing:
+                    return
+                with self.cond:  # back off; a stop ends the wait
+                    self.cond.wait(self.backoff_s[min(attempt, len(self.backoff_s) - 1)])
+                attempt += 1
+                continue
+            attempt = 0
+            with self.cond:
+                self.queue.popleft()
+            self._worked()
+
+    def _failed(self, exc: PushError) -> None:
+        if not self.failing:
+            self.log(f"report to {self.target.url} not taken: {printable(str(exc))} "
+                     "(retried with backoff; reports wait meanwhile)")
+        self.failing = True
+
+    def _worked(self) -> None:
+        self.posted += 1
+        if self.failing:
+            dropped = f" ({self.dropped} report(s) dropped meanwhile)" if self.dropped else ""
+            self.log(f"report to {self.target.url} works again{dropped}")
+            self.dropped = 0
+        self.failing = False
+
+    def stop(self) -> None:
+        """No more backoff: post what is queued, then end (see :meth:`close`)."""
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
+
+    def close(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Post what is queued within ``wait_s``, then give up (said, once)."""
+        self.stop()
+        self._thread.join(wait_s)
+        left = len(self.queue)
+        if left and not self.failing:
+            self.log(f"report to {self.target.url}: {left} report(s) not posted at stop")

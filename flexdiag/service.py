@@ -19,7 +19,7 @@ from typing import IO, Any
 from flexdiag import __version__
 from flexdiag.history import History, HistoryError, Writer, default_path
 from flexdiag.metrics_http import MetricsServer
-from flexdiag.push import Pusher, PushTarget, one_line
+from flexdiag.push import CLOSE_WAIT_S, Pusher, PushTarget, ReportPoster, ReportTarget, one_line
 from flexdiag.render.metrics import Metrics
 from flexdiag.render.safe import printable
 from flexdiag.settings import HostPort, Settings
@@ -96,6 +96,16 @@ def _pusher(push: PushTarget | None, metrics: Metrics) -> Pusher | None:
     return Pusher(push, metrics.registry, _log)
 
 
+def _poster(report: ReportTarget | None) -> ReportPoster | None:
+    if report is None:
+        return None
+    _log(f"posting reports to {report.url}")
+    if report.plain_http_auth:
+        _log("warning: basic auth over plain http: the report intake's password crosses the "
+             "network readable; use an https:// URL")
+    return ReportPoster(report, _log)
+
+
 def _serve(metrics: Metrics, listen: HostPort | None) -> MetricsServer | None:
     """The metrics endpoint, where ``--metrics-listen`` asks for one."""
     if listen is None:
@@ -125,12 +135,14 @@ class Outlets:
 
     def __init__(self, store: History, metrics: Metrics, sink: IO[bytes], own_sink: bool,
                  server: Any, metrics_file: str | None,
-                 previous: dict[str, Any] | None, pusher: Pusher | None = None) -> None:
+                 previous: dict[str, Any] | None, pusher: Pusher | None = None,
+                 poster: ReportPoster | None = None) -> None:
         self.writer = Writer(store, _log)
         self.metrics, self.sink = metrics, sink
         self.own_sink, self.server, self.metrics_file = own_sink, server, metrics_file
         self.previous = previous  # the last report, for status-change lines across restarts
         self.pusher = pusher
+        self.poster = poster
         self._lines = _Guard("JSON lines (--output)" if own_sink else "JSON lines (stdout)")
         self._metrics_file = _Guard(f"metrics file {metrics_file}")
         self.closed = False
@@ -138,7 +150,7 @@ class Outlets:
     @classmethod
     def open(cls, *, history_path: str | None, keep: int, listen: HostPort | None,
              output: str | None, metrics_file: str | None, site: str | None = None,
-             push: PushTarget | None = None) -> Outlets:
+             push: PushTarget | None = None, report: ReportTarget | None = None) -> Outlets:
         store, latest = _open_history(history_path, keep)
         metrics = Metrics(__version__, site)
         pusher = _pusher(push, metrics)
@@ -152,7 +164,7 @@ class Outlets:
                 server.shutdown()
             raise
         return cls(store, metrics, sink, bool(output), server, metrics_file,
-                   latest.report if latest else None, pusher)
+                   latest.report if latest else None, pusher, _poster(report))
 
     def report(self, report: dict[str, Any]) -> None:
         """Hand the report to every outlet; none of them can stop the watch or block the
@@ -166,6 +178,8 @@ class Outlets:
             self._metrics_file(lambda: write_metrics_file(self.metrics, metrics_file))
         if self.pusher is not None:
             self.pusher.push()
+        if self.poster is not None:
+            self.poster.post(report)
         for change in status_changes(self.previous, report):
             _log(change)
         self.previous = report
@@ -189,8 +203,13 @@ class Outlets:
         if self.closed:
             return
         self.closed = True
+        deadline = time.monotonic() + CLOSE_WAIT_S  # the push and the reports, side by side
+        if self.poster is not None:
+            self.poster.stop()
         if self.pusher is not None:
             self.pusher.close()
+        if self.poster is not None:
+            self.poster.close(max(0.0, deadline - time.monotonic()))
         self.writer.close()
         if self.own_sink:
             try:
@@ -314,6 +333,7 @@ def run_watch(
     output: str | None, listen: HostPort | None, metrics_file: str | None,
     history_path: str | None, keep: int, site: str | None = None,
     push: PushTarget | None = None, argv: Sequence[str] = (),
+    report: ReportTarget | None = None,
 ) -> int:
     """Run the watch loop until SIGTERM/SIGINT; exit code 0 after a clean stop. Raises
     :class:`ServiceError` when it cannot start."""
@@ -322,7 +342,8 @@ def run_watch(
     signals.block()
     try:
         outlets = Outlets.open(history_path=history_path, keep=keep, listen=listen,
-                               output=output, metrics_file=metrics_file, site=site, push=push)
+                               output=output, metrics_file=metrics_file, site=site, push=push,
+                               report=report)
     except BaseException:
         signals.unblock()
         raise

@@ -307,10 +307,13 @@ def parse_site(text: str) -> str:
     return text.strip()
 
 
-def parse_push_url(text: str) -> str:
-    """A Pushgateway's base URL: ``http(s)://host[:port][/path]``, without credentials (give
-    those with --pushgateway-user and FLEXDIAG_PUSHGATEWAY_PASSWORD, not on a command line
-    that every user of the host can read)."""
+def parse_push_url(text: str, kind: str = "Pushgateway", credentials: str = (
+        "--pushgateway-user and the FLEXDIAG_PUSHGATEWAY_PASSWORD environment variable"),
+        query: bool = False, example: str = "https://pushgateway.example.net:9091") -> str:
+    """An HTTP endpoint's URL: ``http(s)://host[:port][/path]`` (``query``: and a query),
+    without credentials (give those with --pushgateway-user and FLEXDIAG_PUSHGATEWAY_PASSWORD,
+    or --report-user and FLEXDIAG_REPORT_PASSWORD, not on a command line that every user of
+    the host can read)."""
     import urllib.parse
 
     if any(c.isspace() or not c.isprintable() for c in text):
@@ -323,13 +326,12 @@ def parse_push_url(text: str) -> str:
     except ValueError:
         port = -1
     if url.scheme not in ("http", "https") or not url.hostname or port == -1:
-        raise SettingsError(f"{shown(text)} is not a Pushgateway URL (e.g. "
-                            "https://pushgateway.example.net:9091)")
+        raise SettingsError(f"{shown(text)} is not a {kind} URL (e.g. {example})")
     if url.username is not None or url.password is not None:
-        raise SettingsError("put no credentials in the URL: use --pushgateway-user and "
-                            "the FLEXDIAG_PUSHGATEWAY_PASSWORD environment variable")
-    if url.query or url.fragment:
-        raise SettingsError(f"{shown(text)}: a Pushgateway URL has no query or fragment")
+        raise SettingsError(f"put no credentials in the URL: use {credentials}")
+    if (url.query and not query) or url.fragment:
+        raise SettingsError(f"{shown(text)}: a {kind} URL has no "
+                            f"{'fragment' if query else 'query or fragment'}")
     return text.strip().rstrip("/")
 
 
