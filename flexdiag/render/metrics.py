@@ -81,6 +81,15 @@ class Metrics:
             "Shortest idle time a phone's NAT mapping (one exchange, then quiet: the fresh flow) "
             "was seen expired (NaN: unknown)",
             registry=r)
+        self.media_jitter = Gauge(
+            "flexdiag_media_jitter_seconds", "media.quality: interarrival jitter of the "
+            "RTP-paced probe, RFC 3550 (NaN: not measured)", registry=r)
+        self.media_loss = Gauge(
+            "flexdiag_media_loss_ratio", "media.quality: share of the probe's packets lost "
+            "(NaN: not measured)", registry=r)
+        self.media_mos = Gauge(
+            "flexdiag_media_mos", "media.quality: estimated call quality, ITU-T G.107 MOS "
+            "(NaN: not measured)", registry=r)
         self.registration = Gauge(
             "flexdiag_registration_interval_seconds",
             "The phones' registration interval the NAT lifetime is judged against "
@@ -142,6 +151,11 @@ class Metrics:
         self.ntp_offset.set(_number(summary.get("ntp_offset_s")))
         alg = summary.get("sip_alg")
         self.sip_alg.set(math.nan if alg is None else float(alg))
+        media = summary.get("media") or {}
+        jitter, loss = _number(media.get("jitter_ms")), _number(media.get("loss_pct"))
+        self.media_jitter.set(jitter / 1000)
+        self.media_loss.set(loss / 100)
+        self.media_mos.set(_number(media.get("mos")))
         lifetime = summary.get("nat_lifetime_s")
         if lifetime is not None:
             self.lifetime_alive.set(_number(lifetime.get("alive")))
@@ -149,7 +163,8 @@ class Metrics:
         self.last_run.set(finished_at)
         self.last_duration.set(report["duration_s"])
         for overall in REPORT_STATUSES:
-            self.last_status.labels(overall.value).set(1 if overall == report["status"] else 0)
+            self.last_status.labels(overall.value).set(
+                1 if overall.value == report["status"] else 0)
         self.runs.labels(report["status"]).inc()
 
     def run_failed(self) -> None:

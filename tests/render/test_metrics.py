@@ -37,3 +37,12 @@ def test_a_report_of_an_older_flexdiag_without_codes_exports_no_findings() -> No
     old = {k: v for k, v in ALG.items() if k != "reason_code"}
     metrics.update(_report(old), 1.7e9)
     assert "flexdiag_finding{" not in metrics.text()
+
+
+def test_the_last_runs_overall_status_is_the_one_set() -> None:
+    metrics = Metrics("0")
+    metrics.update(_report(ALG), 1.7e9)
+    text = metrics.text()
+    assert 'flexdiag_last_run_status{status="fail"} 1.0' in text
+    assert 'flexdiag_last_run_status{status="pass"} 0.0' in text
+    assert 'flexdiag_runs_total{status="fail"} 1.0' in text
