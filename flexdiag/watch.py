@@ -109,8 +109,9 @@ def status_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> 
         old = before.get(check["id"])
         if old is not None and old["status"] == check["status"]:
             continue
-        # The quick runs between two lifetime runs do not measure it: no change to report.
-        if _unmeasured(old) or _unmeasured(check):
+        # A run that did not measure it (a quick run before the first slow run's verdict)
+        # says nothing new; the verdict arriving is a change ("nat.lifetime skip -> fail").
+        if _unmeasured(check):
             continue
         if old is None and check["id"] == CheckId.NAT_LIFETIME:
             continue

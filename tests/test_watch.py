@@ -306,3 +306,14 @@ def test_carried_verdicts_survive_a_restart_with_their_measuring_time() -> None:
     assert "carried" not in carried.now(0)["nat.lifetime"].data["carried"]
     assert set(carried.now(0)) == {"nat.lifetime", "sip.alg"}
     Carried().seed(None)  # no history yet
+
+
+def test_a_carried_verdict_arriving_is_a_change_and_an_unmeasured_run_is_not() -> None:
+    unmeasured = {"id": "nat.lifetime", "status": "skip", "data": {"reason": "not-measured"}}
+    carried = {"id": "nat.lifetime", "status": "fail", "data": {"carried": {"age_s": 3}}}
+    quick = {"status": "pass", "checks": [unmeasured]}
+    after = {"status": "fail", "checks": [carried]}
+    assert status_changes(quick, after) == ["nat.lifetime skip -> fail"]
+    assert status_changes(after, quick) == []  # a quick run without it says nothing new
+    assert status_changes(after, after) == []
+    assert status_changes({"status": "pass", "checks": []}, after) == []  # first measured
