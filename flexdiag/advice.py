@@ -320,12 +320,12 @@ MESSAGES: dict[str, str] = {
     ),
     # --- the audio path (FAQ item 4) ---------------------------------------------------------
     "media.good": (
-        "{sent} RTP-paced packets there and back: round trip {rtt} ms (95 % under {p95} ms), "
+        "{sent} RTP-paced packets there and back: round trip {rtt} ms (95 % within {p95} ms), "
         "jitter {jitter} ms, loss {loss} % (worst 200 ms: {burst} %): estimated MOS {mos} "
         "for G.711"
     ),
     "media.poor": (
-        "{sent} RTP-paced packets there and back: round trip {rtt} ms (95 % under {p95} ms), "
+        "{sent} RTP-paced packets there and back: round trip {rtt} ms (95 % within {p95} ms), "
         "jitter {jitter} ms, loss {loss} % (worst 200 ms: {burst} %): estimated MOS {mos} "
         "for G.711, below what calls need"
     ),

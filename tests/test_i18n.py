@@ -101,3 +101,21 @@ def test_language_changes_text_not_keys(capsys: Any, validate_report: Any) -> No
     alg = next(c for c in dutch["checks"] if c["id"] == "sip.alg")
     assert alg["data"]["evidence"] and all(e.startswith("poort ") for e in alg["data"]["evidence"]
                                            if not e.startswith("geen"))
+
+
+def test_the_catalogue_compiles_with_standard_tooling(tmp_path: Path) -> None:
+    # Issue #27: the header was marked fuzzy (pybabel compile skipped the catalogue), and
+    # "95 % under" read as a %-placeholder that the Dutch did not match.
+    import shutil
+    import subprocess
+
+    pybabel = shutil.which("pybabel")
+    if pybabel is None:
+        pytest.skip("pybabel is not installed (pip install -e '.[test]')")
+    po = Path(__file__).parent.parent / "flexdiag" / "locale" / "nl" / "LC_MESSAGES"
+    result = subprocess.run([pybabel, "compile", "-i", str(po / "flexdiag.po"), "-o",
+                             str(tmp_path / "flexdiag.mo")], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fuzzy" not in result.stderr + result.stdout
+    assert (tmp_path / "flexdiag.mo").stat().st_size > 10_000
