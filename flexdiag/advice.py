@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flexdiag.i18n import _
+from flexdiag.i18n import _, fmt
 from flexdiag.vocab import SIP_UDP, CheckId, sip_udp_port
 
 
@@ -555,7 +555,7 @@ def note(key_and_fields: tuple[str, dict[str, Any]]) -> str:
 
 def text(key: str, **fields: Any) -> str:
     """The message ``key`` in the active language, with its fields filled in."""
-    return _(MESSAGES[key]).format(**fields)
+    return fmt(_(MESSAGES[key]), **fields)
 
 
 def title(check_id: str) -> str:
@@ -568,7 +568,7 @@ def title(check_id: str) -> str:
 
 def seconds_or_unknown(value: float | None) -> str:
     """A measured time in seconds, or the catalogue's "unknown" mark."""
-    return text("lifetime.unknown") if value is None else f"{value:.1f} s"
+    return text("lifetime.unknown") if value is None else fmt("{value:.1f} s", value=value)
 
 
 def lifetime_progress(left_s: float, alive_s: float | None, expired_s: float | None) -> str:

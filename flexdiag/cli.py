@@ -138,6 +138,9 @@ def run(
                                        "Write the report to FILE instead of stdout")] = None,
     redact: Annotated[bool, typer.Option(
         "--redact", help="Remove public addresses and host names, for sharing")] = False,
+    note: Annotated[str | None, typer.Option(
+        "--note", metavar="TEXT", help="Your own words for the ticket (site, installer, what "
+        "was changed): in every format")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only a one-line summary")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
@@ -183,16 +186,19 @@ def run(
             else LifetimeMode.HORIZON)
     try:
         code = _run(settings, chosen, lifetime=mode, output=output, redact=redact,
-                    quiet=quiet, verbose=verbose)
+                    quiet=quiet, verbose=verbose, note=note)
     except KeyboardInterrupt:  # the second Ctrl-C (the first ends slow checks early)
         _fail("interrupted twice: stopped without a report")
     raise typer.Exit(code)
 
 
 def _run(settings: Settings, fmt: Any, *, lifetime: Any = False, output: str | None = None,
-         redact: bool = False, quiet: bool = False, verbose: bool = False) -> int:
+         redact: bool = False, quiet: bool = False, verbose: bool = False,
+         note: str | None = None) -> int:
     import asyncio
+    import dataclasses
 
+    from flexdiag.evidence import MAX_LINE, bound_text
     from flexdiag.render import Format, render
     from flexdiag.render.redact import redact as redacted
     from flexdiag.render.text import one_line
@@ -212,6 +218,8 @@ def _run(settings: Settings, fmt: Any, *, lifetime: Any = False, output: str | N
     else:
         report = asyncio.run(run_interruptible(settings, lifetime, None, argv=_ARGV,
                                                on_signal=_said))
+    if note and note.strip():  # the installer's words, one bounded line (escaped by renderers)
+        report = dataclasses.replace(report, note=bound_text(" ".join(note.split()), MAX_LINE))
     if redact:
         report = redacted(report)
     if quiet:
@@ -240,6 +248,8 @@ def _run(settings: Settings, fmt: Any, *, lifetime: Any = False, output: str | N
 def explain(
     code: Annotated[str, typer.Argument(metavar="CODE", help="A SIP response code, e.g. 408")],
     lang: Lang = None,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="The explanation as one JSON object")] = False,
 ) -> None:
     """Explain a SIP response code: its meaning (platform FAQ section 7), typical cause and
     what to check on the Flex platform.
@@ -253,7 +263,14 @@ def explain(
     try:
         e = explain_code(int(code.strip()))
     except ValueError:
-        _fail(f"{code!r} is not a SIP response code (100-699)")
+        _fail(f"{code!r} is not a SIP response code (100-699; see 'flexdiag explain --help')")
+    if json_output:
+        import json
+
+        print(json.dumps({"code": e.code, "phrase": e.phrase, "class": e.class_name,
+                          "in_faq": e.in_faq, "meaning": e.meaning, "cause": e.cause,
+                          "check": e.check}, ensure_ascii=False))
+        return
     lines = [f"{e.code} {e.phrase} ({e.class_name})",
              _("Meaning") + ": " + e.meaning,
              _("Typical cause") + ": " + e.cause,
@@ -354,7 +371,7 @@ def watch(
 def history(
     history: HistoryPath = None,
     limit: Annotated[int, typer.Option("--limit", metavar="N",
-                                       help="How many runs to show [default: 20]")] = 20,
+                                       help="How many runs to show")] = 20,
 ) -> None:
     """Show the recent runs of `flexdiag watch` and the status changes between them."""
     from flexdiag.service import ServiceError, show_history
@@ -457,7 +474,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = app(args=argv, prog_name="flexdiag", standalone_mode=False)
     except TyperException as exc:  # usage errors from typer's command-line parser
         text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        _fail(text.splitlines()[0] + " (see 'flexdiag --help')")
+        ctx = getattr(exc, "ctx", None)  # the command the usage error is about
+        where = getattr(ctx, "command_path", None) or "flexdiag"
+        _fail(text.splitlines()[0] + f" (see '{where} --help')")
     except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted")
     except OSError as exc:  # e.g. stdout closed by a pipe

@@ -13,14 +13,19 @@ Adding or changing a message: write the English text where it is used (``advice.
 from __future__ import annotations
 
 import gettext
+import string
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 DOMAIN = "flexdiag"
 LANGUAGES = ("en", "nl")
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 _active: gettext.NullTranslations = gettext.NullTranslations()
+_language = "en"
+# How each language writes a number's decimal part (CLDR: Dutch "2,5 s", English "2.5 s").
+DECIMAL = {"en": ".", "nl": ","}
 
 
 class LanguageError(ValueError):
@@ -38,17 +43,60 @@ def default_language(env: Mapping[str, str]) -> str:
 
 def activate(language: str) -> None:
     """Use ``language`` for every text produced from now on."""
-    global _active
+    global _active, _language
     if language not in LANGUAGES:
         raise LanguageError(f"unknown language {language!r}; choose from {', '.join(LANGUAGES)}")
     if language == "en":
-        _active = gettext.NullTranslations()
+        _active, _language = gettext.NullTranslations(), "en"
         return
     try:
         _active = gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language])
     except OSError:
         raise LanguageError(f"the {language} catalogue is not compiled (reinstall flexdiag: "
                             "pip install .)") from None
+    _language = language
+
+
+def language() -> str:
+    """The active language."""
+    return _language
+
+
+class _Localised(string.Formatter):
+    """``str.format`` with numbers written as the active language writes them: a fraction's
+    decimal separator (2,5 s in Dutch). Addresses, ports and codes are ints or strings and
+    stay as they are."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text: str = super().format_field(value, format_spec)
+        if isinstance(value, float) and _language != "en":
+            return text.replace(".", DECIMAL[_language])
+        return text
+
+
+_FORMATTER = _Localised()
+
+
+MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+             "september", "oktober", "november", "december")
+
+
+def when(iso: str) -> str:
+    """A report's UTC start time as the active language writes a date: ISO 8601 in English,
+    "6 december 2026, 10:00 UTC" in Dutch; anything else as it is. (Parsed by hand: this
+    layer reads no clock, not even datetime.)"""
+    import re
+
+    parts = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2})(?::\d{2})?Z", iso)
+    if _language != "nl" or parts is None or not 1 <= int(parts[2]) <= 12:
+        return iso
+    year, month, day, clock = parts.groups()
+    return f"{int(day)} {MONTHS_NL[int(month) - 1]} {year}, {clock} UTC"
+
+
+def fmt(template: str, /, **fields: Any) -> str:
+    """``template.format(**fields)``, numbers in the active language's way."""
+    return _FORMATTER.format(template, **fields)
 
 
 def _(message: str) -> str:

@@ -104,6 +104,7 @@ class Report:
     checks: tuple[CheckResult, ...]
     plan: Plan = field(default_factory=Plan)
     environment: Mapping[str, Any] = field(default_factory=dict)  # design.md: for support
+    note: str | None = None  # the installer's own words for the ticket (run --note)
 
     @property
     def status(self) -> Status:

@@ -239,7 +239,7 @@ def _off_alg(results: Mapping[str, CheckResult], port: int, draft: _Draft) -> st
     draft.covered.add(CheckId.NAT_LIFETIME)
     expired = facts.expired_s
     return advice.text("plan.off_alg.lifetime", keepalive=keepalive, port=port,
-                       expired=f"{expired:.1f} s" if expired is not None else "?")
+                       expired=advice.seconds_or_unknown(expired))
 
 
 def _lifetime(results: Mapping[str, CheckResult], draft: _Draft) -> None:

@@ -89,6 +89,10 @@ CODE_TEXT: dict[int, tuple[str, str]] = {
     513: ("The message is too large for the server, or for the path.",
           "Run flexdiag: sip.large (IP fragments dropped); use SIP over TCP if the phone can."),
     603: ("The called party declined the call.", "Nothing."),
+    606: ("The called phone was reached, but the session offered to it (codecs, media, "
+          "bandwidth or addressing) is acceptable nowhere: not a missing or refusing user.",
+          "The codecs on both phones (G.711 A-law and µ-law in common); a SIP ALG rewriting "
+          "the SDP (run flexdiag: sip.alg)."),
 }
 
 
@@ -160,7 +164,8 @@ MEANING: dict[int, str] = {
     600: 'Busy everywhere: every phone of the called party is busy.',
     603: 'Decline: the called party declines the call.',
     604: 'Does not exist anywhere.',
-    606: 'Not acceptable: the session cannot be accepted anywhere.',
+    606: ('Not acceptable: the called phone was reached, but no part of the offered '
+          'session (codecs, media, bandwidth) suits it (RFC 3261 §21.6.4).'),
 }
 
 @dataclass(frozen=True)

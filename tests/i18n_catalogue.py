@@ -21,7 +21,7 @@ def message_ids() -> set[str]:
     ids |= set(advice.BEHAVIOR_NAMES.values())
     ids |= set(text.VERDICT.values()) | set(text.PHONE_SETTINGS.values()) | {text.UNMEASURED}
     ids |= {text.UNMEASURED_ITEM, text.READY_SO_FAR, text.KEEPALIVE_NEEDED, "off"}
-    ids |= set(text.OFF.values())
+    ids |= set(text.OFF.values()) | set(text.STATUS_WORD.values())
     ids |= set(CLASS_NAMES.values()) | set(ERROR_TEXT.values())
     for texts in sipcodes.CLASS_TEXT.values():
         ids |= set(texts)

@@ -4,6 +4,7 @@ code explainer."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,54 @@ def test_every_faq_code_has_its_own_meaning_and_unknown_ones_are_said_unknown(
     assert len(meanings) == len(RESPONSE_CODES)  # no code falls back to its class's line
     _, out, _ = in_process(["explain", "499"], capsys)
     assert out.startswith("499 (not a code the platform FAQ lists) (4xx ")
+
+
+def test_a_ticket_starts_with_the_verdict_and_carries_the_note(capsys: Any,
+                                                               validate_report: Any) -> None:
+    # Issue #27: the lines support forwards (the verdict, the phone settings) first, and the
+    # installer's own note in every format, escaped.
+    note = "Amsterdam *office*\n\x1b[31m meter cupboard"
+    with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
+        _, markdown, _ = in_process(["run", "--quick", "--format", "markdown", "--note", note,
+                                     *fake.args()], capsys)
+        _, text, _ = in_process(["run", "--quick", "--note", note, *fake.args()], capsys)
+        _, out, _ = in_process(["run", "--quick", "--json", "--note", note, *fake.args()],
+                               capsys)
+    lines = markdown.splitlines()
+    assert lines[0] == "## flexdiag report: WARN"
+    assert lines[2].startswith("**WARN: Usable, with warnings")
+    assert lines[4].startswith("**Not measured: ")
+    assert r"> Note: Amsterdam \*office\*" in markdown and "\x1b" not in markdown
+    assert "### Set on the phones" in markdown and "| STUN server |" in markdown
+    assert text.splitlines()[0].startswith("WARN: Usable, with warnings")
+    assert text.splitlines()[1].startswith("Note: Amsterdam *office*") and "\x1b" not in text
+    report = validate_report(json.loads(out))
+    assert report["note"] == "Amsterdam *office* \x1b[31m meter cupboard"  # one line
+
+
+def test_piped_text_has_no_trailing_spaces_and_advice_hangs_under_its_label(
+        capsys: Any) -> None:
+    # Issue #27: 35 of 54 lines were padded to 80 columns; wrapped advice went back to column
+    # 0; the "(0.3 s)" wrapped alone after the verdict.
+    with platform_in_thread(stun_h=stun_handler(port_shift=3)) as fake:
+        _, text, _ = in_process(["run", "--quick", *fake.args()], capsys)
+    lines = text.splitlines()
+    assert lines and all(line == line.rstrip() for line in lines)
+    start = next(i for i, line in enumerate(lines) if "What to do:" in line)
+    indent = lines[start].index("What to do:") + len("What to do: ")
+    follow = lines[start + 1]
+    assert follow.startswith(" " * indent) and follow.strip(), lines[start:start + 2]
+    assert any(re.fullmatch(r"\(\d+\.\d s\).*", line) for line in lines)
+
+
+def test_explain_json_and_usage_errors_point_at_the_commands_own_help(capsys: Any) -> None:
+    code, out, _ = in_process(["explain", "408", "--json"], capsys)
+    explained = json.loads(out)
+    assert code == 0 and explained["code"] == 408 and explained["in_faq"] is True
+    assert set(explained) == {"code", "phrase", "class", "in_faq", "meaning", "cause", "check"}
+    code, _, err = in_process(["explain", "1", "2"], capsys)
+    assert code == 3 and "(see 'flexdiag explain --help')" in err
+    code, _, err = in_process(["explain", "42"], capsys)
+    assert code == 3 and "see 'flexdiag explain --help'" in err
+    _, shown, _ = in_process(["history", "--help"], capsys)
+    assert shown.count("[default: 20]") == 1

@@ -119,3 +119,46 @@ def test_the_catalogue_compiles_with_standard_tooling(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "fuzzy" not in result.stderr + result.stdout
     assert (tmp_path / "flexdiag.mo").stat().st_size > 10_000
+
+
+# docs/glossary-nl.md: the variants the Dutch catalogue must not use (outside quotes, where a
+# router's own menu name may be quoted as it is).
+NOT_GLOSSARY = [r"\bmappings?\b", r"NAT-mapping", r"NAT-entr", r"registratietijd", r"SIP ALG",
+                r"poorttranslatie", r"port translation", r"port mapping", r"port forward",
+                r"endpoint-independent", r"\btimeout", r"\bbewijs\b", r"(?<![\w-])vertaling\b",
+                r"worden afgebroken"]
+
+
+def test_the_dutch_catalogue_uses_only_glossary_terms() -> None:
+    import re
+
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).parent.parent / "flexdiag" / "locale" / "nl" / "LC_MESSAGES"
+    with (po / "flexdiag.po").open("rb") as f:
+        catalog = read_po(f)
+    found = []
+    for message in catalog:
+        if not message.id or not isinstance(message.string, str):
+            continue
+        text = re.sub(r"'[^']*'", "''", message.string)  # a router's quoted menu names
+        found += [(pattern, message.string[:80]) for pattern in NOT_GLOSSARY
+                  if re.search(pattern, text, re.IGNORECASE)]
+    assert found == []
+    glossary = (Path(__file__).parent.parent / "docs" / "glossary-nl.md").read_text()
+    for term in ("NAT-koppeling", "registratie-interval", "SIP-ALG", "metingen"):
+        assert term in glossary
+
+
+def test_dutch_numbers_have_a_decimal_comma() -> None:
+    from flexdiag import advice
+    from flexdiag.i18n import activate, fmt
+
+    activate("nl")
+    try:
+        assert advice.seconds_or_unknown(2.5) == "2,5 s"
+        assert fmt("{x:.1f} s, {p} poort, {ip}", x=30.0, p=5060, ip="198.51.100.1") == (
+            "30,0 s, 5060 poort, 198.51.100.1")
+    finally:
+        activate("en")
+    assert advice.seconds_or_unknown(2.5) == "2.5 s"

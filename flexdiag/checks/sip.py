@@ -42,6 +42,11 @@ def _evidence(target: Addr, exchange: Exchange[OptionsReply]) -> dict[str, Any]:
         data.update(status_code=code, reason=reply.response.reason,
                     meaning=describe_code(code), via_received=reply.via.received,
                     via_rport=reply.via.rport)
+        # RFC 3261 §20.35/§20.41: what the answering server says it is (support's first
+        # question: the platform, or a router's ALG answering in its place?).
+        software = reply.response.header("server") or reply.response.header("user-agent")
+        if software:
+            data["software"] = software
     return data
 
 

@@ -114,6 +114,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                  for s in report.plan.steps],
         "checks": [_check(c) for c in report.checks],
         "environment": dict(report.environment),
+        "note": report.note,
     }
 
 
@@ -133,6 +134,7 @@ def from_dict(data: dict[str, Any]) -> Report:
         for c in data["checks"]),
         plan=plan,
         environment=dict(data.get("environment") or {}),
+        note=data.get("note") if isinstance(data.get("note"), str) else None,
     )
 
 

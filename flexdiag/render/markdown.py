@@ -7,17 +7,20 @@ import json
 from typing import Any
 
 from flexdiag.facts import measure_with, unmeasured
-from flexdiag.i18n import _
+from flexdiag.i18n import _, fmt, when
 from flexdiag.model import Report, Status
 from flexdiag.render.safe import fence, json_block, markdown_inline
 from flexdiag.render.text import (
+    KEEPALIVE_NEEDED,
     PHONE_SETTINGS,
     READY_SO_FAR,
     UNMEASURED,
     UNMEASURED_ITEM,
     VERDICT_BY_NAME,
     faq_items,
+    mid_sentence,
     setting_value,
+    status_word,
 )
 
 ICON = {Status.PASS: "✅", Status.SKIP: "➖", Status.WARN: "⚠️", Status.FAIL: "❌",
@@ -34,21 +37,23 @@ def render(report: Report) -> str:
 
 
 def _render(report: dict[str, Any]) -> str:
-    sections = (_header, _findings, _plan, _phone_settings, _verdict, _environment, _summary,
-                _details)
+    sections = (_header, _findings, _plan, _phone_settings, _environment, _summary, _details)
     return "\n".join(line for section in sections for line in section(report))
 
 
 def _header(report: dict[str, Any]) -> list[str]:
     """Title, when, and the table of every check."""
     title = _("flexdiag report")
-    when = _("Started {started_at}, took {duration:.1f} s, flexdiag {version}.").format(
-        started_at=report["started_at"], duration=report["duration_s"],
-        version=report["version"])
+    started = fmt(_("Started {started_at}, took {duration:.1f} s, flexdiag {version}."),
+               started_at=when(report["started_at"]), duration=float(report["duration_s"]),
+               version=report["version"])
     columns = (_("Check"), _("Status"), _("Result"))
-    lines = [f"## {title}: {report['status'].upper()}", "", when, "",
-             "| " + " | ".join(columns) + " |", "|---|---|---|"]
-    lines += [f"| `{c['id']}` | {ICON[Status(c['status'])]} {c['status']} | {c['summary']} |"
+    lines = [f"## {title}: {status_word(report['status'])}", *_verdict(report)]
+    if report.get("note"):
+        lines += ["", "> " + _("Note: {note}").format(note=report["note"])]
+    lines += ["", started, "", "| " + " | ".join(columns) + " |", "|---|---|---|"]
+    lines += [f"| `{c['id']}` | {ICON[Status(c['status'])]} {status_word(c['status']).lower()} "
+              f"| {c['summary']} |"
               for c in report["checks"]]
     return lines
 
@@ -60,7 +65,8 @@ def _findings(report: dict[str, Any]) -> list[str]:
         return []
     lines = ["", "### " + _("Findings"), ""]
     for check in findings:
-        lines.append(f"- **{check['title']}** (`{check['id']}`, {check['status']}): "
+        lines.append(f"- **{check['title']}** (`{check['id']}`, "
+                     f"{status_word(check['status']).lower()}): "
                      f"{check['summary']}")
         if check["advice"]:
             lines.append("  - " + _("What to do:") + " " + check["advice"])
@@ -90,18 +96,22 @@ def _phone_settings(report: dict[str, Any]) -> list[str]:
 
 def _unmeasured(report: dict[str, Any]) -> list[str]:
     return [_(UNMEASURED_ITEM).format(
-        title=c["title"], faq=", ".join(map(str, c["faq"])),
+        title=mid_sentence(c["title"]), faq=", ".join(map(str, c["faq"])),
         command=measure_with(c["data"]))
         for c in report["checks"] if unmeasured(c["data"])]
 
 
 def _verdict(report: dict[str, Any]) -> list[str]:
-    """"Ready" (or "ready so far"), and what this run left unmeasured."""
+    """The verdict sentence ("Ready", "ready so far", "Not ready: ..."), and what this run
+    left unmeasured: first in the ticket, the lines support forwards."""
     unmeasured = _unmeasured(report)
-    lines = []
-    if report["status"] == Status.PASS.value:
-        lines += ["", "**" + (_(READY_SO_FAR) if unmeasured
-                              else _(VERDICT_BY_NAME[Status.PASS.value])) + "**"]
+    status = report["status"]
+    sentence = (_(READY_SO_FAR) if status == Status.PASS.value and unmeasured
+                else _(VERDICT_BY_NAME[status]))
+    keepalive = (report["summary"].get("phone_settings") or {}).get("keepalive_s")
+    if status == Status.PASS.value and keepalive and not unmeasured:
+        sentence += " " + _(KEEPALIVE_NEEDED)
+    lines = ["", f"**{status_word(status)}: {sentence}**"]
     if unmeasured:
         lines += ["", "**" + _(UNMEASURED).format(titles="; ".join(unmeasured)) + "**"]
     return lines

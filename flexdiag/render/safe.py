@@ -66,4 +66,5 @@ def escaped(report: Report, rule: Callable[[str], str], *, evidence: bool = True
                            advice=None if c.advice is None else rule(c.advice),
                            data=walk(c.data) if evidence else c.data) for c in report.checks)
     steps = tuple(replace(s, text=rule(s.text)) for s in report.plan.steps)
-    return replace(report, checks=checks, plan=replace(report.plan, steps=steps))
+    return replace(report, checks=checks, plan=replace(report.plan, steps=steps),
+                   note=None if report.note is None else rule(report.note))

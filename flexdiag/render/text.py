@@ -10,7 +10,7 @@ import time
 from typing import IO, Any
 
 from flexdiag.facts import measure_with
-from flexdiag.i18n import _
+from flexdiag.i18n import _, fmt
 from flexdiag.model import CheckResult, Report, Status
 from flexdiag.render.safe import escaped, printable
 
@@ -21,6 +21,21 @@ STYLE = {
     Status.FAIL: "bold red",
     Status.ERROR: "bold magenta",
 }
+# A status as a report says it (JSON keeps the codes): "LET OP" in Dutch for WARN.
+STATUS_WORD = {
+    Status.PASS: "PASS",
+    Status.SKIP: "SKIP",
+    Status.WARN: "WARN",
+    Status.FAIL: "FAIL",
+    Status.ERROR: "ERROR",
+}
+
+
+def status_word(status: Status | str) -> str:
+    """The status in the report's language, in capitals."""
+    return _(STATUS_WORD[Status(status)])
+
+
 # summary.phone_settings keys, with the generic names phones' web pages use for them.
 PHONE_SETTINGS = {
     "sip_server": "SIP server (registrar, outbound proxy)",
@@ -56,15 +71,40 @@ def _console(file: IO[str] | None) -> Any:
 
 
 def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -> None:
-    """Print the report: table, findings with advice, the plan, phone settings, evidence (if
-    verbose), the verdict and where the run came from."""
+    """Print the report: the verdict, table, findings with advice, the plan, phone settings,
+    evidence (if verbose), the verdict again and where the run came from. In a pipe or a file
+    no line ends in the spaces rich pads tables with."""
+    import io
+    import sys
+
+    target = file if file is not None else sys.stdout
+    if target.isatty():
+        _sections(_console(target), report, verbose)
+        return
+    buffer = io.StringIO()
+    _sections(_console(buffer), report, verbose)
+    target.write("\n".join(line.rstrip() for line in buffer.getvalue().split("\n")))
+
+
+def _sections(console: Any, report: Report, verbose: bool) -> None:
     report = escaped(report, printable)  # peers' text must not act on the terminal
-    console = _console(file)
+    _headline(console, report)
     for section in (_table, _findings, _plan, _phone_settings):
         section(console, report)
     if verbose:
         _evidence(console, report)
     _verdict(console, report)
+
+
+def _headline(console: Any, report: Report) -> None:
+    """The verdict sentence first (what support forwards), then the installer's note."""
+    from rich.text import Text
+
+    console.print(Text(f"{status_word(report.status)}: {verdict(report)}",
+                       style=STYLE[report.status]))
+    if report.note:
+        console.print(Text(_("Note: {note}").format(note=report.note)))
+    console.print()
 
 
 def _table(console: Any, report: Report) -> None:
@@ -76,7 +116,7 @@ def _table(console: Any, report: Report) -> None:
     table.add_column(_("Status"))
     table.add_column(_("Result"), overflow="fold")
     for check in report.checks:
-        table.add_row(Text(check.id), Text(check.status.value.upper(),
+        table.add_row(Text(check.id), Text(status_word(check.status),
                                            style=STYLE[check.status]), Text(check.summary))
     console.print(table)
 
@@ -96,14 +136,33 @@ def _findings(console: Any, report: Report) -> None:
             _finding(console, check)
 
 
+def _hanging(console: Any, text: Any, label: Any = None, indent: int = 0) -> None:
+    """``text`` after ``indent`` spaces and ``label``, its wrapped lines kept under its first
+    (a hanging indent)."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    cells: list[Any] = []
+    if indent:
+        grid.add_column(width=indent - 1)
+        cells.append("")
+    if label is not None:
+        grid.add_column(no_wrap=True)
+        cells.append(label)
+    grid.add_column(overflow="fold")
+    grid.add_row(*cells, text)
+    console.print(grid)
+
+
 def _plan(console: Any, report: Report) -> None:
     from rich.text import Text
 
     if report.plan.steps:
         _heading(console, _("What to do, in order"))
         for n, step in enumerate(report.plan.steps, 1):
-            console.print(Text(f"{n}. ", style="bold") + Text(step.text)
-                          + Text(f" ({', '.join(step.checks)})", style="dim"))
+            _hanging(console, Text(step.text) + Text(f" ({', '.join(step.checks)})",
+                                                     style="dim"),
+                     label=Text(f"{n}.", style="bold"))
 
 
 def _phone_settings(console: Any, report: Report) -> None:
@@ -138,17 +197,19 @@ def _verdict(console: Any, report: Report) -> None:
 
     console.print()
     status = report.status
-    console.print(Text(f"{status.value.upper()}: {verdict(report)}", style=STYLE[status]),
-                  Text(f" ({report.duration_s:.1f} s)", style="dim"))
+    console.print(Text(f"{status_word(status)}: {verdict(report)}", style=STYLE[status]))
     if report.unmeasured:
         console.print(Text(unmeasured_line(report), style="yellow"))
+    # The duration starts its own line: at the end of the verdict it wrapped alone.
+    where = fmt("({duration:.1f} s)", duration=float(report.duration_s))
     env = report.environment
     if env.get("local_ip") or env.get("gateway_ip"):
         gateway = " ".join(filter(None, (env.get("gateway_ip"), env.get("gateway_mac"),
                                          env.get("gateway_vendor"))))
-        console.print(Text(_("From {local} via {interface}, gateway {gateway}").format(
+        where += " " + _("From {local} via {interface}, gateway {gateway}").format(
             local=env.get("local_ip") or "?", interface=env.get("interface") or "?",
-            gateway=gateway or "?"), style="dim"))
+            gateway=gateway or "?")
+    console.print(Text(where, style="dim"))
 
 
 def verdict(report: Report) -> str:
@@ -165,10 +226,18 @@ def verdict(report: Report) -> str:
 def unmeasured_line(report: Report) -> str:
     """What the headline must add when part of the platform's conditions was not measured:
     each unmeasured check with its FAQ item and the command that measures it."""
-    items = [_(UNMEASURED_ITEM).format(title=c.title, faq=", ".join(map(str, c.faq)),
+    items = [_(UNMEASURED_ITEM).format(title=mid_sentence(c.title),
+                                       faq=", ".join(map(str, c.faq)),
                                        command=measure_with(c.data))
              for c in report.unmeasured]
     return _(UNMEASURED).format(titles="; ".join(items))
+
+
+def mid_sentence(title: str) -> str:
+    """A title inside a sentence: its capital dropped, an acronym's kept ("NAT ...")."""
+    if len(title) > 1 and title[0].isupper() and not title[1].isupper():
+        return title[0].lower() + title[1:]
+    return title
 
 
 def one_line(report: Report) -> str:
@@ -176,7 +245,7 @@ def one_line(report: Report) -> str:
     bad = [f"{c.id} {c.status.value}" for c in report.checks
            if c.status in (Status.WARN, Status.FAIL, Status.ERROR)]
     details = f" ({', '.join(bad)})" if bad else ""
-    line = printable(f"{report.status.value.upper()}: {verdict(report)}{details}")
+    line = printable(f"{status_word(report.status)}: {verdict(report)}{details}")
     return f"{line} {unmeasured_line(report)}" if report.unmeasured else line
 
 
@@ -184,12 +253,13 @@ def _finding(console: Any, check: CheckResult) -> None:
     from rich.text import Text
 
     head = Text()
-    head.append(f"{check.status.value.upper()} ", style=STYLE[check.status])
+    head.append(f"{status_word(check.status)} ", style=STYLE[check.status])
     head.append(f"{check.title} ({check.id})", style="bold")
     console.print(head)
-    console.print(Text(f"  {check.summary}"))
+    _hanging(console, Text(check.summary), indent=2)
     if check.advice:
-        console.print(Text("  " + _("What to do:") + " ", style="bold") + Text(check.advice))
+        _hanging(console, Text(check.advice), label=Text(_("What to do:"), style="bold"),
+                 indent=2)
     if check.faq:
         console.print(Text("  " + faq_items(check.faq), style="dim"))
 

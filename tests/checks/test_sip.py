@@ -48,3 +48,16 @@ def test_unresolved_sip_name_skips_and_points_at_dns_voip() -> None:
     obs = observations(resolutions={Obs.DNS_VOIP: unresolved("voip.gntel.nl")})
     finding = evaluate(sip.check_port(5060), obs)
     assert finding.status is Status.SKIP and finding.data["see"] == "dns.voip"
+
+
+def test_the_answering_servers_software_is_evidence() -> None:
+    # Issue #27: support's first question is who answered (the platform, or a router's ALG).
+    def software(*headers: tuple[str, str]) -> object:
+        judged = sip.check_port(5060).judge(observations(sip={5060: options(
+            5060, headers=headers)}))
+        return judged.data.get("software")
+
+    assert software(("server", "kamailio (5.6.3 (x86_64/linux))")) == (
+        "kamailio (5.6.3 (x86_64/linux))")
+    assert software(("user-agent", "FRITZ!OS")) == "FRITZ!OS"
+    assert software() is None

@@ -164,6 +164,7 @@ def test_a_fleet_site_with_a_10_40_s_router(lab: Lab, tmp_path: Path) -> None:
         intake.stop()
         for ip in (GATEWAY_IP, INTAKE_IP):
             sh("ip", "addr", "del", f"{ip}/32", "dev", "lo", ns=ISP, check=False)
+        lab.set_mode("masquerade")  # the lab's default, for the tests after this one
     assert watcher.returncode == 0, err
     failing = [r for r in records if _lifetime(r)["status"] == "fail"]
     assert failing, (err, [_lifetime(r)["status"] for r in records])
