@@ -417,16 +417,23 @@ def _push_target(url: str | None, site: str | None, user: str | None) -> Any:
     if site is None:
         _fail("--pushgateway: give --site NAME too (the grouping key that keeps the sites "
               "apart on the gateway)")
-    password = os.environ.get("FLEXDIAG_PUSHGATEWAY_PASSWORD")
-    if user is None and password:
-        _fail("FLEXDIAG_PUSHGATEWAY_PASSWORD is set: give --pushgateway-user USER too")
-    if user is not None and not password:
-        # Pushing unauthenticated instead would only show as a 401 in the log, once.
-        _fail("--pushgateway-user: set the password in FLEXDIAG_PUSHGATEWAY_PASSWORD too")
+    password = _password(user, "--pushgateway-user", "FLEXDIAG_PUSHGATEWAY_PASSWORD")
     try:
         return PushTarget(parse_push_url(url), parse_site(site), user, password)
     except SettingsError as exc:
         _fail(f"--pushgateway: {exc}")
+
+
+def _password(user: str | None, user_option: str, variable: str) -> str | None:
+    """Basic auth's password, from the environment only (never a command line every user of
+    the host can read), and only together with the user: sending unauthenticated instead
+    would only show as a 401 in the log, once."""
+    password = os.environ.get(variable)
+    if user is None and password:
+        _fail(f"{variable} is set: give {user_option} USER too")
+    if user is not None and not password:
+        _fail(f"{user_option}: set the password in {variable} too")
+    return password
 
 
 def _report_target(url: str | None, site: str | None, user: str | None) -> Any:
@@ -438,11 +445,7 @@ def _report_target(url: str | None, site: str | None, user: str | None) -> Any:
         if user is not None:
             _fail("--report-user: only with --report-url URL")
         return None
-    password = os.environ.get("FLEXDIAG_REPORT_PASSWORD")
-    if user is None and password:
-        _fail("FLEXDIAG_REPORT_PASSWORD is set: give --report-user USER too")
-    if user is not None and not password:
-        _fail("--report-user: set the password in FLEXDIAG_REPORT_PASSWORD too")
+    password = _password(user, "--report-user", "FLEXDIAG_REPORT_PASSWORD")
     try:
         return ReportTarget(
             parse_push_url(url, "report intake", "--report-user and the "
