@@ -473,8 +473,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     from typer.exceptions import TyperException
 
     _ARGV[:] = list(argv if argv is not None else sys.argv[1:])
+    # Bare `flexdiag` (double-clicked, or typed to see what it does): the command list, exit 0.
+    args = _ARGV or ["--help"]
     try:
-        code = app(args=argv, prog_name="flexdiag", standalone_mode=False)
+        code = app(args=args, prog_name="flexdiag", standalone_mode=False)
     except TyperException as exc:  # usage errors from typer's command-line parser
         text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         ctx = getattr(exc, "ctx", None)  # the command the usage error is about

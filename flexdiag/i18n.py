@@ -49,11 +49,20 @@ def activate(language: str) -> None:
     if language == "en":
         _active, _language = gettext.NullTranslations(), "en"
         return
+    # Read through importlib.resources, not a path: it works from a wheel, a checkout and a
+    # zipapp (flexdiag.pyz) alike, where gettext's own lookup needs a directory.
+    from importlib import resources
+
+    catalogue = resources.files("flexdiag").joinpath(
+        f"locale/{language}/LC_MESSAGES/{DOMAIN}.mo")
     try:
-        _active = gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language])
+        data = catalogue.read_bytes()
     except OSError:
         raise LanguageError(f"the {language} catalogue is not compiled (reinstall flexdiag: "
                             "pip install .)") from None
+    import io
+
+    _active = gettext.GNUTranslations(io.BytesIO(data))
     _language = language
 
 

@@ -1,0 +1,65 @@
+"""What an installer is handed (issue #28): the wheel, installed into a clean venv, and the
+single-file zipapp, run by a bare interpreter (``python -I -S``: no site-packages, no
+environment): both show the command list when run bare, and diagnose the loopback fake
+platform, in Dutch too."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import platform_in_thread
+
+ROOT = Path(__file__).parent.parent
+
+pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("interop")]
+
+
+def _run(argv: list[str], env: dict[str, str] | None = None,
+         timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          env=env or {**os.environ, "LANG": "C.UTF-8"}, cwd="/")
+
+
+def test_the_zipapp_runs_with_a_bare_interpreter(tmp_path: Path, validate_report: Any) -> None:
+    pyz = tmp_path / "flexdiag.pyz"
+    built = _run([sys.executable, str(ROOT / "scripts" / "build_pyz.py"), "--output",
+                  str(pyz)])
+    assert built.returncode == 0, built.stderr[-2000:]
+    env = {"PATH": os.environ.get("PATH", ""), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "LANG": "C.UTF-8"}
+    bare = [sys.executable, "-I", "-S", str(pyz)]
+    shown = _run(bare, env)
+    assert shown.returncode == 0 and "Commands" in shown.stdout, shown.stderr
+    with platform_in_thread() as fake:
+        result = _run([*bare, "run", "--quick", "--json", *fake.args()], env)
+        dutch = _run([*bare, "run", "--quick", "--lang", "nl", *fake.args()], env)
+    assert result.returncode == 0, result.stderr
+    validate_report(json.loads(result.stdout))
+    assert dutch.stdout.startswith("OK: "), dutch.stdout[:200]  # the catalogue from the zip
+
+
+def test_the_wheel_installs_into_a_clean_venv(tmp_path: Path, validate_report: Any) -> None:
+    built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                  str(tmp_path), str(ROOT)])
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("flexdiag-*.whl")
+    venv = tmp_path / "venv"
+    assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
+    installed = _run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], timeout=600)
+    if installed.returncode != 0 and os.environ.get("CI") != "true":
+        pytest.skip(f"the wheel's dependencies could not be installed: {installed.stderr[-300:]}")
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    flexdiag = str(venv / "bin" / "flexdiag")
+    shown = _run([flexdiag])
+    assert shown.returncode == 0 and "Commands" in shown.stdout, shown.stderr
+    with platform_in_thread() as fake:
+        result = _run([flexdiag, "run", "--quick", "--json", *fake.args()])
+    assert result.returncode == 0, result.stderr
+    validate_report(json.loads(result.stdout))
