@@ -6,21 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flexdiag.facts import measure_with, unmeasured
 from flexdiag.i18n import _, fmt, when
 from flexdiag.model import Report, Status
-from flexdiag.render.safe import fence, json_block, markdown_inline
+from flexdiag.render.safe import escaped, fence, json_block, markdown_inline
 from flexdiag.render.text import (
-    KEEPALIVE_NEEDED,
     PHONE_SETTINGS,
-    READY_SO_FAR,
-    UNMEASURED,
-    UNMEASURED_ITEM,
-    VERDICT_BY_NAME,
     faq_items,
-    mid_sentence,
     setting_value,
     status_word,
+    unmeasured_line,
+    verdict,
 )
 
 ICON = {Status.PASS: "✅", Status.SKIP: "➖", Status.WARN: "⚠️", Status.FAIL: "❌",
@@ -30,25 +25,35 @@ ICON = {Status.PASS: "✅", Status.SKIP: "➖", Status.WARN: "⚠️", Status.FA
 def render(report: Report) -> str:
     """Markdown text of a report."""
     from flexdiag.render.json import to_dict
-    from flexdiag.render.safe import escaped, markdown_inline
 
     # Peers' text is literal inline text here; the evidence goes into a fenced block.
-    return _render(to_dict(escaped(report, markdown_inline, evidence=False)))
+    safe = escaped(report, markdown_inline, evidence=False)
+    return _render(to_dict(safe), _verdict(safe))
 
 
-def _render(report: dict[str, Any]) -> str:
-    sections = (_header, _findings, _plan, _phone_settings, _environment, _summary, _details)
-    return "\n".join(line for section in sections for line in section(report))
+def _render(report: dict[str, Any], headline: list[str]) -> str:
+    sections = (_findings, _plan, _phone_settings, _environment, _summary, _details)
+    return "\n".join([*_header(report, headline),
+                      *(line for section in sections for line in section(report))])
 
 
-def _header(report: dict[str, Any]) -> list[str]:
-    """Title, when, and the table of every check."""
+def _verdict(report: Report) -> list[str]:
+    """The verdict sentence and what this run left unmeasured, as the text report says them
+    (flexdiag.render.text): first in the ticket, the lines support forwards."""
+    lines = ["", f"**{status_word(report.status)}: {verdict(report)}**"]
+    if report.unmeasured:
+        lines += ["", f"**{unmeasured_line(report)}**"]
+    return lines
+
+
+def _header(report: dict[str, Any], headline: list[str]) -> list[str]:
+    """Title, the verdict, the note, when, and the table of every check."""
     title = _("flexdiag report")
     started = fmt(_("Started {started_at}, took {duration:.1f} s, flexdiag {version}."),
                started_at=when(report["started_at"]), duration=float(report["duration_s"]),
                version=report["version"])
     columns = (_("Check"), _("Status"), _("Result"))
-    lines = [f"## {title}: {status_word(report['status'])}", *_verdict(report)]
+    lines = [f"## {title}: {status_word(report['status'])}", *headline]
     if report.get("note"):
         lines += ["", "> " + _("Note: {note}").format(note=report["note"])]
     lines += ["", started, "", "| " + " | ".join(columns) + " |", "|---|---|---|"]
@@ -92,29 +97,6 @@ def _phone_settings(report: dict[str, Any]) -> list[str]:
     return ["", "### " + _("Set on the phones"), "", "| | |", "|---|---|",
             *(f"| {_(PHONE_SETTINGS[k])} | {markdown_inline(setting_value(k, v))} |"
               for k, v in settings.items() if k in PHONE_SETTINGS)]
-
-
-def _unmeasured(report: dict[str, Any]) -> list[str]:
-    return [_(UNMEASURED_ITEM).format(
-        title=mid_sentence(c["title"]), faq=", ".join(map(str, c["faq"])),
-        command=measure_with(c["data"]))
-        for c in report["checks"] if unmeasured(c["data"])]
-
-
-def _verdict(report: dict[str, Any]) -> list[str]:
-    """The verdict sentence ("Ready", "ready so far", "Not ready: ..."), and what this run
-    left unmeasured: first in the ticket, the lines support forwards."""
-    unmeasured = _unmeasured(report)
-    status = report["status"]
-    sentence = (_(READY_SO_FAR) if status == Status.PASS.value and unmeasured
-                else _(VERDICT_BY_NAME[status]))
-    keepalive = (report["summary"].get("phone_settings") or {}).get("keepalive_s")
-    if status == Status.PASS.value and keepalive and not unmeasured:
-        sentence += " " + _(KEEPALIVE_NEEDED)
-    lines = ["", f"**{status_word(status)}: {sentence}**"]
-    if unmeasured:
-        lines += ["", "**" + _(UNMEASURED).format(titles="; ".join(unmeasured)) + "**"]
-    return lines
 
 
 def _environment(report: dict[str, Any]) -> list[str]:
