@@ -86,23 +86,28 @@ def _open_history(path: str | None, keep: int) -> tuple[History, Any]:
     return store, latest
 
 
+def _announce(what: str, whose: str, plain_http_auth: bool) -> None:
+    """The start line of an HTTP outlet, and the warning when its password crosses the network
+    readable."""
+    _log(what)
+    if plain_http_auth:
+        _log(f"warning: basic auth over plain http: {whose} password crosses the network "
+             "readable; use an https:// URL")
+
+
 def _pusher(push: PushTarget | None, metrics: Metrics) -> Pusher | None:
     if push is None:
         return None
-    _log(f"pushing to {push.url} as site {push.site}")
-    if push.plain_http_auth:
-        _log("warning: basic auth over plain http: the Pushgateway password crosses "
-             "the network readable; use an https:// URL")
+    _announce(f"pushing to {push.url} as site {push.site}", "the Pushgateway",
+              push.plain_http_auth)
     return Pusher(push, metrics.registry, _log)
 
 
 def _poster(report: ReportTarget | None) -> ReportPoster | None:
     if report is None:
         return None
-    _log(f"posting reports to {report.url}")
-    if report.plain_http_auth:
-        _log("warning: basic auth over plain http: the report intake's password crosses the "
-             "network readable; use an https:// URL")
+    _announce(f"posting reports to {report.url}", "the report intake's",
+              report.plain_http_auth)
     return ReportPoster(report, _log)
 
 

@@ -84,9 +84,15 @@ def _iso(epoch: float) -> str:
     return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _utc(text: str) -> datetime.datetime:
+    """A report's ``started_at`` (ISO 8601, ``Z``) as a datetime; ``ValueError`` if it is not
+    one."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _epoch(text: Any) -> float | None:
     try:
-        return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+        return _utc(str(text)).timestamp()
     except ValueError:
         return None
 
@@ -285,5 +291,5 @@ def assess_health(latest: dict[str, Any] | None, finished_age_s: float | None,
 
 def run_age_s(report: dict[str, Any], now: datetime.datetime) -> float:
     """Seconds since a stored report's run finished (started_at + duration)."""
-    started = datetime.datetime.fromisoformat(report["started_at"].replace("Z", "+00:00"))
+    started = _utc(report["started_at"])
     return (now - started).total_seconds() - float(report["duration_s"])
