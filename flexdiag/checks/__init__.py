@@ -35,11 +35,11 @@ from flexdiag.checks.base import (
 )
 from flexdiag.records import Obs
 from flexdiag.settings import Settings
-from flexdiag.vocab import CheckId, LifetimeMode
+from flexdiag.vocab import LifetimeMode
 
-__all__ = ["DEFERRED", "Check", "Finding", "Judge", "as_mode", "capacity_budget_s", "checks_for",
-           "deferred_checks", "evaluate", "exchange_evidence", "ms", "observations_needed",
-           "silence", "unresolved"]
+__all__ = ["DEFERRED", "UNMEASURED_IN_QUICK", "Check", "Finding", "Judge", "as_mode",
+           "capacity_budget_s", "checks_for", "deferred_checks", "evaluate", "exchange_evidence",
+           "ms", "observations_needed", "silence", "unresolved"]
 
 
 def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> list[Check]:
@@ -47,24 +47,25 @@ def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> lis
     up to the horizon (the default run), for the whole registration interval (``True``,
     ``--lifetime``), or not at all (``False``, ``--quick``: its row then says so and how to
     measure it)."""
+    mode = as_mode(lifetime)
     checks = [*dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING]
     checks += [sip.check_port(port) for port in settings.sip_ports]
     checks += [phone_port.CHECK, sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
-    mode = as_mode(lifetime)
-    # The audio path (FAQ item 4) and FAQ item 6 are never silently left out: unmeasured
-    # (--quick), each says so and how to measure it.
-    quick = mode is LifetimeMode.QUICK
-    checks.append(media.PORTS_UNMEASURED if quick else media.ports_check())
-    checks.append(media.UNMEASURED if quick else media.check(settings))
-    checks.append(capacity.check(capacity_budget_s(settings)))
-    checks.append(lifetime_check.UNMEASURED if mode is LifetimeMode.QUICK
-                  else lifetime_check.check(settings, mode))
+    checks += [media.ports_check(), media.check(settings),
+               capacity.check(capacity_budget_s(settings)), lifetime_check.check(settings, mode)]
+    if mode is LifetimeMode.QUICK:
+        # The audio path (FAQ item 4) and FAQ item 6 are never silently left out: unmeasured
+        # (--quick), each says so and how to measure it.
+        return [UNMEASURED_IN_QUICK.get(c.id, c) for c in checks]
     return checks
 
 
-# The checks a quick run (``run --quick``, the watch's runs) leaves unmeasured, each row saying
-# so: measured by the default run, and by the watch's periodic slow run (``--lifetime-every``).
-DEFERRED = (CheckId.MEDIA_PORTS, CheckId.MEDIA_QUALITY, CheckId.NAT_LIFETIME)
+# The checks a quick run (``run --quick``, the watch's runs) leaves unmeasured, and the row
+# each shows instead: measured by the default run, and by the watch's periodic slow run
+# (``--lifetime-every``).
+UNMEASURED_IN_QUICK: dict[str, Check] = {
+    c.id: c for c in (media.PORTS_UNMEASURED, media.UNMEASURED, lifetime_check.UNMEASURED)}
+DEFERRED = tuple(UNMEASURED_IN_QUICK)
 
 
 def deferred_checks(settings: Settings) -> list[Check]:
