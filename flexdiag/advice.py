@@ -33,6 +33,9 @@ TITLES: dict[str, str] = {
     CheckId.NTP_OFFSET: "NTP: time server and clock offset",
     CheckId.MEDIA_QUALITY: "Audio path: call quality (RTP-paced probe)",
     CheckId.MEDIA_PORTS: "Audio path: UDP to the platform's media ports",
+    CheckId.CALL_REGISTER: "Test call: both accounts register",
+    CheckId.CALL_INCOMING: "Test call: an incoming call reaches the idle phone",
+    CheckId.CALL_AUDIO: "Test call: audio both ways",
 }
 
 MESSAGES: dict[str, str] = {
@@ -375,6 +378,107 @@ MESSAGES: dict[str, str] = {
         "at most {left} s more (sooner once decided; Ctrl-C keeps what was found); a phone's "
         "mapping (register, then quiet) seen alive after {alive} idle, expired after "
         "{expired}"
+    ),
+    # --- the test call (call.*) -------------------------------------------------------------
+    "call.not-made": "no test call was made",
+    "call.untested": "no test call: {error}",
+    "call.no-answer": "no answer to {sent} REGISTER requests",
+    "call.refused-credentials": "{code} again after the password was given: wrong password?",
+    "call.register.one": "{party} ({user}): {why}",
+    "call.register.fail": "registration failed: {reasons}",
+    "call.register.fail.advice": (
+        "Check the two accounts and their passwords (FLEXDIAG_CALL_PASSWORDS, in the order of "
+        "--call-accounts) with the platform's account details. Where no answer came at all, "
+        "the SIP checks above say why SIP does not get through."
+    ),
+    "call.register.pass": (
+        "{a} and {b} registered (granted {granted} s), {auth}; both unregistered afterwards"
+    ),
+    "call.auth": "digest {algorithm}",
+    "call.no-auth": "without a password challenge",
+    "call.after-register": "not tested: the accounts did not register (see call.register)",
+    "call.interrupted": "not tested: stopped before the call was placed",
+    "call.not-placed": "not tested: the call was not placed",
+    "call.no-final": "no final answer",
+    "call.idle.given": "as given with --call-idle",
+    "call.idle.registration": "the phones' registration interval",
+    "call.idle.horizon": "the phones' registration interval, at most --horizon",
+    "call.incoming.pass": (
+        "after {idle:g} s idle ({basis}) the call reached the phone's account {ms:.0f} ms "
+        "after it was placed; the caller got {final}"
+    ),
+    "call.incoming.fail": (
+        "after {idle:g} s idle ({basis}) the call never reached the phone's account; the "
+        "caller got {final}"
+    ),
+    "call.incoming.other": (
+        "after {idle:g} s idle ({basis}) the call never reached the phone's account, yet the "
+        "caller got {final}: something else now holds the phone's public port"
+    ),
+    "call.incoming.fail.advice": (
+        "The router forgot the phone's UDP mapping while it was idle for {idle:g} s, so the "
+        "platform's call was lost on its way in: phones would miss incoming calls. Turn on the "
+        "phones' NAT keep-alive every {keepalive} s or less (see 'Set on the phones'), or raise "
+        "the router's UDP timeout above the phones' registration interval; then call again."
+    ),
+    "call.timeline.line": "+{t:.3f} s  {party}  {event}",
+    "call.ev.registered": "registered ({detail})",
+    "call.ev.register-failed": "registration failed ({detail})",
+    "call.ev.re-registered": "registered again ({detail})",
+    "call.ev.idle": "idle for {detail}, as a phone between calls",
+    "call.ev.invite-sent": "INVITE sent {detail}",
+    "call.ev.invite-received": "INVITE received from {detail}",
+    "call.ev.request-received": "{detail} received from the platform while idle",
+    "call.ev.final-response": "answer {detail}",
+    "call.ev.no-final-response": "no final answer (provisional: {detail})",
+    "call.ev.cancel": "CANCEL sent",
+    "call.ev.ack-received": "ACK received",
+    "call.ev.audio-start": "audio sent to {detail}",
+    "call.ev.first-audio": "first audio received",
+    "call.ev.no-sdp-answer": "the answer carried no usable SDP",
+    "call.ev.no-sdp-offer": "the INVITE carried no usable SDP",
+    "call.ev.bye": "BYE answered {detail}",
+    "call.ev.bye-received": "BYE received",
+    "call.ev.unregistered": "unregistered ({detail})",
+    "call.ev.unregister-failed": "unregistering failed ({detail})",
+    "call.audio.not-set-up": "not tested: the call was not set up (see call.incoming)",
+    "call.audio.none": "nothing of {sent} packets",
+    "call.audio.dir": (
+        "{received} of {sent} packets, loss {loss:g} %, jitter {jitter:g} ms, MOS {mos:g}"
+    ),
+    "call.audio.pass": "to the phone: {to}, {when}; from the phone: {frm}",
+    "call.audio.from-start": "from the start, before the phone had sent",
+    "call.audio.learnt": (
+        "from {after:.0f} ms after the phone's first packet (the platform learnt its port)"
+    ),
+    "call.audio.silent.to": "no audio reached the phone ({to}); from the phone: {frm}",
+    "call.audio.silent.from": "no audio from the phone arrived ({frm}); to the phone: {to}",
+    "call.audio.silent.to.advice": (
+        "Calls would connect with silence on the phone. The platform's audio comes from its "
+        "media ports ({media_ports}) to the port the phone announced: a firewall that drops "
+        "that UDP, or a router that translates the phone's port while the platform keeps "
+        "sending to the announced one, leaves the phone silent. Allow UDP from the platform's "
+        "ranges on ports {media_ports}, and turn on port preservation (or STUN on the phones)."
+    ),
+    "call.audio.silent.from.advice": (
+        "Calls would connect, but nobody would hear the phone. A firewall drops UDP towards the "
+        "platform's media ports ({media_ports}): allow UDP from the phones to the platform's "
+        "ranges on those ports."
+    ),
+    "call.audio.late": (
+        "audio reached the phone only {after:.0f} ms after the phone's first packet ({lost} "
+        "packets lost at the start); to the phone: {to}; from the phone: {frm}"
+    ),
+    "call.audio.late.advice": (
+        "The first words of every call would be lost towards the phone. Turn on port "
+        "preservation on the router, or STUN on the phones, so that the platform can send to "
+        "the phone's port from the start."
+    ),
+    "call.audio.poor": "audio both ways, but poor: to the phone: {to}; from the phone: {frm}",
+    "call.audio.poor.advice": (
+        "Calls would sound broken up. Good calls need loss under {max_loss:g} %, jitter under "
+        "{max_jitter:g} ms and a MOS of {min_mos:g} or more: look for a saturated uplink "
+        "(uploads, backups) or a congested Wi-Fi between the phones and the router."
     ),
     "lifetime.unknown": "–",
     "lifetime.no_mapping": "no mapping could be made: the STUN server did not answer",

@@ -184,17 +184,48 @@ def run(
 
     mode = (LifetimeMode.QUICK if quick else LifetimeMode.FULL if lifetime
             else LifetimeMode.HORIZON)
+    passwords = _call_passwords(settings.call_accounts)
     try:
         code = _run(settings, chosen, lifetime=mode, output=output, redact=redact,
-                    quiet=quiet, verbose=verbose, note=note)
+                    quiet=quiet, verbose=verbose, note=note, call_passwords=passwords)
     except KeyboardInterrupt:  # the second Ctrl-C (the first ends slow checks early)
         _fail("interrupted twice: stopped without a report")
     raise typer.Exit(code)
 
 
+CALL_PASSWORDS_ENV = "FLEXDIAG_CALL_PASSWORDS"
+
+
+def _call_passwords(accounts: tuple[str, ...]) -> tuple[str, ...]:
+    """The test call's passwords: $FLEXDIAG_CALL_PASSWORDS (``A,B``, the accounts' order), or
+    asked on the terminal without echo. Never an argument; never printed."""
+    if not accounts:
+        return ()
+    given = os.environ.get(CALL_PASSWORDS_ENV)
+    if given is not None:
+        parts = given.split(",")
+        if len(parts) != len(accounts) or not all(parts):
+            _fail(f"{CALL_PASSWORDS_ENV}: give {len(accounts)} passwords separated by a "
+                  "comma, in the order of --call-accounts (a password with a comma in it: "
+                  "leave the variable unset and type them when asked)")
+        return tuple(parts)
+    if not sys.stdin.isatty():
+        _fail(f"--call-accounts: no passwords: set {CALL_PASSWORDS_ENV}=A,B (in the order of "
+              "the accounts), or run on a terminal to be asked")
+    import getpass
+
+    try:
+        typed = tuple(getpass.getpass(f"Password for {user}: ") for user in accounts)
+    except (EOFError, KeyboardInterrupt):
+        _fail("--call-accounts: no password given")
+    if not all(typed):
+        _fail("--call-accounts: an empty password")
+    return typed
+
+
 def _run(settings: Settings, fmt: Any, *, lifetime: Any = False, output: str | None = None,
          redact: bool = False, quiet: bool = False, verbose: bool = False,
-         note: str | None = None) -> int:
+         note: str | None = None, call_passwords: tuple[str, ...] = ()) -> int:
     import asyncio
     import dataclasses
 
@@ -214,10 +245,11 @@ def _run(settings: Settings, fmt: Any, *, lifetime: Any = False, output: str | N
         with Progress(len(ids), check_ids=ids,
                       deadline=time.monotonic() + settings.timeout_s) as progress:
             report = asyncio.run(run_interruptible(settings, lifetime, progress, argv=_ARGV,
-                                                   on_signal=_said))
+                                                   on_signal=_said,
+                                                   call_passwords=call_passwords))
     else:
         report = asyncio.run(run_interruptible(settings, lifetime, None, argv=_ARGV,
-                                               on_signal=_said))
+                                               on_signal=_said, call_passwords=call_passwords))
     if note and note.strip():  # the installer's words, one bounded line (escaped by renderers)
         report = dataclasses.replace(report, note=bound_text(" ".join(note.split()), MAX_LINE))
     if redact:
@@ -338,6 +370,8 @@ def watch(
            ("--pushgateway", pushgateway), ("--pushgateway-user", pushgateway_user),
            ("--report-url", report_url), ("--report-user", report_user))
     settings = _settings(profile, settings_options)
+    if settings.call_accounts:  # a test call is an installer's, on site: not every interval
+        _fail("--call-accounts: a test call is for 'flexdiag run', not for the watch")
     push = _push_target(pushgateway, site, pushgateway_user)
     report = _report_target(report_url, site, report_user)
     try:

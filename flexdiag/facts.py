@@ -263,3 +263,24 @@ class QualityFacts(Facts):
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Self:
         return cls(*(_number(data.get(f.name)) for f in fields(cls)))
+
+
+@dataclass(frozen=True)
+class CallFacts(Facts):
+    """``call.*``: what the test call showed. ``reached``: the INVITE reached the phone's
+    account after ``idle_s`` idle (``call.incoming``); ``to_phone`` / ``from_phone``: audio
+    arrived in that direction (``call.audio``); ``advised_keepalive_s``: the keep-alive a lost
+    INVITE calls for."""
+
+    idle_s: float | None = None
+    reached: bool | None = None
+    to_phone: bool | None = None
+    from_phone: bool | None = None
+    advised_keepalive_s: int | None = None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Self:
+        keepalive = _number(data.get("advised_keepalive_s"))
+        return cls(_number(data.get("idle_s")), _flag(data.get("reached")),
+                   _flag(data.get("to_phone")), _flag(data.get("from_phone")),
+                   None if keepalive is None else int(keepalive))

@@ -30,6 +30,7 @@ from flexdiag.net.probes import NoSocket, binding, ntp_query, open_endpoint, sen
 from flexdiag.net.udp import UdpEndpoint, local_address_for
 from flexdiag.records import (
     LARGE_SIZES,
+    CallObservation,
     CapacityProbe,
     Exchange,
     FilteringTests,
@@ -94,6 +95,9 @@ class Observer:
     interrupt: asyncio.Event | None = None  # set on Ctrl-C: slow observations end early
     on_progress: Callable[[str, str], None] | None = None  # (check id, text) for live display
     lifetime_mode: LifetimeMode = LifetimeMode.FULL  # HORIZON: the default run's horizon
+    # The test call's passwords (--call-accounts), in the accounts' order: used for digests
+    # only, never recorded (repr hides them).
+    call_passwords: tuple[str, ...] = field(default=(), repr=False)
     _tasks: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list)
     flow_log: FlowLog = field(default_factory=FlowLog)
@@ -140,7 +144,7 @@ class Observer:
         """Until the quick run's other observations are done (bounded by the deadline)."""
         quick = [t for k, t in self._tasks.items()
                  if k not in (Obs.FLOWS, Obs.CAPACITY, Obs.LIFETIME, Obs.MEDIA,
-                              Obs.MEDIA_PORTS)
+                              Obs.MEDIA_PORTS, Obs.CALL)
                  and not t.done()]
         if quick:
             await asyncio.wait(quick, timeout=self.remaining_s() + 0.5)
@@ -169,7 +173,7 @@ class Observer:
             large=got(Observer._large, {}), ntp=got(Observer._ntp, None),
             lifetime=got(Observer._lifetime, None), capacity=got(Observer._capacity, None),
             media=got(Observer._media, None), media_ports=got(Observer._media_ports, None),
-            flows=got(Observer._flows, ()),
+            flows=got(Observer._flows, ()), call=got(Observer._call, None),
         )
 
     def primary_address(self) -> str | None:
@@ -518,6 +522,30 @@ class Observer:
         return await capacity.probe(server, phones, wait_s=max(1.0, negative_wait_s(rtt)),
                                     flows_before=before)
 
+    async def _call(self) -> CallObservation | None:
+        """``--call-accounts A,B``: a test call through the platform (``call.*``), once the
+        quick observations are done (A registers from the phones' local port, which the
+        quick run probes from too)."""
+        from flexdiag.checks.call import idle_s
+        from flexdiag.net.call import Account, CallPlan, test_call
+
+        settings = self.settings
+        ip = await self._address(Obs.DNS_VOIP)
+        if ip is None or len(settings.call_accounts) != 2:
+            return None
+        await self._quick_ones_done()
+        flows.CURRENT.set(None)  # a call's flows are its own, not the quick run's footprint
+        passwords = (*self.call_passwords, "", "")[:2]
+        idle, basis = idle_s(settings)
+        plan = CallPlan(
+            server=(ip, settings.sip_ports[0]), domain=settings.sip_server,
+            a=Account(settings.call_accounts[0], passwords[0]),
+            b=Account(settings.call_accounts[1], passwords[1]),
+            phone_port=settings.local_sip_port, idle_s=idle, idle_basis=basis,
+            media_s=settings.call_seconds, expires=settings.registration_time_s)
+        return await test_call(plan, sleep=self.interruptible_sleep,
+                               progress=lambda text: self.progress(CheckId.CALL_INCOMING, text))
+
     def _lifetime_progress(self, m: Measurement, budget_s: float, elapsed_s: float) -> None:
         b = m.bracket(lt.PHONE_FLOW)
         self.progress(CheckId.NAT_LIFETIME,
@@ -539,6 +567,7 @@ MAKERS: dict[Obs, Callable[[Observer], Awaitable[Any]]] = {
     Obs.MEDIA: Observer._media,
     Obs.MEDIA_PORTS: Observer._media_ports,
     Obs.FLOWS: Observer._flows,
+    Obs.CALL: Observer._call,
 }
 _KEY_OF: dict[Callable[[Observer], Awaitable[Any]], Obs] = {m: k for k, m in MAKERS.items()}
 

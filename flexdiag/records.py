@@ -272,6 +272,73 @@ class Firewalk:
     error: str | None = None
 
 
+@dataclass
+class Registration:
+    """One account's REGISTER (RFC 3261 §10) as a test call made it, and its removal."""
+
+    user: str
+    local: Addr
+    status: int | None = None  # the final response (None: none came)
+    reason: str = ""
+    granted_s: int | None = None  # the expiry the registrar granted (§10.3 step 8)
+    requested_s: int | None = None  # what was asked (a 423's Min-Expires raises it)
+    algorithm: str | None = None  # the digest algorithm answered (None: not challenged)
+    error: str | None = None  # ICMP/socket error, or a challenge flexdiag could not answer
+    unregistered: bool | None = None  # Expires: 0 answered 200 (None: not tried)
+    sent: int = 0  # REGISTER requests sent, retransmissions included
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass
+class RtpStream:
+    """One direction of a test call's audio: when each packet was sent, and what arrived
+    (sequence number, event-loop time), both ends in one process on one clock."""
+
+    sent_at: list[float] = field(default_factory=list)
+    first_seq: int = 0
+    arrivals: list[tuple[int, float]] = field(default_factory=list)
+    ignored: int = 0  # datagrams on the receiving socket that were not RTP
+    dest: Addr | None = None  # where the sender sent (the SDP it was given)
+
+
+@dataclass
+class CallEvent:
+    """One line of a test call's timeline: seconds since the call observation began, which
+    party (``A``: the phone, ``B``: the caller), what (a code) and a detail."""
+
+    t_s: float
+    party: str
+    event: str
+    detail: str = ""
+
+
+@dataclass
+class CallObservation:
+    """A test call through the platform (``call.*``): A registers from the phones' local
+    port, both stay idle, B calls A, audio both ways, hang up, unregister."""
+
+    a: Registration
+    b: Registration
+    idle_s: float
+    idle_basis: str  # why that long: "given", "registration", "horizon"
+    hold_s: float = 0.0  # how long A held back its first audio packet (FAQ item 4)
+    invite_sent: bool = False
+    invite_received_at: float | None = None  # seconds after the INVITE was sent, at A
+    final_status: int | None = None  # the caller's final response
+    provisional: list[int] = field(default_factory=list)
+    cancelled: bool = False
+    to_phone: RtpStream | None = None  # B -> platform -> A
+    from_phone: RtpStream | None = None  # A -> platform -> B
+    phone_first_sent_at: float | None = None  # A's first RTP packet (event-loop time)
+    keepalives: list[str] = field(default_factory=list)  # requests A got while idle
+    timeline: list[CallEvent] = field(default_factory=list)
+    stopped: Stopped | None = None  # interrupted (Ctrl-C), or None
+    error: str | None = None  # no socket, no server address
+
+
 class Obs(enum.Enum):
     """The observations a run can make; checks declare which of them they need."""
 
@@ -291,6 +358,7 @@ class Obs(enum.Enum):
     MEDIA = "media"  # the RTP-paced probe: what a call would sound like
     MEDIA_PORTS = "media_ports"  # TTL-limited probes to the platform's media ports
     FLOWS = "flows"  # the flows this run opened (its footprint), read once the rest is done
+    CALL = "call"  # --call-accounts: a test call through the platform
 
 
 @dataclass(frozen=True)
@@ -312,6 +380,7 @@ class Observations:
     media: MediaProbe | None = None
     media_ports: Firewalk | None = None
     flows: tuple[Flow, ...] = ()
+    call: CallObservation | None = None
 
     def resolution(self, key: Obs) -> Resolution | None:
         return self.resolutions.get(key)

@@ -72,6 +72,7 @@ async def run(
     argv: Sequence[str] = (),
     lifetime: LifetimeMode = LifetimeMode.QUICK,
     carried: Mapping[str, CheckResult] | None = None,
+    call_passwords: Sequence[str] = (),
 ) -> Report:
     """Run ``checks`` (default: the quick run) and return the report.
 
@@ -86,7 +87,8 @@ async def run(
     observer = Observer(settings, wall_clock=wall_clock, start=loop.time(),
                         interrupt=interrupt, on_progress=on_progress,
                         lifetime_mode=(LifetimeMode.HORIZON if lifetime is LifetimeMode.HORIZON
-                                       else LifetimeMode.FULL))
+                                       else LifetimeMode.FULL),
+                        call_passwords=tuple(call_passwords))
     done = 0
 
     async def one(check: Check) -> CheckResult:
@@ -141,7 +143,8 @@ async def run_interruptible(settings: Settings, lifetime: bool | LifetimeMode,
                             argv: Sequence[str] = (),
                             on_signal: Callable[[signal.Signals], None] | None = None,
                             checks: Sequence[Check] | None = None,
-                            carried: Mapping[str, CheckResult] | None = None) -> Report:
+                            carried: Mapping[str, CheckResult] | None = None,
+                            call_passwords: Sequence[str] = ()) -> Report:
     """Run the checks. Without an ``interrupt`` event given, the first Ctrl-C (or SIGTERM,
     SIGHUP: a ``docker stop``, a closed terminal) ends slow checks early (they report what
     they found) and a second one aborts; ``on_signal`` hears of each."""
@@ -170,6 +173,7 @@ async def run_interruptible(settings: Settings, lifetime: bool | LifetimeMode,
             on_result=getattr(progress, "update", None),
             on_progress=getattr(progress, "note", None),
             interrupt=event, argv=argv, lifetime=mode, carried=carried,
+            call_passwords=call_passwords,
         )
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None

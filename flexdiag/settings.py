@@ -73,6 +73,11 @@ class Settings:
     media_seconds: float = 5.0  # the RTP-paced probe of media.quality (default run only)
     # Where the platform's audio comes from (FAQ item 4); None: the platform ranges.
     media_ranges: tuple[IPNetwork, ...] | None = None
+    # --call-accounts A,B: a test call through the platform (call.*) with two of the
+    # installer's accounts (passwords never here: FLEXDIAG_CALL_PASSWORDS or a prompt).
+    call_accounts: tuple[str, ...] = ()
+    call_idle_s: float | None = None  # None: the registration interval, capped at --horizon
+    call_seconds: float = 5.0  # audio both ways for this long
 
     @property
     def media_networks(self) -> tuple[IPNetwork, ...]:
@@ -98,6 +103,9 @@ class Settings:
             "min_registration_s": self.min_registration_s,
             "media_seconds": self.media_seconds,
             "media_ranges": [str(n) for n in self.media_networks],
+            "call_accounts": list(self.call_accounts),
+            "call_idle_s": self.call_idle_s,
+            "call_seconds": self.call_seconds,
         }
 
 
@@ -238,6 +246,30 @@ def parse_ranges(value: str | list[Any]) -> tuple[IPNetwork, ...]:
     if not networks:
         raise SettingsError("at least one CIDR prefix is needed")
     return tuple(networks)
+
+
+# RFC 3261 §25.1: a user part (unreserved, escaped and user-unreserved characters).
+_USER = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,;?/%]{1,64}", re.ASCII)
+
+
+def parse_account(text: Any) -> str:
+    """An account on the SIP server: a user part (``31201234567``), or an address of record
+    (``sip:31201234567@voip.gntel.nl``, ``31201234567@voip.gntel.nl``): its user part."""
+    value = _text(text, "an account").strip()
+    user = value.removeprefix("sips:").removeprefix("sip:").partition("@")[0]
+    if not _USER.fullmatch(user):
+        raise SettingsError(f"{shown(value)} is not a SIP user part or address of record")
+    return user
+
+
+def parse_accounts(value: str | list[Any]) -> tuple[str, ...]:
+    """Exactly two distinct accounts: the phone's (A, called) and the caller's (B)."""
+    users = tuple(parse_account(v) for v in _split(value, "two accounts", 2))
+    if len(users) != 2:
+        raise SettingsError("two accounts are needed: the phone's and the caller's (A,B)")
+    if users[0] == users[1]:
+        raise SettingsError("the two accounts are the same: a call needs two")
+    return users
 
 
 def parse_dns_server(text: str) -> HostPort:
@@ -414,6 +446,14 @@ OPTIONS: tuple[Option, ...] = (
            "How long the default run sends RTP-paced probes (call quality)"),
     Option("media_ranges", "--media-ranges", parse_ranges, "CIDR[,CIDR...]",
            "Where the platform's audio comes from (FAQ item 4)", "the platform ranges"),
+    Option("call_accounts", "--call-accounts", parse_accounts, "A,B",
+           "A test call: the phone's account A is called by B after --call-idle (passwords: "
+           "$FLEXDIAG_CALL_PASSWORDS, or asked)", "no call"),
+    Option("call_idle_s", "--call-idle", _positive(float, 0, 86400), "SECONDS",
+           "How long the phone's account stays idle before it is called",
+           "the registration interval, at most --horizon"),
+    Option("call_seconds", "--call-seconds", _positive(float, 1, 60), "SECONDS",
+           "How long the test call sends audio both ways"),
 )
 assert {o.field for o in OPTIONS} == {f.name for f in fields(Settings)}
 

@@ -48,6 +48,9 @@ class CheckId(enum.StrEnum):
     MEDIA_QUALITY = "media.quality"
     NAT_CAPACITY = "nat.capacity"
     NAT_LIFETIME = "nat.lifetime"
+    CALL_REGISTER = "call.register"
+    CALL_INCOMING = "call.incoming"
+    CALL_AUDIO = "call.audio"
 
 
 SIP_UDP = "sip.udp"  # the family of per-port SIP checks
@@ -173,6 +176,12 @@ class Code(enum.StrEnum):
     LIFETIME_NO_MAPPING = "lifetime_no_mapping"
     LIFETIME_INTERRUPTED = "lifetime_interrupted"
     LIFETIME_INCONCLUSIVE = "lifetime_inconclusive"
+    CALL_REGISTER_FAILED = "call_register_failed"
+    CALL_NOT_REACHED = "call_not_reached"
+    CALL_NO_AUDIO_TO_PHONE = "call_no_audio_to_phone"
+    CALL_NO_AUDIO_FROM_PHONE = "call_no_audio_from_phone"
+    CALL_AUDIO_LATE = "call_audio_late"
+    CALL_AUDIO_POOR = "call_audio_poor"
     FLEXDIAG_ERROR = "flexdiag_error"
     FLEXDIAG_TIMEOUT = "flexdiag_timeout"
 

@@ -109,6 +109,11 @@ loadmodule "nathelper.so"
 loadmodule "textops.so"
 loadmodule "ctl.so"
 loadmodule "stun.so"
+loadmodule "rr.so"
+loadmodule "siputils.so"
+loadmodule "htable.so"
+loadmodule "auth.so"
+{rtpengine_modules}
 # A phone's NAT keep-alive, as the lab's phone (baresip) can do one: RFC 5626 outbound. A
 # REGISTER that offers outbound is answered with Flow-Timer: K (the shared variable
 # flow_timer, set per test through the control socket: kamcmd pv.shvSet flow_timer int K;
@@ -116,6 +121,12 @@ loadmodule "stun.so"
 # (RFC 5626 §4.4.1), which the stun module answers on the SIP sockets.
 modparam("ctl", "binrpc", "unix:{ctl}")
 modparam("pv", "shvset", "flow_timer=i:0")
+# The platform in small for a test call (lab-notes): accounts with passwords in an htable (no
+# database), digest-checked; other users (the lab's baresip phone) register without. The
+# shared variable asymmetric=1 makes the media relay never learn (rtpengine's per-call flag).
+modparam("pv", "shvset", "asymmetric=i:0")
+modparam("htable", "htable", "passwd=>size=4;")
+modparam("auth", "algorithm", "{algorithm}")
 # A registrar as the platform is one (lab-notes): the location table in memory, any interval
 # accepted, the phone's public address (as the NAT made it) saved with its binding. nathelper
 # never pings (natping_interval 0): a ping would keep the NAT mapping alive and hide what the
@@ -128,13 +139,41 @@ modparam("nathelper", "natping_interval", 0)
 # An incoming call to an unreachable phone fails fast (408 after 2 s), not after 32 s.
 modparam("tm", "fr_timer", 2000)
 modparam("tm", "fr_inv_timer", 2000)
+
+event_route[htable:mod-init] {{
+{passwords}
+}}
+
 # Like the platform (FAQ item 5): answer from the socket the request came in on, to the source
 # address and port, with received/rport in the Via (RFC 3581). A request for a user (the
 # provider side calling a phone) goes to the phone's registered address, from the socket the
 # phone registered through.
 request_route {{
     force_rport();
+    if (has_totag()) {{
+        route(WITHINDLG);
+        exit;
+    }}
+    if (method == "CANCEL") {{
+        if (t_check_trans()) {{
+            t_relay();
+        }}
+        exit;
+    }}
+    if (method == "ACK") {{
+        if (t_check_trans()) {{
+            t_relay();
+        }}
+        exit;
+    }}
     if (method == "REGISTER") {{
+        if ($sht(passwd=>$tU) != $null) {{
+            if (!pv_www_authenticate("$td", "$sht(passwd=>$tU)", "0")) {{
+                www_challenge("$td", "1");
+                exit;
+            }}
+            consume_credentials();
+        }}
         fix_nated_register();
         if ($shv(flow_timer) > 0 && search("^(Supported|k):.*outbound")) {{
             append_to_reply("Require: outbound\r\nFlow-Timer: $shv(flow_timer)\r\n");
@@ -152,13 +191,69 @@ request_route {{
         sl_send_reply("404", "Not Found");
         exit;
     }}
+    if (method == "INVITE" && $sht(passwd=>$fU) != $null) {{
+        if (!pv_proxy_authenticate("$fd", "$sht(passwd=>$fU)", "0")) {{
+            proxy_challenge("$fd", "1");
+            exit;
+        }}
+        consume_credentials();
+    }}
     if (!lookup("location")) {{
         sl_send_reply("404", "Not Found");
         exit;
     }}
+    if (method == "INVITE") {{
+        record_route();
+        set_contact_alias();
+        route(MEDIA);
+        t_on_reply("REPLY");
+    }}
     t_relay();
 }}
+
+# In-dialog requests (ACK, BYE) follow the route set; the phone's Contact carries its public
+# address as an alias (set_contact_alias), which handle_ruri_alias turns into the destination.
+route[WITHINDLG] {{
+    if (loose_route()) {{
+        handle_ruri_alias();
+        if (method == "BYE") {{
+            route(MEDIA);
+        }}
+        t_relay();
+        exit;
+    }}
+    if (method == "ACK" && t_check_trans()) {{
+        t_relay();
+        exit;
+    }}
+    sl_send_reply("404", "Not Here");
+}}
+
+onreply_route[REPLY] {{
+    if (status =~ "(18[03])|(2[0-9][0-9])") {{
+        set_contact_alias();
+        route(MEDIA);
+    }}
+}}
+
+route[MEDIA] {{
+{media}
+}}
 """
+# The media relay (rtpengine, FAQ item 4) as the platform anchors audio: the relay's address in
+# the SDP, audio sent to the SIP source address (SIP-source-address), learning the phone's
+# translated port from its first packet unless asymmetric (kamcmd pv.shvSet asymmetric int 1).
+RTPENGINE_FLAGS = "replace-origin replace-session-connection ICE=remove RTP/AVP SIP-source-address"
+RTPENGINE_MEDIA = f"""    if (!has_body("application/sdp") && method != "BYE") {{
+        return;
+    }}
+    if ($shv(asymmetric) == 1) {{
+        rtpengine_manage("{RTPENGINE_FLAGS} asymmetric");
+    }} else {{
+        rtpengine_manage("{RTPENGINE_FLAGS}");
+    }}"""
+RTPENGINE_MODULES = """loadmodule "rtpengine.so"
+modparam("rtpengine", "rtpengine_sock", "udp:{ng}")"""
 
 
 CHRONY_CONF = """bindaddress {ip}
@@ -185,12 +280,31 @@ def kamailio_ctl(workdir: Path) -> Path:
     return workdir / "kamailio.ctl"
 
 
-def kamailio_argv(ip: str, workdir: Path) -> list[str]:
-    """kamailio in the foreground answering OPTIONS on ``ip`` ports 5060 and 38388."""
-    (workdir / "kamailio.cfg").write_text(KAMAILIO_CFG.format(ip=ip, modules=KAMAILIO_MODULES,
-                                                              ctl=kamailio_ctl(workdir)))
+def kamailio_argv(ip: str, workdir: Path, accounts: dict[str, str] | None = None,
+                  rtpengine_ng: str | None = None, algorithm: str = "MD5") -> list[str]:
+    """kamailio in the foreground answering OPTIONS on ``ip`` ports 5060 and 38388; a
+    registrar, and a proxy that challenges ``accounts`` (user -> password) with digest
+    ``algorithm`` and, given ``rtpengine_ng`` (the relay's control address), anchors calls'
+    media on rtpengine."""
+    passwords = "\n".join(f'    $sht(passwd=>{user}) = "{password}";'
+                           for user, password in (accounts or {}).items())
+    cfg = KAMAILIO_CFG.format(
+        ip=ip, modules=KAMAILIO_MODULES, ctl=kamailio_ctl(workdir), algorithm=algorithm,
+        passwords=passwords or "    ;",
+        rtpengine_modules=RTPENGINE_MODULES.format(ng=rtpengine_ng) if rtpengine_ng else "",
+        media=RTPENGINE_MEDIA if rtpengine_ng else "    return;")
+    (workdir / "kamailio.cfg").write_text(cfg)
     return ["kamailio", "-f", str(workdir / "kamailio.cfg"), "-DD", "-E", "-n", "1",
             "-Y", str(workdir), "-P", str(workdir / "kamailio.pid")]
+
+
+def rtpengine_argv(ip: str, ng: str, workdir: Path, learning: str = "delayed") -> list[str]:
+    """rtpengine userspace-only (lab-notes): media on ``ip`` ports 10000-20000, controlled by
+    kamailio over the ng protocol on ``ng`` (host:port)."""
+    return ["rtpengine", "--config-file=none", "--table=-1", "--foreground",
+            "--log-stderr", f"--interface={ip}", f"--listen-ng={ng}",
+            "--port-min=10000", "--port-max=20000", f"--endpoint-learning={learning}",
+            f"--pidfile={workdir / 'rtpengine.pid'}"]
 
 
 def chrony_argv(ip: str, port: int, workdir: Path) -> list[str]:

@@ -370,7 +370,8 @@ def test_the_profile_in_the_report_names_every_setting() -> None:
         "platform_ranges": ["198.51.100.0/24"], "dns_server": "192.0.2.53:5353",
         "registration_time_s": 600, "timeout_s": 4.0, "ntp_max_offset_s": 0.5,
         "max_wait_s": 700.0, "local_sip_port": 5062, "phones": 8, "horizon_s": 120.0,
-        "min_registration_s": 300, "media_seconds": 3.0, "media_ranges": ["198.51.100.40/30"]}
+        "min_registration_s": 300, "media_seconds": 3.0, "media_ranges": ["198.51.100.40/30"],
+            "call_accounts": [], "call_idle_s": None, "call_seconds": 5.0}
     assert Settings().profile()["dns_server"] is None
     assert str(HostPort("::1", 5)) == "[::1]:5" and str(HostPort("h", 5)) == "h:5"
 

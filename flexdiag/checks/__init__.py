@@ -10,6 +10,7 @@ gathers the observations (:mod:`flexdiag.observe`) and adds id, title and durati
 from __future__ import annotations
 
 from flexdiag.checks import (
+    call,
     capacity,
     dns,
     media,
@@ -53,6 +54,7 @@ def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> lis
     checks += [phone_port.CHECK, sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
     checks += [media.ports_check(), media.check(settings),
                capacity.check(capacity_budget_s(settings)), lifetime_check.check(settings, mode)]
+    checks += call.checks(settings)  # --call-accounts: opt-in, in every mode
     if mode is LifetimeMode.QUICK:
         # The audio path (FAQ item 4) and FAQ item 6 are never silently left out: unmeasured
         # (--quick), each says so and how to measure it.

@@ -106,6 +106,7 @@ def describe_code(code: int) -> str:
 # RFC 3261 §7.3.3: compact header forms.
 _COMPACT = {
     "v": "via", "i": "call-id", "f": "from", "t": "to", "m": "contact", "l": "content-length",
+    "c": "content-type", "k": "supported",
 }
 
 
@@ -144,12 +145,9 @@ class Via:
         return port_number(self.params.get("rport"))
 
 
-@dataclass(frozen=True)
-class SipResponse:
-    """A SIP response: status line plus headers (names lower-case, compact forms expanded)."""
+class _Headers:
+    """Header access shared by requests and responses."""
 
-    status_code: int
-    reason: str
     headers: tuple[tuple[str, str], ...]
 
     def header(self, name: str) -> str | None:
@@ -159,10 +157,28 @@ class SipResponse:
                 return value
         return None
 
+    def raw(self, name: str) -> list[str]:
+        """Every header line's value of ``name``, unsplit (authentication challenges)."""
+        return [value for key, value in self.headers if key == name]
+
+    def all(self, name: str) -> list[str]:
+        """Every value of a header, a comma-separated header counting as several."""
+        return [v for value in self.raw(name) for v in _commas(value)]
+
     @property
     def vias(self) -> list[Via]:
         """All Via values in order, a comma-separated header counting as several."""
-        return [parse_via(v) for key, value in self.headers if key == "via" for v in _commas(value)]
+        return [parse_via(v) for v in self.all("via")]
+
+
+@dataclass(frozen=True)
+class SipResponse(_Headers):
+    """A SIP response: status line plus headers (names lower-case, compact forms expanded)."""
+
+    status_code: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -238,21 +254,22 @@ def build_options(
 _STATUS_LINE = re.compile(r"SIP/2\.0 ([1-6][0-9]{2})(?: (.*))?", re.ASCII)
 
 
-def parse_response(data: bytes) -> SipResponse:
-    """Parse a SIP response (RFC 3261 §7.2); the body is ignored."""
-    head, sep, _ = data.partition(b"\r\n\r\n")
+def _split_message(data: bytes) -> tuple[list[str], bytes]:
+    """A message's start line and header lines (folding undone later), and its body."""
+    head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
-        head, sep, _ = data.partition(b"\n\n")  # §7.5: be lenient with bare LF
+        head, sep, body = data.partition(b"\n\n")  # §7.5: be lenient with bare LF
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("SIP message is not UTF-8") from None
-    lines = text.replace("\r\n", "\n").split("\n")
-    match = _STATUS_LINE.fullmatch(lines[0])
-    if not match:
-        raise ValueError("SIP message is not a response")
+    return text.replace("\r\n", "\n").split("\n"), body
+
+
+def _headers(lines: list[str]) -> tuple[tuple[str, str], ...]:
+    """Header lines as (lower-case full name, value) pairs (§7.3: folding, compact forms)."""
     headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
+    for line in lines:
         if line[:1] in (" ", "\t") and headers:  # §7.3.1 header folding
             name, value = headers[-1]
             headers[-1] = (name, f"{value} {line.strip()}".strip())
@@ -262,7 +279,50 @@ def parse_response(data: bytes) -> SipResponse:
             raise ValueError("SIP header line has no name")
         key = name.strip().lower()
         headers.append((_COMPACT.get(key, key), value.strip()))
-    return SipResponse(int(match.group(1)), (match.group(2) or "").strip(), tuple(headers))
+    return tuple(headers)
+
+
+def _body(headers: tuple[tuple[str, str], ...], body: bytes) -> bytes:
+    """The body as Content-Length says (§18.3: over UDP the length may be absent: the rest)."""
+    length = next((v for k, v in headers if k == "content-length"), None)
+    if length is not None and length.isascii() and length.isdigit():
+        return body[:int(length)]
+    return body
+
+
+def parse_response(data: bytes) -> SipResponse:
+    """Parse a SIP response (RFC 3261 §7.2), with its body."""
+    lines, body = _split_message(data)
+    match = _STATUS_LINE.fullmatch(lines[0])
+    if not match:
+        raise ValueError("SIP message is not a response")
+    headers = _headers(lines[1:])
+    return SipResponse(int(match.group(1)), (match.group(2) or "").strip(), headers,
+                       _body(headers, body))
+
+
+# RFC 3261 §7.1: Request-Line = Method SP Request-URI SP SIP-Version (method: a token).
+_REQUEST_LINE = re.compile(r"([A-Za-z]{1,20}) (\S{1,2048}) SIP/2\.0", re.ASCII)
+
+
+@dataclass(frozen=True)
+class SipRequest(_Headers):
+    """A SIP request: method, Request-URI, headers (as :class:`SipResponse`) and body."""
+
+    method: str
+    uri: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+
+
+def parse_request(data: bytes) -> SipRequest:
+    """Parse a SIP request (RFC 3261 §7.1), with its body."""
+    lines, body = _split_message(data)
+    match = _REQUEST_LINE.fullmatch(lines[0])
+    if not match:
+        raise ValueError("SIP message is not a request")
+    headers = _headers(lines[1:])
+    return SipRequest(match.group(1).upper(), match.group(2), headers, _body(headers, body))
 
 
 def _commas(value: str) -> list[str]:

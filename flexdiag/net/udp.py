@@ -99,6 +99,10 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         self.local: Addr = ("", 0)
         self._waiters: list[_Waiter] = []
         self.unsolicited = 0  # datagrams that arrived while no exchange was waiting
+        # A socket that speaks a protocol of its own (a test call's SIP and RTP) takes every
+        # datagram no exchange took, with its arrival time, and hears of ICMP errors.
+        self.on_datagram: Callable[[bytes, Addr, float], None] | None = None
+        self.last_error: str | None = None  # the last ICMP/socket error no exchange took
         # The run's flow log (flexdiag.net.flows), taken from the context that opens the socket.
         self._flows = flows.CURRENT.get()
 
@@ -149,7 +153,10 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         for waiter, reason in refusals:
             waiter.ignore(source, reason)
         if not refusals:
-            self.unsolicited += 1
+            if self.on_datagram is not None:
+                self.on_datagram(data, source, received_at)
+            else:
+                self.unsolicited += 1
 
     def error_received(self, exc: Exception) -> None:
         # The error may belong to any destination this socket sent to: the error queue says
@@ -160,11 +167,17 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             active = [w for w in self._waiters if not w.future.done()]
             if len(active) == 1:  # nobody else it could belong to
                 failed = [(active[0].dest, exc.errno or 0)]
+            elif not active:
+                self.last_error = ERROR_TEXT.get(exc.errno or 0, os_strerror(exc.errno or 0))
         for dest, code in failed:
+            text = ERROR_TEXT.get(code, os_strerror(code))
+            taken = False
             for waiter in self._waiters:
                 if not waiter.future.done() and same_addr(waiter.dest, dest):
-                    waiter.future.set_exception(_IcmpError(ERROR_TEXT.get(code,
-                                                                          os_strerror(code))))
+                    waiter.future.set_exception(_IcmpError(text))
+                    taken = True
+            if not taken:
+                self.last_error = text
 
     def _drain_error_queue(self) -> list[tuple[Addr, int]]:
         if self.sock is None:
