@@ -289,6 +289,20 @@ MESSAGES: dict[str, str] = {
         "first."
     ),
     "plan.dns_cause": "{advice} The failures of {checks} follow from this: fix DNS first.",
+    "plan.call_missed": (
+        "The test call was lost on its way to the phone after {idle:g} s idle: the router "
+        "forgets an idle phone's UDP mapping, and phones would miss incoming calls. Turn on the "
+        "phones' NAT keep-alive every {keepalive} s or less (see 'Set on the phones'), or raise "
+        "the router's UDP timeout above the phones' registration interval; then run the test "
+        "call again."
+    ),
+    "plan.call_silent": (
+        "In the test call no audio reached the phone in time: the router translates the phones' "
+        "ports, and the platform sends audio to the port a phone announces (FAQ item 4). Turn "
+        "on port preservation ('static port') on the router, or set the phones' STUN server to "
+        "{stun} (see 'Set on the phones') so that they announce their public port; then run "
+        "the test call again."
+    ),
     "plan.nat_behaviour": (
         "On the router, make UDP NAT for the phones endpoint-independent and port-preserving: "
         "one setting, which routers call 'port preservation', 'static port', 'consistent NAT', "
@@ -426,7 +440,8 @@ MESSAGES: dict[str, str] = {
     "call.ev.register-failed": "registration failed ({detail})",
     "call.ev.re-registered": "registered again ({detail})",
     "call.ev.idle": "idle for {detail}, as a phone between calls",
-    "call.ev.invite-sent": "INVITE sent {detail}",
+    "call.ev.invite-sent": "INVITE sent",
+    "call.ev.invite-sent-auth": "INVITE sent again with credentials",
     "call.ev.invite-received": "INVITE received from {detail}",
     "call.ev.request-received": "{detail} received from the platform while idle",
     "call.ev.final-response": "answer {detail}",
@@ -443,6 +458,7 @@ MESSAGES: dict[str, str] = {
     "call.ev.unregister-failed": "unregistering failed ({detail})",
     "call.audio.not-set-up": "not tested: the call was not set up (see call.incoming)",
     "call.audio.none": "nothing of {sent} packets",
+    "call.audio.start-lost": " (the first {lost} lost)",
     "call.audio.dir": (
         "{received} of {sent} packets, loss {loss:g} %, jitter {jitter:g} ms, MOS {mos:g}"
     ),

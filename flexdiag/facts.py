@@ -266,21 +266,28 @@ class QualityFacts(Facts):
 
 
 @dataclass(frozen=True)
-class CallFacts(Facts):
-    """``call.*``: what the test call showed. ``reached``: the INVITE reached the phone's
-    account after ``idle_s`` idle (``call.incoming``); ``to_phone`` / ``from_phone``: audio
-    arrived in that direction (``call.audio``); ``advised_keepalive_s``: the keep-alive a lost
-    INVITE calls for."""
+class IncomingFacts(Facts):
+    """``call.incoming``: did the INVITE reach the phone's account after ``idle_s`` idle, and
+    the keep-alive a lost one calls for."""
 
-    idle_s: float | None = None
-    reached: bool | None = None
-    to_phone: bool | None = None
-    from_phone: bool | None = None
+    idle_s: float | None
+    reached: bool | None
     advised_keepalive_s: int | None = None
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Self:
         keepalive = _number(data.get("advised_keepalive_s"))
         return cls(_number(data.get("idle_s")), _flag(data.get("reached")),
-                   _flag(data.get("to_phone")), _flag(data.get("from_phone")),
                    None if keepalive is None else int(keepalive))
+
+
+@dataclass(frozen=True)
+class AudioFacts(Facts):
+    """``call.audio``: did audio arrive towards the phone, and from it?"""
+
+    to_phone: bool | None
+    from_phone: bool | None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Self:
+        return cls(_flag(data.get("to_phone")), _flag(data.get("from_phone")))

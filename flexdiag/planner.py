@@ -30,7 +30,9 @@ from flexdiag import advice
 from flexdiag.addr import format_addr
 from flexdiag.facts import (
     AlgFacts,
+    AudioFacts,
     CapacityFacts,
+    IncomingFacts,
     LifetimeFacts,
     PhonePortFacts,
     SipFacts,
@@ -254,6 +256,51 @@ def _lifetime(results: Mapping[str, CheckResult], draft: _Draft) -> None:
         draft.phone["keepalive_s"] = facts.advised_keepalive_s
 
 
+def _call_missed(results: Mapping[str, CheckResult], draft: _Draft) -> None:
+    """A test call lost on its way to the idle phone: the phones' NAT keep-alive, one step
+    with the lifetime's finding where that failed too (its measured keep-alive wins: it
+    knows the lifetime, the call only an idle time that was too long)."""
+    call = results.get(CheckId.CALL_INCOMING)
+    if call is None or call.status is not Status.FAIL:
+        return
+    facts = IncomingFacts.of(call.data)
+    lifetime = results.get(CheckId.NAT_LIFETIME)
+    measured = LifetimeFacts.of(lifetime.data).advised_keepalive_s if lifetime else None
+    keepalive = measured or facts.advised_keepalive_s
+    if keepalive is None or facts.idle_s is None:
+        return
+    draft.phone["keepalive_s"] = min(keepalive, draft.phone.get("keepalive_s", keepalive))
+    checks: list[str] = [CheckId.CALL_INCOMING]
+    if _actionable(lifetime) and CheckId.NAT_LIFETIME not in draft.covered:
+        checks.append(CheckId.NAT_LIFETIME)
+    draft.add(advice.text("plan.call_missed", idle=facts.idle_s,
+                          keepalive=draft.phone["keepalive_s"]),
+              [Faq.SIP, Faq.PORT_TRANSLATION], checks)
+
+
+def _call_silent(results: Mapping[str, CheckResult], draft: _Draft,
+                 settings: Settings) -> None:
+    """Audio lost towards the phone in the test call where the router translates ports: FAQ
+    item 4's remedy (port preservation, or STUN on the phones), one step with the STUN
+    finding."""
+    audio = results.get(CheckId.CALL_AUDIO)
+    stun = results.get(CheckId.STUN_BINDING)
+    if audio is None or audio.status not in _ACTIONABLE or stun is None:
+        return
+    if StunFacts.of(stun.data).port_translation is not True:
+        return
+    if AudioFacts.of(audio.data).to_phone is not False and audio.status is Status.FAIL:
+        return
+    checks: list[str] = [CheckId.CALL_AUDIO]
+    if _actionable(stun) and CheckId.STUN_BINDING not in draft.covered:
+        # With the findings that give the same router setting (NAT behaviour, merged).
+        checks += [r.id for r in results.values() if _actionable(r) and r.advice == stun.advice
+                   and r.id not in draft.covered]
+    draft.add(advice.text("plan.call_silent",
+                          stun=format_addr(settings.stun_server.addr, STUN_PORT)),
+              [Faq.STUN_SERVER, Faq.AUDIO], checks)
+
+
 def _remaining(results: Sequence[CheckResult], draft: _Draft) -> None:
     """Every other finding's advice: failures first, shared advice merged."""
     ranked = sorted((r for r in results if r.status in _ACTIONABLE and r.advice
@@ -310,6 +357,8 @@ def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Pl
     _dns_cause(by_id, draft)
     _sip_path(by_id, settings, draft)
     _lifetime(by_id, draft)
+    _call_missed(by_id, draft)
+    _call_silent(by_id, draft, settings)
     _remaining(results, draft)
     return Plan(steps=tuple(draft.steps),
                 phone_settings=_phone_settings(by_id, draft, settings))

@@ -18,7 +18,7 @@ from flexdiag.addr import format_addr
 from flexdiag.analysis import call as ac
 from flexdiag.checks.base import Check, Finding
 from flexdiag.codec.sip import describe_code
-from flexdiag.facts import CallFacts
+from flexdiag.facts import AudioFacts, IncomingFacts
 from flexdiag.model import Status
 from flexdiag.records import CallObservation, Obs, Observations, Registration, RtpStream
 from flexdiag.settings import Settings
@@ -145,8 +145,7 @@ def judge_incoming(obs: Observations) -> Finding:
         "call.no-final")
     keepalive = keepalive_for(call.idle_s)
     data: dict[str, Any] = {
-        **CallFacts(idle_s=call.idle_s, reached=reached,
-                    advised_keepalive_s=None if reached else keepalive).to_data(),
+        **IncomingFacts(call.idle_s, reached, None if reached else keepalive).to_data(),
         "idle_basis": call.idle_basis,
         "invite_ms": None if call.invite_received_at is None
         else round(call.invite_received_at * 1000, 1),
@@ -183,9 +182,12 @@ def _figures(stream: RtpStream, phone_first: float | None = None) -> tuple[ac.Di
 def _describe(d: ac.Direction) -> str:
     if d.silent:
         return advice.text("call.audio.none", sent=d.sent)
-    return advice.text("call.audio.dir", received=d.received, sent=d.sent,
+    text = advice.text("call.audio.dir", received=d.received, sent=d.sent,
                        loss=d.loss_pct or 0.0, jitter=d.jitter_ms or 0.0,
                        mos=d.mos if d.mos is not None else 0.0)
+    if d.lost_at_start:
+        text += advice.text("call.audio.start-lost", lost=d.lost_at_start)
+    return text
 
 
 def judge_audio(obs: Observations) -> Finding:
@@ -205,7 +207,7 @@ def judge_audio(obs: Observations) -> Finding:
     frm, from_data = _figures(call.from_phone)
     after = to_data.get("after_phone_ms")
     data: dict[str, Any] = {
-        **CallFacts(to_phone=not to.silent, from_phone=not frm.silent).to_data(),
+        **AudioFacts(to_phone=not to.silent, from_phone=not frm.silent).to_data(),
         "to_phone_audio": to_data, "from_phone_audio": from_data,
         "hold_ms": round(call.hold_s * 1000), "codec": "G.711",
         "limits": {"after_phone_ms": ac.MAX_FIRST_AUDIO_AFTER_PHONE_S * 1000,

@@ -318,8 +318,7 @@ class Party:
             cseq = self.leg.next_cseq()
             branch = sipcall.new_branch()
             self.invite_branch, self.invite_cseq = branch, cseq
-            self.timeline.add(self.name, "invite-sent",
-                              "with credentials" if auth.value else "")
+            self.timeline.add(self.name, "invite-sent-auth" if auth.value else "invite-sent")
             answer = await self.transact(
                 lambda b, a=auth.value, h=auth.header: sipcall.invite(  # type: ignore[misc]
                     self.leg, branch=b, sdp=offer, auth=a, auth_header=h),

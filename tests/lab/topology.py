@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -34,7 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.daemons import chrony_argv, coturn_argv, dnsmasq_argv, kamailio_argv, kamailio_ctl
+from tests.daemons import (
+    chrony_argv,
+    coturn_argv,
+    dnsmasq_argv,
+    kamailio_argv,
+    kamailio_ctl,
+    rtpengine_argv,
+)
 
 TAG = os.environ.get("FLEXDIAG_LAB_TAG") or f"{os.getpid()}{secrets.token_hex(2)}"
 LAN, RTR, ISP = f"fdlab-{TAG}-lan", f"fdlab-{TAG}-rtr", f"fdlab-{TAG}-isp"
@@ -48,6 +56,11 @@ SIP_IP, NTP_IP, DNS_IP = "198.51.100.20", "198.51.100.30", "198.51.100.53"
 # --media-ranges MEDIA_RANGE (its first host and its middle one).
 MEDIA_IPS, MEDIA_RANGE = ("198.51.100.41", "198.51.100.42"), "198.51.100.40/30"
 RELAY_IP = "198.51.100.14"  # an impairing relay in front of coturn (tests/lab/relay.py)
+# The platform's media relay (FAQ item 4): rtpengine, driven by kamailio over the ng protocol on
+# the provider host's own loopback.
+RTPENGINE_IP, RTPENGINE_NG = "198.51.100.21", "127.0.0.1:2223"
+# Two accounts on the lab's platform (digest-checked by kamailio), for the test call.
+CALL_ACCOUNTS = {"31201110001": "Lab-Secret-A7", "31201110002": "Lab-Secret-B9"}
 # Media addresses one hop *beyond* the provider host: the router sends them to the provider,
 # which forwards them on (so a datagram with TTL 2 expires there: ICMP time exceeded from
 # beyond the customer's router). Nothing ever answers at the far end.
@@ -56,7 +69,8 @@ PLATFORM_RANGE = "198.51.100.0/24"
 SNAT_PORTS = (20000, 29999)
 LAN_EPHEMERAL = (40000, 49999)  # outside SNAT_PORTS, so that SNAT has to translate
 RESOLV_DIR = Path("/etc/netns") / LAN
-TOOLS = ("ip", "nft", "conntrack", "turnserver", "kamailio", "chronyd", "dnsmasq")
+TOOLS = ("ip", "nft", "conntrack", "turnserver", "kamailio", "chronyd", "dnsmasq", "rtpengine",
+         "kamcmd")
 
 # Router modes: nftables rules for the router, plus conntrack UDP timeouts where they differ.
 _NAT = """table ip nat {{
@@ -245,7 +259,8 @@ class Lab:
                               (RTR, "wan", f"{RTR_WAN_IP}/24"), (ISP, "eth0", f"{ISP_IP}/24")):
             sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
             sh("ip", "-n", ns, "link", "set", dev, "up")
-        for addr in (*STUN_IPS, PLAIN_STUN_IP, SIP_IP, NTP_IP, DNS_IP, *MEDIA_IPS, RELAY_IP):
+        for addr in (*STUN_IPS, PLAIN_STUN_IP, SIP_IP, NTP_IP, DNS_IP, *MEDIA_IPS, RELAY_IP,
+                     RTPENGINE_IP):
             sh("ip", "-n", ISP, "addr", "add", f"{addr}/32", "dev", "lo")
         sh("ip", "-n", LAN, "route", "add", "default", "via", RTR_LAN_IP)
         sh("ip", "-n", RTR, "route", "add", "default", "via", ISP_IP)
@@ -279,7 +294,8 @@ class Lab:
         plain = w / "plain"
         plain.mkdir()
         self._daemon("coturn-plain", coturn_argv((PLAIN_STUN_IP,), plain))
-        self._daemon("kamailio", kamailio_argv(SIP_IP, w))
+        self._daemon("rtpengine", rtpengine_argv(RTPENGINE_IP, RTPENGINE_NG, w))
+        self._daemon("kamailio", kamailio_argv(SIP_IP, w, CALL_ACCOUNTS, RTPENGINE_NG))
         self._daemon("chrony", chrony_argv(NTP_IP, 123, w))
         self._daemon("dnsmasq", dnsmasq_argv(DNS_IP, 53, "gntel.nl", records, w))
         self._wait_ready()
@@ -287,7 +303,7 @@ class Lab:
     def _wait_ready(self, timeout_s: float = 12.0) -> None:
         wanted = {f"{ip}:{port}" for ip in STUN_IPS for port in (3478, 3479)}
         wanted |= {f"{PLAIN_STUN_IP}:3478", f"{SIP_IP}:5060", f"{SIP_IP}:38388",
-                   f"{NTP_IP}:123", f"{DNS_IP}:53"}
+                   f"{NTP_IP}:123", f"{DNS_IP}:53", RTPENGINE_NG}
         deadline = time.monotonic() + timeout_s
         bound: set[str] = set()
         while time.monotonic() < deadline:
@@ -341,6 +357,17 @@ class Lab:
         (Flow-Timer; 0: none): how the lab's phone gets a NAT keep-alive setting."""
         sh("kamcmd", "-s", f"unix:{kamailio_ctl(self.workdir)}", "pv.shvSet", "flow_timer",
            "int", str(seconds))
+
+    def relay_learns(self, learns: bool) -> None:
+        """Whether the media relay learns a phone's translated port from its first packet
+        (rtpengine's default) or never does (its per-call ``asymmetric`` flag)."""
+        sh("kamcmd", "-s", f"unix:{kamailio_ctl(self.workdir)}", "pv.shvSet", "asymmetric",
+           "int", "0" if learns else "1")
+
+    def registered_users(self) -> set[str]:
+        """The users in the registrar's location table (kamcmd ul.dump)."""
+        out = sh("kamcmd", "-s", f"unix:{kamailio_ctl(self.workdir)}", "ul.dump").stdout
+        return set(re.findall(r"AoR:\s*(\S+)", out))
 
     def flush_conntrack(self) -> None:
         sh("conntrack", "-F", ns=RTR, check=False)
