@@ -478,7 +478,7 @@ async def _register_both(a: Party, b: Party, obs: CallObservation, plan: CallPla
     for name, record in (("A", obs.a), ("B", obs.b)):
         timeline.add(name, "registered" if record.ok else "register-failed",
                      f"{record.status or 'no answer'}"
-                     + (f", expires {record.granted_s} s" if record.granted_s else ""))
+                     + (f", {record.granted_s} s" if record.granted_s else ""))
 
 
 async def _idle(a: Party, obs: CallObservation, plan: CallPlan, sleep: Sleeper,

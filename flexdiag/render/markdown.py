@@ -11,6 +11,7 @@ from flexdiag.model import Report, Status
 from flexdiag.render.safe import escaped, fence, json_block, markdown_inline
 from flexdiag.render.text import (
     PHONE_SETTINGS,
+    call_timeline,
     faq_items,
     setting_value,
     status_word,
@@ -28,12 +29,22 @@ def render(report: Report) -> str:
 
     # Peers' text is literal inline text here; the evidence goes into a fenced block.
     safe = escaped(report, markdown_inline, evidence=False)
-    return _render(to_dict(safe), _verdict(safe))
+    return _render(to_dict(safe), _verdict(safe), call_timeline(report))
 
 
-def _render(report: dict[str, Any], headline: list[str]) -> str:
+def _call(timeline: list[str]) -> list[str]:
+    """The test call's timeline, as a code block (its lines are ours, aligned)."""
+    if not timeline:
+        return []
+    text = "\n".join(timeline)
+    marker = fence(text)
+    return ["", "### " + _("Test call"), "", marker, text, marker]
+
+
+def _render(report: dict[str, Any], headline: list[str],
+            timeline: list[str] | None = None) -> str:
     sections = (_findings, _plan, _phone_settings, _environment, _summary, _details)
-    return "\n".join([*_header(report, headline),
+    return "\n".join([*_header(report, headline), *_call(timeline or []),
                       *(line for section in sections for line in section(report))])
 
 

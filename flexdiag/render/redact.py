@@ -9,6 +9,9 @@ interface name such as ``enx001a2b3c4d5e``), and files on the command line (``--
 The same value gets the same placeholder everywhere, so that "the same public port" is still
 visible.
 
+The test call's accounts (``--call-accounts``: user parts, often phone numbers) become
+``[account-A]`` and ``[account-B]`` wherever they appear. Passwords are never in a report.
+
 Kept: the **platform's** facts. The platform's host names (the profile's SIP, STUN and NTP
 servers), addresses inside the platform ranges, and whatever DNS answered for the platform's
 names (a wrong answer is the finding support needs), loopback, well-known public DNS
@@ -52,9 +55,13 @@ _CHECK_UNTOUCHED = ("id", "status", "faq", "duration_ms")
 
 
 class _Redactor:
-    def __init__(self, keep: set[str], nets: list[Any]) -> None:
+    def __init__(self, keep: set[str], nets: list[Any], accounts: list[str] | None = None
+                 ) -> None:
         self.keep, self.nets = keep, nets
         self.seen: dict[tuple[str, str], str] = {}
+        self.accounts = [(re.compile(rf"(?<![\w]){re.escape(user)}(?![\w])"),
+                          f"[account-{'AB'[i]}]") for i, user in enumerate(accounts or [])
+                         if i < 2 and user]
 
     def _placeholder(self, value: str, kind: str) -> str:
         key = (kind, value)
@@ -91,7 +98,10 @@ class _Redactor:
                 out.append(port.group(1) + ":" + self.port(port.group(2)))
                 pos += port.end()
         out.append(value[pos:])
-        return self._macs("".join(out))
+        text = "".join(out)
+        for pattern, placeholder in self.accounts:
+            text = pattern.sub(placeholder, text)
+        return self._macs(text)
 
     def _macs(self, value: str) -> str:
         """MAC addresses down to their vendor prefix (the IEEE OUI support may look up), a
@@ -169,7 +179,8 @@ def redact(report: Report) -> Report:
 
 def redact_dict(report: dict[str, Any]) -> dict[str, Any]:
     """:func:`redact` on the JSON contract's dict (a stored report)."""
-    redactor = _Redactor(*_kept(report))
+    accounts = report.get("profile", {}).get("call_accounts") or []
+    redactor = _Redactor(*_kept(report), [str(a) for a in accounts if isinstance(a, str)])
     result: dict[str, Any] = {}
     for key, value in report.items():
         if key in _UNTOUCHED:

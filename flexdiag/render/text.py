@@ -89,7 +89,7 @@ def render(report: Report, file: IO[str] | None = None, verbose: bool = False) -
 def _sections(console: Any, report: Report, verbose: bool) -> None:
     report = escaped(report, printable)  # peers' text must not act on the terminal
     _headline(console, report)
-    for section in (_table, _findings, _plan, _phone_settings):
+    for section in (_table, _call, _findings, _plan, _phone_settings):
         section(console, report)
     if verbose:
         _evidence(console, report)
@@ -119,6 +119,29 @@ def _table(console: Any, report: Report) -> None:
         table.add_row(Text(check.id), Text(status_word(check.status),
                                            style=STYLE[check.status]), Text(check.summary))
     console.print(table)
+
+
+def call_timeline(report: Report) -> list[str]:
+    """The test call's timeline (``--call-accounts``), as ``call.incoming`` recorded it (or
+    ``call.register`` / ``call.audio`` where the call ended before)."""
+    from flexdiag.vocab import CheckId
+
+    for check_id in (CheckId.CALL_INCOMING, CheckId.CALL_AUDIO):
+        check = next((c for c in report.checks if c.id == check_id), None)
+        timeline = check.data.get("timeline") if check is not None else None
+        if isinstance(timeline, list) and timeline:
+            return [str(line) for line in timeline]
+    return []
+
+
+def _call(console: Any, report: Report) -> None:
+    from rich.text import Text
+
+    lines = call_timeline(report)
+    if lines:
+        _heading(console, _("Test call"))
+        for line in lines:
+            console.print(Text(f"  {line}"))
 
 
 def _heading(console: Any, title: str) -> None:
