@@ -527,7 +527,7 @@ class Observer:
         quick observations are done (A registers from the phones' local port, which the
         quick run probes from too)."""
         from flexdiag.checks.call import idle_s
-        from flexdiag.net.call import Account, CallPlan, test_call
+        from flexdiag.net.call import Account, CallPlan, place_call
 
         settings = self.settings
         ip = await self._address(Obs.DNS_VOIP)
@@ -543,7 +543,7 @@ class Observer:
             b=Account(settings.call_accounts[1], passwords[1]),
             phone_port=settings.local_sip_port, idle_s=idle, idle_basis=basis,
             media_s=settings.call_seconds, expires=settings.registration_time_s)
-        return await test_call(plan, sleep=self.interruptible_sleep,
+        return await place_call(plan, sleep=self.interruptible_sleep,
                                progress=lambda text: self.progress(CheckId.CALL_INCOMING, text))
 
     def _lifetime_progress(self, m: Measurement, budget_s: float, elapsed_s: float) -> None:

@@ -93,6 +93,10 @@ def test_environment_and_profile(capsys: Any, tmp_path: Path, monkeypatch: Any) 
     (["run", "--quick", "--frobnicate"], "No such option: --frobnicate"),
     (["run", "--quick", "--timeout"], "requires an argument"),
     (["dance"], "No such command 'dance'"),
+    (["run", "--quick", "--call-accounts", "31201110001"], "two accounts are needed"),
+    (["run", "--quick", "--call-accounts", "a,a"], "the two accounts are the same"),
+    (["run", "--quick", "--call-accounts", "a,b"], "no passwords: set FLEXDIAG_CALL_PASSWORDS"),
+    (["watch", "--call-accounts", "a,b"], "not for the watch"),
 ])
 def test_bad_input_exits_3_with_one_line(capsys: Any, argv: list[str], needle: str) -> None:
     code, out, err = in_process(argv, capsys)
@@ -101,6 +105,16 @@ def test_bad_input_exits_3_with_one_line(capsys: Any, argv: list[str], needle: s
     assert err.startswith("flexdiag: error: ") and needle in err
     assert "internal error" not in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("passwords", ["only-one", "a,b,c", "a,"])
+def test_call_passwords_must_match_the_accounts(capsys: Any, monkeypatch: Any,
+                                                passwords: str) -> None:
+    monkeypatch.setenv("FLEXDIAG_CALL_PASSWORDS", passwords)
+    code, out, err = in_process(["run", "--quick", "--call-accounts", "a,b"], capsys)
+    assert code == 3 and out == "" and err.count("\n") == 1
+    assert "FLEXDIAG_CALL_PASSWORDS: give 2 passwords" in err
+    assert all(p not in err for p in passwords.split(",") if len(p) > 1)
 
 
 def test_version_and_help(capsys: Any) -> None:

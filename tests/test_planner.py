@@ -304,3 +304,48 @@ def test_the_phone_block_has_stun_on_with_port_translation_and_the_runs_servers(
                      "registration_time_s": 600}
     kept = _with("stun.binding", Status.PASS, {"port_translation": False})
     assert plan([kept], settings).phone_settings["stun_server"] is None
+
+
+# --- the test call (issue #25) ------------------------------------------------------------------
+
+def test_a_call_lost_after_idle_is_the_keepalive_step() -> None:
+    incoming = _with("call.incoming", Status.FAIL,
+                     {"idle_s": 20.0, "reached": False, "advised_keepalive_s": 10}, "lost", (5, 6))
+    result_plan = plan([incoming])
+    assert len(result_plan.steps) == 1 and result_plan.steps[0].checks == ("call.incoming",)
+    assert "every 10 s or less" in result_plan.steps[0].text
+    assert changes(result_plan.phone_settings) == {"keepalive_s": 10}
+
+
+def test_a_lost_call_and_a_short_lifetime_are_one_step_with_the_measured_keepalive() -> None:
+    lifetime = _with("nat.lifetime", Status.FAIL,
+                     {"alive_s": 8.0, "expired_s": 12.0, "verdict": "fail",
+                      "advised_keepalive_s": 6}, "lifetime advice", (6,))
+    incoming = _with("call.incoming", Status.FAIL,
+                     {"idle_s": 20.0, "reached": False, "advised_keepalive_s": 10}, "lost", (5, 6))
+    result_plan = plan([lifetime, incoming])
+    assert [s.checks for s in result_plan.steps] == [("call.incoming", "nat.lifetime")]
+    assert "every 6 s or less" in result_plan.steps[0].text
+    assert changes(result_plan.phone_settings) == {"keepalive_s": 6}
+
+
+def test_silence_towards_a_translated_phone_is_faq4s_step_with_the_nat_findings() -> None:
+    router = "one router setting"
+    stun = _with("stun.binding", Status.WARN, {"port_translation": True, "nat": True}, router,
+                 (4, 5, 6))
+    filtering = _with("nat.filtering", Status.WARN, {}, router, (4, 5, 6))
+    audio = _with("call.audio", Status.FAIL, {"to_phone": False, "from_phone": False},
+                  "silent", (4,))
+    result_plan = plan([stun, filtering, audio])
+    assert result_plan.steps[0].checks == ("call.audio", "stun.binding", "nat.filtering")
+    assert "port preservation" in result_plan.steps[0].text
+    assert "STUN server to stun.gntel.nl" in result_plan.steps[0].text
+    assert len(result_plan.steps) == 1
+    assert result_plan.phone_settings["stun_server"] == "stun.gntel.nl"
+
+
+def test_silence_without_port_translation_keeps_the_checks_own_advice() -> None:
+    stun = _with("stun.binding", Status.PASS, {"port_translation": False, "nat": True})
+    audio = _with("call.audio", Status.FAIL, {"to_phone": False, "from_phone": True},
+                  "firewall", (4,))
+    assert [s.text for s in plan([stun, audio]).steps] == ["firewall"]

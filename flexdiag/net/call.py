@@ -414,7 +414,7 @@ async def _sip_endpoint(local_ip: str, port: int) -> UdpEndpoint:
 
 @dataclass
 class CallPlan:
-    """What the caller of :func:`test_call` chose."""
+    """What the caller of :func:`place_call` chose."""
 
     server: Addr
     domain: str
@@ -431,7 +431,7 @@ class CallPlan:
 Sleeper = Callable[[float], Awaitable[bool]]
 
 
-async def test_call(plan: CallPlan, *, sleep: Sleeper,
+async def place_call(plan: CallPlan, *, sleep: Sleeper,
                     progress: Callable[[str], None] | None = None) -> CallObservation:
     """Register both, idle, call A from B, audio both ways, hang up, unregister both.
     ``sleep(s)`` returns ``False`` when interrupted (Ctrl-C): the call then ends early, and

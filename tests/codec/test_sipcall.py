@@ -1,0 +1,129 @@
+"""The SIP messages of a registration and a call (RFC 3261 §10, §12-§17)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flexdiag.codec import sipcall
+from flexdiag.codec.sip import parse_request, parse_response
+
+LOCAL = ("192.0.2.10", 5060)
+
+
+def leg() -> sipcall.Leg:
+    return sipcall.Leg("31201110001", "voip.example", LOCAL, call_id="c1@flexdiag", tag="t1")
+
+
+def test_register_as_rfc3261_10_2() -> None:
+    reg = leg()
+    reg.next_cseq()
+    data = sipcall.register(reg, branch="z9hG4bKb1", expires=3600, auth='Digest x="y"')
+    req = parse_request(data)
+    assert (req.method, req.uri) == ("REGISTER", "sip:voip.example")
+    assert req.header("to") == "<sip:31201110001@voip.example>"
+    assert req.header("from") == "<sip:31201110001@voip.example>;tag=t1"
+    assert req.header("contact") == "<sip:31201110001@192.0.2.10:5060>;expires=3600"
+    assert req.header("cseq") == "1 REGISTER" and req.header("expires") == "3600"
+    assert req.header("authorization") == 'Digest x="y"'
+    assert req.vias[0].branch == "z9hG4bKb1" and "rport" in req.vias[0].params
+    assert reg.remote_uri == ""  # the leg is left as it was
+
+
+def test_invite_carries_the_offer() -> None:
+    caller = leg()
+    caller.remote_uri = "sip:31201110002@voip.example"
+    data = sipcall.invite(caller, branch="z9hG4bKb2", sdp=b"v=0\r\n", auth="Digest a",
+                          auth_header="Proxy-Authorization")
+    req = parse_request(data)
+    assert req.uri == "sip:31201110002@voip.example" and req.body == b"v=0\r\n"
+    assert req.header("content-type") == "application/sdp"
+    assert req.header("proxy-authorization") == "Digest a"
+
+
+INVITE = (b"INVITE sip:31201110001@192.0.2.10:5060 SIP/2.0\r\n"
+          b"Record-Route: <sip:198.51.100.20;lr>\r\n"
+          b"Record-Route: <sip:198.51.100.30;lr>\r\n"
+          b"v: SIP/2.0/UDP 198.51.100.20;branch=z9hG4bKp\r\n"
+          b"v: SIP/2.0/UDP 192.0.2.11:40000;branch=z9hG4bKc;rport=1;received=203.0.113.7\r\n"
+          b"f: <sip:31201110002@voip.example>;tag=caller\r\n"
+          b"t: <sip:31201110001@voip.example>\r\ni: call-9\r\nCSeq: 2 INVITE\r\n"
+          b"m: <sip:31201110002@192.0.2.11:40000;alias=203.0.113.7~40000~1>\r\n"
+          b"Subject: folded\r\n  line\r\nl: 4\r\n\r\nv=0\r\nextra")
+
+
+def test_parse_request_with_compact_forms_folding_and_length() -> None:
+    req = parse_request(INVITE)
+    assert req.method == "INVITE" and req.body == b"v=0\r"[:4]
+    assert req.header("subject") == "folded line"
+    assert len(req.vias) == 2 and req.all("record-route") == [
+        "<sip:198.51.100.20;lr>", "<sip:198.51.100.30;lr>"]
+
+
+@pytest.mark.parametrize("data", [b"SIP/2.0 200 OK\r\n\r\n", b"INVITE\r\n\r\n",
+                                  b"INVITE sip:x SIP/3.0\r\n\r\n", b"\xff\r\n\r\n",
+                                  b"INVITE sip:x SIP/2.0\r\nno colon\r\n\r\n"])
+def test_parse_request_refuses_what_is_not_a_request(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        parse_request(data)
+
+
+def test_uas_replies_copy_what_rfc3261_says() -> None:
+    req = parse_request(INVITE)
+    ok = parse_response(sipcall.reply(req, 200, to_tag="callee", contact="<sip:a@192.0.2.10>",
+                                      body=b"v=0\r\n", content_type="application/sdp"))
+    assert ok.status_code == 200 and ok.body == b"v=0\r\n"
+    assert ok.header("to") == "<sip:31201110001@voip.example>;tag=callee"
+    assert ok.all("record-route") == ["<sip:198.51.100.20;lr>", "<sip:198.51.100.30;lr>"]
+    assert [v.branch for v in ok.vias] == ["z9hG4bKp", "z9hG4bKc"]
+    trying = parse_response(sipcall.reply(req, 100, to_tag="callee"))
+    assert sipcall.tag_of(trying.header("to") or "") is None and not trying.all("record-route")
+    options = parse_request(INVITE.replace(b"INVITE sip", b"OPTIONS sip", 1))
+    assert "INVITE" in (parse_response(sipcall.reply(options, 200)).header("allow") or "")
+
+
+def test_dialogs_from_both_sides() -> None:
+    req = parse_request(INVITE)
+    uas = sipcall.dialog_from_invite(leg(), req)
+    assert uas.call_id == "call-9" and uas.remote_tag == "caller"
+    assert uas.route_set == ("<sip:198.51.100.20;lr>", "<sip:198.51.100.30;lr>")
+    ok = parse_response(sipcall.reply(req, 200, to_tag="callee",
+                                      contact="<sip:31201110001@192.0.2.10:5060>"))
+    uac = sipcall.dialog_from_2xx(leg(), ok)
+    assert uac.remote_target == "sip:31201110001@192.0.2.10:5060"
+    assert uac.route_set == ("<sip:198.51.100.30;lr>", "<sip:198.51.100.20;lr>")
+    assert uac.remote_tag == "callee"
+    bye = parse_request(sipcall.in_dialog(uac, "BYE", branch="z9hG4bKbye", cseq=3))
+    assert bye.uri == "sip:31201110001@192.0.2.10:5060"
+    assert bye.raw("route") == ["<sip:198.51.100.30;lr>", "<sip:198.51.100.20;lr>"]
+    assert sipcall.tag_of(bye.header("to") or "") == "callee"
+
+
+def test_ack_of_a_failure_and_cancel_keep_the_invite_branch() -> None:
+    caller = leg()
+    caller.remote_uri = "sip:31201110002@voip.example"
+    ack = parse_request(sipcall.ack_failure(caller, "z9hG4bKi", 1,
+                                            "<sip:31201110002@voip.example>;tag=x"))
+    assert ack.vias[0].branch == "z9hG4bKi" and ack.header("cseq") == "1 ACK"
+    assert ack.header("to") == "<sip:31201110002@voip.example>;tag=x"
+    cancel = parse_request(sipcall.cancel(caller, "z9hG4bKi", 1))
+    assert cancel.vias[0].branch == "z9hG4bKi" and cancel.header("cseq") == "1 CANCEL"
+
+
+def test_expiry_granted_and_min_expires() -> None:
+    contact = "sip:31201110001@192.0.2.10:5060"
+    ok = parse_response(b"SIP/2.0 200 OK\r\nContact: <sip:other@192.0.2.99>;expires=10, "
+                        b"<sip:31201110001@192.0.2.10:5060>;expires=120\r\nExpires: 60\r\n\r\n")
+    assert sipcall.granted_expiry(ok, contact) == 120
+    plain = parse_response(b"SIP/2.0 200 OK\r\nExpires: 60\r\n\r\n")
+    assert sipcall.granted_expiry(plain, contact) == 60
+    too_brief = parse_response(b"SIP/2.0 423 Interval Too Brief\r\nMin-Expires: 600\r\n\r\n")
+    assert sipcall.min_expires(too_brief) == 600 and sipcall.min_expires(plain) is None
+
+
+def test_names_tags_and_cseq() -> None:
+    assert sipcall.uri_of('"A, B" <sip:a@b;lr>;tag=1') == "sip:a@b;lr"
+    assert sipcall.uri_of("sip:a@b;tag=1") == "sip:a@b"
+    assert sipcall.tag_of("<sip:a@b;tag=inside>;tag=outside") == "outside"
+    assert sipcall.tag_of("<sip:a@b;tag=inside>") is None
+    assert sipcall.cseq_of(parse_request(INVITE)) == (2, "INVITE")
+    assert sipcall.cseq_of(parse_response(b"SIP/2.0 200 OK\r\nCSeq: x\r\n\r\n")) is None
