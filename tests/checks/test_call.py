@@ -22,8 +22,9 @@ def registration(user: str, status: int | None = 200, **kw: object) -> Registrat
     return Registration(user, LOCAL, status, **fields)  # type: ignore[arg-type]
 
 
-def stream(n: int = 250, *, start: float = 10.0, delay: float = 0.03, lost: frozenset[int] | set[int] = frozenset(),
-           first_seq: int = 1000, renumber: int = 0) -> RtpStream:
+def stream(n: int = 250, *, start: float = 10.0, delay: float = 0.03,
+           lost: frozenset[int] | set[int] = frozenset(), first_seq: int = 1000,
+           renumber: int = 0) -> RtpStream:
     sent = [start + i * STEP for i in range(n)]
     arrivals = [((first_seq + i + renumber) % 65536, t + delay)
                 for i, t in enumerate(sent) if i not in lost]
