@@ -29,8 +29,8 @@ module_path\t\t/usr/lib/baresip/modules
 module\t\t\tg711.so
 module\t\t\tausine.so
 module_app\t\taccount.so
-audio_source\t\tausine,nil
-audio_player\t\tnil,nil
+audio_source\t\t{source}
+audio_player\t\t{player}
 audio_alert\t\tnil,nil
 """
 ACCOUNT = ('<sip:{user}@voip.gntel.nl;transport=udp>;outbound="sip:{server}:{port};'
@@ -76,21 +76,26 @@ class PhoneResult:
 class Phone:
     """One baresip process in the LAN namespace, started and stopped by its PID."""
 
-    def __init__(self, workdir: Path, settings: PhoneSettings) -> None:
+    def __init__(self, workdir: Path, settings: PhoneSettings, answering: bool = False) -> None:
         self.dir = workdir / f"phone-{settings.local_sip_port}-{settings.sip_port}"
         self.settings = settings
+        self.answering = answering
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Phone:
         self.dir.mkdir(parents=True, exist_ok=True)
         s = self.settings
         keepalive = bool(s.keepalive_s)
-        (self.dir / "config").write_text(
-            CONFIG.format(ip=PHONE_IP, local_port=s.local_sip_port)
-            + (KEEPALIVE_MODULES if keepalive else ""))
+        config = CONFIG.format(ip=PHONE_IP, local_port=s.local_sip_port,
+                               source="ausine,440" if self.answering else "ausine,nil",
+                               player="aubridge,nil" if self.answering else "nil,nil")
+        if self.answering:
+            config += ANSWERING
+        (self.dir / "config").write_text(config + (KEEPALIVE_MODULES if keepalive else ""))
         (self.dir / "accounts").write_text(ACCOUNT.format(
             user=USER, server=SIP_IP, port=s.sip_port, regint=s.registration_time_s,
-            extra=KEEPALIVE_ACCOUNT if keepalive else ""))
+            extra=(KEEPALIVE_ACCOUNT if keepalive else "")
+            + (";answermode=auto" if self.answering else "")))
         self.log_path = self.dir / "baresip.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -124,6 +129,44 @@ class Phone:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
+
+
+# A called phone that answers by itself and plays a tone (lab-notes): ausine at 48 kHz stereo
+# (other rates: the call is never answered), aubridge as the player (no sound card).
+ANSWERING = """module\t\t\taubridge.so
+ausrc_srate\t\t48000
+ausrc_channels\t\t2
+"""
+AUDIO_ESTABLISHED = "incoming rtp for 'audio' established"
+
+
+@dataclass(frozen=True)
+class AudioResult:
+    """What the called phone experienced of a call's audio."""
+
+    answered: bool
+    heard: bool  # the phone's own log: RTP arrived ("incoming rtp ... established")
+    caller: dict[str, Any]
+    log: str
+
+
+def audio_to_phone(lab: Lab, seconds: float = 3.0) -> AudioResult:
+    """The real phone (baresip, auto-answer) is called through the lab's platform (the relay
+    anchoring the audio) by a platform account; does audio reach it?"""
+    import json
+    import sys
+
+    lab.flush_conntrack()
+    settings = PhoneSettings(local_sip_port=5070)
+    with Phone(lab.workdir, settings, answering=True) as phone:
+        if not phone.registered():
+            return AudioResult(False, False, {}, phone.log())
+        result = lab.run(sys.executable, "-m", "tests.lab.caller", USER, str(seconds),
+                         timeout=30)
+        caller = json.loads(result.stdout or "{}")
+        time.sleep(0.3)
+        log = phone.log()
+        return AudioResult(caller.get("final") == 200, AUDIO_ESTABLISHED in log, caller, log)
 
 
 def call(lab: Lab) -> bool:
