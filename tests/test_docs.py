@@ -5,6 +5,7 @@ schema, and links between the docs resolve."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import signal
@@ -22,6 +23,10 @@ from tests.fakes import platform_in_thread
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
+# A command line, after environment assignments as a shell takes them (VAR=value flexdiag ...).
+_COMMAND = re.compile(r"(?:[A-Z_]+=\S+ )*flexdiag ")
+
+
 def examples() -> list[tuple[str, str]]:
     """(file, command line) for every `flexdiag ...` line in a ```sh block; a line that
     appears in several docs runs once, under the first."""
@@ -29,13 +34,22 @@ def examples() -> list[tuple[str, str]]:
     for doc in DOCS:
         for block in re.findall(r"```sh\n(.*?)```", doc.read_text(), re.S):
             for line in block.splitlines():
-                if line.strip().startswith("flexdiag "):
+                if _COMMAND.match(line.strip()):
                     found.setdefault(line.strip(), str(doc.relative_to(ROOT)))
     return [(doc, line) for line, doc in found.items()]
 
 
+def _environment(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The example's leading VAR=value words, set in the environment; the rest."""
+    while argv and "=" in argv[0] and argv[0].split("=")[0].isupper():
+        name, _, value = argv.pop(0).partition("=")
+        monkeypatch.setenv(name, value)
+    return argv
+
+
 def test_there_are_examples() -> None:
-    commands = {shlex.split(line, comments=True)[1] for _, line in examples()}
+    words = [shlex.split(line, comments=True) for _, line in examples()]
+    commands = {argv[argv.index("flexdiag") + 1] for argv in words}
     assert {"run", "explain", "watch", "health", "history"} <= commands
 
 
@@ -53,7 +67,9 @@ def recorded_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_command_example_runs(doc: str, line: str, tmp_path: Path, capsys: Any,
                               monkeypatch: pytest.MonkeyPatch,
                               request: pytest.FixtureRequest) -> None:
-    argv = shlex.split(line, comments=True)
+    argv = _environment(shlex.split(line, comments=True), monkeypatch)
+    if "--call-accounts" in argv and "FLEXDIAG_CALL_PASSWORDS" not in os.environ:
+        monkeypatch.setenv("FLEXDIAG_CALL_PASSWORDS", "typed-a,typed-b")  # as typed when asked
     if ">" in argv:
         argv = argv[:argv.index(">")]
     command = argv[1]
@@ -86,7 +102,8 @@ def _interrupted(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]
     """A run that measures the lifetime (the default run, --lifetime), interrupted (Ctrl-C)
     once under way: it must report what it found so far, as the docs say, instead of the
     test waiting out a measurement."""
-    process = subprocess.Popen([sys.executable, "-m", "flexdiag", *args], cwd=cwd, env=ENV,
+    env = {**ENV, **{k: v for k, v in os.environ.items() if k == "FLEXDIAG_CALL_PASSWORDS"}}
+    process = subprocess.Popen([sys.executable, "-m", "flexdiag", *args], cwd=cwd, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     process.send_signal(signal.SIGINT)
