@@ -536,9 +536,14 @@ class Observer:
         await self._quick_ones_done()
         flows.CURRENT.set(None)  # a call's flows are its own, not the quick run's footprint
         passwords = (*self.call_passwords, "", "")[:2]
+        # On the port a phone would use: the first SIP port that answered from the phones' own
+        # local port (as the plan chooses it), else the first configured.
+        probes = await self.observe(Obs.PHONE_SIP)
+        port = next((p for p in settings.sip_ports
+                     if probes is not None and probes.phone.answered(p)), settings.sip_ports[0])
         idle, basis = idle_s(settings)
         plan = CallPlan(
-            server=(ip, settings.sip_ports[0]), domain=settings.sip_server,
+            server=(ip, port), domain=settings.sip_server,
             a=Account(settings.call_accounts[0], passwords[0]),
             b=Account(settings.call_accounts[1], passwords[1]),
             phone_port=settings.local_sip_port, idle_s=idle, idle_basis=basis,

@@ -324,6 +324,7 @@ class CallObservation:
     b: Registration
     idle_s: float
     idle_basis: str  # why that long: "given", "registration", "horizon"
+    server: Addr | None = None  # the SIP server and port the call used
     hold_s: float = 0.0  # how long A held back its first audio packet (FAQ item 4)
     invite_sent: bool = False
     invite_received_at: float | None = None  # seconds after the INVITE was sent, at A

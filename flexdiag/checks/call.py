@@ -94,6 +94,7 @@ def judge_register(obs: Observations) -> Finding:
     if untested is not None or call is None:
         return untested or Finding(Status.SKIP, advice.text("call.not-made"))
     data: dict[str, Any] = {
+        "server": format_addr(call.server) if call.server else None,
         "accounts": [_registration(n, r) for n, r in zip(CALL_ACCOUNT, (call.a, call.b),
                                                            strict=True)]}
     failed = [(n, r) for n, r in zip(CALL_ACCOUNT, (call.a, call.b), strict=True) if not r.ok]

@@ -440,7 +440,8 @@ async def place_call(plan: CallPlan, *, sleep: Sleeper,
     timeline = Timeline(loop.time())
     obs = CallObservation(Registration(plan.a.user, ("", plan.phone_port)),
                           Registration(plan.b.user, ("", 0)), plan.idle_s,
-                          plan.idle_basis, hold_s=plan.hold_s, timeline=timeline.events)
+                          plan.idle_basis, server=plan.server, hold_s=plan.hold_s,
+                          timeline=timeline.events)
     sockets: list[UdpEndpoint] = []
     parties: list[tuple[Party, Registration]] = []
     try:
