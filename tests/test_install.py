@@ -46,10 +46,20 @@ def test_the_zipapp_runs_with_a_bare_interpreter(tmp_path: Path, validate_report
 
 
 def test_the_wheel_installs_into_a_clean_venv(tmp_path: Path, validate_report: Any) -> None:
-    built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                  str(tmp_path), str(ROOT)])
-    assert built.returncode == 0, built.stderr[-2000:]
+    # As a release is built: `python -m build` makes the sdist, then the wheel from it (so the
+    # sdist is proven complete: the catalogue, the schema, the build hook).
+    built = _run([sys.executable, "-m", "build", "--outdir", str(tmp_path), str(ROOT)],
+                 timeout=600)
+    assert built.returncode == 0, (built.stdout + built.stderr)[-2000:]
+    assert "deprecated" not in built.stdout + built.stderr, (built.stdout + built.stderr)[-3000:]
     (wheel,) = tmp_path.glob("flexdiag-*.whl")
+    (sdist,) = tmp_path.glob("flexdiag-*.tar.gz")
+    assert sdist.stat().st_size > 0
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "flexdiag/locale/nl/LC_MESSAGES/flexdiag.mo" in names
+    assert "flexdiag/schema/report.schema.json" in names
     venv = tmp_path / "venv"
     assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
     installed = _run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], timeout=600)
