@@ -18,6 +18,7 @@ def _noop(message: str) -> str:
     return message  # marks a message id; translated where it is shown
 
 TITLES: dict[str, str] = {
+    CheckId.HOST_NETWORK: "This computer: on the phones' network?",
     CheckId.DNS_VOIP: "DNS: SIP server",
     CheckId.DNS_STUN: "DNS: STUN server",
     CheckId.DNS_NTP: "DNS: NTP server",
@@ -289,6 +290,10 @@ MESSAGES: dict[str, str] = {
         "first."
     ),
     "plan.dns_cause": "{advice} The failures of {checks} follow from this: fix DNS first.",
+    "plan.elsewhere": (
+        " Until then the steps below may be about the container's, WSL's or the VPN's network, "
+        "not the customer's."
+    ),
     "plan.call_missed": (
         "The test call was lost on its way to the phone after {idle:g} s idle: the router "
         "forgets an idle phone's UDP mapping, and phones would miss incoming calls. Turn on the "
@@ -392,6 +397,34 @@ MESSAGES: dict[str, str] = {
         "at most {left} s more (sooner once decided; Ctrl-C keeps what was found); a phone's "
         "mapping (register, then quiet) seen alive after {alive} idle, expired after "
         "{expired}"
+    ),
+    # --- host.network ---------------------------------------------------------------------
+    "host.unknown": "not determined: this computer's routing table could not be read",
+    "host.lan": "on a network of its own: interface {interface}, gateway {gateway}",
+    "host.container": (
+        "inside a container's NAT ({kind}: interface {interface}, gateway {gateway}): the "
+        "other checks measure that NAT, not the customer's router"
+    ),
+    "host.container.advice": (
+        "Run flexdiag where the phones are, not behind a container's own NAT: on Linux start "
+        "the container with --network host; on Windows or macOS (Docker Desktop always adds a "
+        "NAT of its own) install flexdiag on the laptop itself (pipx). Then run it again."
+    ),
+    "host.wsl": (
+        "inside WSL2's NAT (interface {interface}, gateway {gateway}): the other checks "
+        "measure Windows' NAT for WSL, not the customer's router"
+    ),
+    "host.wsl.advice": (
+        "Run flexdiag on Windows itself (pipx), or switch WSL to mirrored networking "
+        "(networkingMode=mirrored in .wslconfig), then run it again."
+    ),
+    "host.vpn": (
+        "the default route goes through a VPN tunnel ({kind}): the other checks measure the "
+        "tunnel and the VPN's exit, not the customer's router"
+    ),
+    "host.vpn.advice": (
+        "Disconnect the VPN (or exclude the platform's addresses from it), or run flexdiag on "
+        "a computer on the phones' network without one; then run it again."
     ),
     # --- the test call (call.*) -------------------------------------------------------------
     "call.not-made": "no test call was made",

@@ -37,6 +37,7 @@ from flexdiag.records import (
     Firewalk,
     FixedPortProbe,
     Flow,
+    HostNetwork,
     LargeProbe,
     LifetimeObservation,
     MappingTests,
@@ -174,6 +175,7 @@ class Observer:
             lifetime=got(Observer._lifetime, None), capacity=got(Observer._capacity, None),
             media=got(Observer._media, None), media_ports=got(Observer._media_ports, None),
             flows=got(Observer._flows, ()), call=got(Observer._call, None),
+            host=got(Observer._host, None),
         )
 
     def primary_address(self) -> str | None:
@@ -522,6 +524,20 @@ class Observer:
         return await capacity.probe(server, phones, wait_s=max(1.0, negative_wait_s(rtt)),
                                     flows_before=before)
 
+    async def _host(self) -> HostNetwork:
+        """Where this computer sits (``host.network``): read from the OS, with the local
+        address routed towards the platform's SIP server (or STUN server)."""
+        from flexdiag.net import host
+
+        ip = await self._address(Obs.DNS_VOIP) or await self._address(Obs.DNS_STUN)
+        local = None
+        if ip is not None:
+            try:
+                local = local_address_for(ip)
+            except OSError:
+                local = None
+        return host.network(local)
+
     async def _call(self) -> CallObservation | None:
         """``--call-accounts A,B``: a test call through the platform (``call.*``), once the
         quick observations are done (A registers from the phones' local port, which the
@@ -573,6 +589,7 @@ MAKERS: dict[Obs, Callable[[Observer], Awaitable[Any]]] = {
     Obs.MEDIA_PORTS: Observer._media_ports,
     Obs.FLOWS: Observer._flows,
     Obs.CALL: Observer._call,
+    Obs.HOST: Observer._host,
 }
 _KEY_OF: dict[Callable[[Observer], Awaitable[Any]], Obs] = {m: k for k, m in MAKERS.items()}
 

@@ -73,6 +73,14 @@ _SUFFERERS = ("dns.", "stun.", "sip.", CheckId.NAT_MAPPING, CheckId.NAT_FILTERIN
               CheckId.NAT_LIFETIME, "ntp.")
 
 
+def _elsewhere(results: Mapping[str, CheckResult], draft: _Draft) -> None:
+    """flexdiag behind a container's or WSL's NAT, or a VPN: first of all, run it where the
+    phones are (every other finding may be about the wrong box)."""
+    host = results.get(CheckId.HOST_NETWORK)
+    if host is not None and host.status is Status.FAIL and host.advice:
+        draft.add(host.advice + advice.text("plan.elsewhere"), host.faq, [host.id])
+
+
 def _full_table(results: Mapping[str, CheckResult], draft: _Draft) -> None:
     """A NAT table that refuses new flows explains the silence of every check whose flow came
     too late: one step, at the cause, instead of advice about DNS, STUN or SIP."""
@@ -353,6 +361,7 @@ def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Pl
     results = _one_advice_per_setting(results)
     by_id = {r.id: r for r in results}
     draft = _Draft()
+    _elsewhere(by_id, draft)
     _full_table(by_id, draft)
     _dns_cause(by_id, draft)
     _sip_path(by_id, settings, draft)

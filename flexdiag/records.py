@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from flexdiag.addr import Addr
 from flexdiag.analysis import lifetime as lt
+from flexdiag.analysis.placement import HostNetwork as HostNetwork
 from flexdiag.codec import ntp, sip, stun
 from flexdiag.settings import Settings
 from flexdiag.vocab import CheckId, FlowKind, Method, Stopped
@@ -360,6 +361,7 @@ class Obs(enum.Enum):
     MEDIA_PORTS = "media_ports"  # TTL-limited probes to the platform's media ports
     FLOWS = "flows"  # the flows this run opened (its footprint), read once the rest is done
     CALL = "call"  # --call-accounts: a test call through the platform
+    HOST = "host"  # where this computer sits: its default route, gateway, container or VPN
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,7 @@ class Observations:
     media_ports: Firewalk | None = None
     flows: tuple[Flow, ...] = ()
     call: CallObservation | None = None
+    host: HostNetwork | None = None
 
     def resolution(self, key: Obs) -> Resolution | None:
         return self.resolutions.get(key)

@@ -34,6 +34,7 @@ class Faq(enum.IntEnum):
 class CheckId(enum.StrEnum):
     """Every check's stable id (design.md); ``sip.udp.<port>`` is :func:`sip_udp`."""
 
+    HOST_NETWORK = "host.network"
     DNS_VOIP = "dns.voip"
     DNS_STUN = "dns.stun"
     DNS_NTP = "dns.ntp"
@@ -150,6 +151,8 @@ class Code(enum.StrEnum):
     ``flexdiag_finding`` metric): what is wrong, for alerts and tickets; never reworded.
     docs/reasons.md says what each means and what to do."""
 
+    HOST_BEHIND_LOCAL_NAT = "host_behind_local_nat"
+    HOST_THROUGH_VPN = "host_through_vpn"
     DNS_FAILS = "dns_fails"
     DNS_OUTSIDE_PLATFORM = "dns_outside_platform"
     STUN_NO_ANSWER = "stun_no_answer"

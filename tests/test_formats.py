@@ -60,7 +60,8 @@ def test_redact_removes_the_customers_addresses_and_keeps_the_platforms(
     assert report["summary"]["public_ip"] == "[public-ip-1]"
     assert report["profile"]["sip_server"] == "voip.test.invalid"  # the platform's name stays
     assert "127.0.0.1" in text  # loopback: nobody's identifier
-    assert [c["id"] for c in report["checks"]][:3] == ["dns.voip", "dns.stun", "dns.ntp"]
+    assert [c["id"] for c in report["checks"]][:4] == ["host.network", "dns.voip", "dns.stun",
+                                                       "dns.ntp"]
 
 
 def test_redacted_dns_hijack_keeps_the_wrong_answer_and_drops_the_customer() -> None:

@@ -96,7 +96,7 @@ def test_language_changes_text_not_keys(capsys: Any, validate_report: Any) -> No
     silent = next(c for c in dutch["checks"] if c["status"] == "fail")
     assert silent["summary"].startswith("geen SIP-antwoord")
     assert "het platform luistert op " in silent["advice"]  # the plan's step, in Dutch
-    assert dutch["checks"][0]["title"] == "DNS: SIP-server"
+    assert dutch["checks"][1]["title"] == "DNS: SIP-server"
     # The evidence's sentences are in the report's language too; its keys and values are not.
     alg = next(c for c in dutch["checks"] if c["id"] == "sip.alg")
     assert alg["data"]["evidence"] and all(e.startswith("poort ") for e in alg["data"]["evidence"]

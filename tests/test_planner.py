@@ -349,3 +349,16 @@ def test_silence_without_port_translation_keeps_the_checks_own_advice() -> None:
     audio = _with("call.audio", Status.FAIL, {"to_phone": False, "from_phone": True},
                   "firewall", (4,))
     assert [s.text for s in plan([stun, audio]).steps] == ["firewall"]
+
+
+def test_running_elsewhere_comes_first() -> None:
+    """Issue #28: behind a container's NAT or a VPN, every other step may be about the wrong
+    box: running where the phones are is the first step."""
+    elsewhere = _with("host.network", Status.FAIL, {"where": "container"}, "Run it on the LAN.")
+    stun = _with("stun.binding", Status.WARN, {"port_translation": True}, "port preservation",
+                 (4,))
+    sip = _with("sip.udp.5060", Status.FAIL, {}, "open 5060", (5,))
+    steps = plan([elsewhere, stun, sip]).steps
+    assert steps[0].checks == ("host.network",) and steps[0].text.startswith("Run it on the LAN.")
+    assert "not the customer's" in steps[0].text
+    assert [s.checks for s in steps[1:]] == [("sip.udp.5060",), ("stun.binding",)]

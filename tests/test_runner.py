@@ -55,8 +55,8 @@ async def test_healthy_platform_passes(validate_report: Any) -> None:
         (c.id, c.summary) for c in report.checks]
     assert report.status is Status.PASS
     ids = [c.id for c in report.checks]
-    assert ids[:6] == ["dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping",
-                       "nat.filtering"]
+    assert ids[:7] == ["host.network", "dns.voip", "dns.stun", "dns.ntp", "stun.binding",
+                       "nat.mapping", "nat.filtering"]
     assert ids[-8:] == ["sip.phone", "sip.alg", "sip.large", "ntp.offset", "media.ports",
                         "media.quality", "nat.capacity", "nat.lifetime"]
     binding = report.get("stun.binding")

@@ -13,6 +13,7 @@ from flexdiag.checks import (
     call,
     capacity,
     dns,
+    host,
     media,
     nat,
     ntp,
@@ -49,7 +50,7 @@ def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> lis
     ``--lifetime``), or not at all (``False``, ``--quick``: its row then says so and how to
     measure it)."""
     mode = as_mode(lifetime)
-    checks = [*dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING]
+    checks = [host.CHECK, *dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING]
     checks += [sip.check_port(port) for port in settings.sip_ports]
     checks += [phone_port.CHECK, sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
     checks += [media.ports_check(), media.check(settings),

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flexdiag.records import HostNetwork
+
 SECRET_OPTIONS = ("--password", "--pushgateway-password", "--basic-auth")
 OUI_FILE = Path("/usr/share/ieee-data/oui.txt")  # Debian's ieee-data: the IEEE's MA-L list
 
@@ -41,6 +43,34 @@ def _neighbour_mac(proc: Path, ip: str | None) -> str | None:
         if len(fields) > 3 and fields[0] == ip and fields[3] != "00:00:00:00:00:00":
             return fields[3]
     return None
+
+
+CONTAINER_MARKERS = (Path("/.dockerenv"), Path("/run/.containerenv"))
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def network(local_ip: str | None, proc: Path = Path("/proc"), sys: Path = Path("/sys"),
+            markers: Sequence[Path] = CONTAINER_MARKERS) -> HostNetwork:
+    """Where this computer sits (``host.network``): the default route's interface, its ARPHRD
+    type and MAC (``/sys/class/net``), the gateway and its MAC, container and WSL hints."""
+    interface, gateway = _default_route(proc)
+    if_type = own_mac = None
+    if interface is not None and "/" not in interface:
+        raw = _read(sys / "class" / "net" / interface / "type")
+        if_type = int(raw) if raw is not None and raw.isdigit() else None
+        own_mac = _read(sys / "class" / "net" / interface / "address")
+    release = (_read(proc / "sys" / "kernel" / "osrelease") or "").lower()
+    return HostNetwork(
+        interface=interface, if_type=if_type, own_mac=own_mac, gateway=gateway,
+        gateway_mac=_neighbour_mac(proc, gateway), local_ip=local_ip,
+        container=next((str(m) for m in markers if m.exists()), None),
+        wsl="microsoft" in release or "wsl" in release)
 
 
 def vendor(mac: str | None, oui_file: Path = OUI_FILE) -> str | None:

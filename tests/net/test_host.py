@@ -32,3 +32,52 @@ def test_no_proc_leaves_the_fields_empty(tmp_path: Path) -> None:
 def test_secrets_never_reach_the_report() -> None:
     assert safe_argv(["watch", "--basic-auth", "u:p", "--password=s3cret", "--site", "a"]) == [
         "watch", "--basic-auth", "[hidden]", "--password=[hidden]", "--site", "a"]
+
+
+def _fake_os(root: Path, interface: str, gateway_hex: str, gateway: str, gateway_mac: str,
+             if_type: int, own_mac: str, release: str = "6.1.0-18-amd64") -> tuple[Path, Path]:
+    proc, sys = root / "proc", root / "sys"
+    (proc / "net").mkdir(parents=True)
+    (proc / "sys" / "kernel").mkdir(parents=True)
+    (proc / "net" / "route").write_text(
+        f"Iface\tDestination\tGateway \tFlags\n{interface}\t00000000\t{gateway_hex}\t0003\n")
+    (proc / "net" / "arp").write_text(
+        "IP address       HW type     Flags       HW address            Mask     Device\n"
+        f"{gateway}    0x1         0x2         {gateway_mac}     *        {interface}\n")
+    (proc / "sys" / "kernel" / "osrelease").write_text(release + "\n")
+    (sys / "class" / "net" / interface).mkdir(parents=True)
+    (sys / "class" / "net" / interface / "type").write_text(f"{if_type}\n")
+    (sys / "class" / "net" / interface / "address").write_text(own_mac + "\n")
+    return proc, sys
+
+
+def test_host_network_inside_a_docker_bridge(tmp_path: Path) -> None:
+    from flexdiag.net.host import network
+
+    marker = tmp_path / ".dockerenv"
+    marker.write_text("")
+    proc, sys = _fake_os(tmp_path, "eth0", "010011AC", "172.17.0.1", "02:42:9c:1a:2b:3c", 1,
+                         "02:42:ac:11:00:02")
+    host = network("172.17.0.2", proc=proc, sys=sys, markers=[marker])
+    assert (host.interface, host.if_type, host.gateway, host.gateway_mac, host.own_mac) == (
+        "eth0", 1, "172.17.0.1", "02:42:9c:1a:2b:3c", "02:42:ac:11:00:02")
+    assert host.container == str(marker) and host.wsl is False
+
+
+def test_host_network_on_wsl_and_on_a_tunnel(tmp_path: Path) -> None:
+    from flexdiag.net.host import network
+
+    proc, sys = _fake_os(tmp_path / "a", "eth0", "0100A8C0", "192.168.0.1", "aa:bb:cc:dd:ee:ff",
+                         1, "00:15:5d:01:02:03", "5.15.153.1-microsoft-standard-WSL2")
+    assert network(None, proc=proc, sys=sys, markers=[]).wsl is True
+    proc, sys = _fake_os(tmp_path / "b", "wg0", "0100000A", "10.0.0.1", "00:00:00:00:00:00",
+                         65534, "")
+    host = network(None, proc=proc, sys=sys, markers=[])
+    assert host.if_type == 65534 and host.gateway_mac is None and host.container is None
+
+
+def test_host_network_without_proc_or_sys(tmp_path: Path) -> None:
+    from flexdiag.net.host import network
+
+    host = network(None, proc=tmp_path / "none", sys=tmp_path / "none", markers=[])
+    assert host.interface is None and host.if_type is None and host.wsl is False
