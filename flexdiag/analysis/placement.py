@@ -84,7 +84,7 @@ def classify(host: HostNetwork) -> Placement:
     if host.wsl:
         return Placement(Where.WSL, "wsl2")
     if host.if_type in TUNNEL_TYPES:
-        return Placement(Where.VPN, f"{host.interface} ({TUNNEL_TYPES[host.if_type]})")
+        return Placement(Where.VPN, f"{host.interface}, {TUNNEL_TYPES[host.if_type]}")
     if TUNNEL_NAMES.match(host.interface):
         return Placement(Where.VPN, host.interface)
     return Placement(Where.LAN, "")

@@ -29,8 +29,8 @@ LAN = HostNetwork("eth0", 1, "3c:a6:2f:00:00:01", "192.168.178.1", "3c:a6:2f:00:
      Where.CONTAINER, "slirp4netns"),
     (HostNetwork("eth0", 1, "00:15:5d:00:00:01", "172.28.16.1", None, "172.28.20.5",
                  wsl=True), Where.WSL, "wsl2"),
-    (HostNetwork("wg0", 65534, None, None, None, "10.8.0.2"), Where.VPN, "wg0 (tun/WireGuard)"),
-    (HostNetwork("ppp0", 512, None, "10.64.64.64", None, "10.1.2.3"), Where.VPN, "ppp0 (PPP)"),
+    (HostNetwork("wg0", 65534, None, None, None, "10.8.0.2"), Where.VPN, "wg0, tun/WireGuard"),
+    (HostNetwork("ppp0", 512, None, "10.64.64.64", None, "10.1.2.3"), Where.VPN, "ppp0, PPP"),
     (HostNetwork("utun3", 1, None, "10.9.0.1", None, "10.9.0.2"), Where.VPN, "utun3"),
     (HostNetwork(None), Where.UNKNOWN, ""),
 ])

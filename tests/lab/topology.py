@@ -22,6 +22,7 @@ Every address is a documentation address (203.0.113.0/24 as the "customer LAN",
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from tests.daemons import (
 TAG = os.environ.get("FLEXDIAG_LAB_TAG") or f"{os.getpid()}{secrets.token_hex(2)}"
 LAN, RTR, ISP = f"fdlab-{TAG}-lan", f"fdlab-{TAG}-rtr", f"fdlab-{TAG}-isp"
 NAMESPACES = (LAN, RTR, ISP)
+CTR = f"fdlab-{TAG}-ctr"  # a container on the LAN host, behind Docker-style bridge NAT
 PHONE_IP, RTR_LAN_IP = "203.0.113.10", "203.0.113.1"
 RTR_WAN_IP, ISP_IP = "198.51.100.1", "198.51.100.254"
 STUN_IPS = ("198.51.100.10", "198.51.100.11")
@@ -69,6 +71,11 @@ PLATFORM_RANGE = "198.51.100.0/24"
 SNAT_PORTS = (20000, 29999)
 LAN_EPHEMERAL = (40000, 49999)  # outside SNAT_PORTS, so that SNAT has to translate
 RESOLV_DIR = Path("/etc/netns") / LAN
+CTR_RESOLV_DIR = Path("/etc/netns") / CTR
+# Docker's default bridge as `docker run` without --network host makes it: 172.17.0.0/16, the
+# bridge (docker0) 172.17.0.1 with a 02:42 MAC, the container 172.17.0.2, masquerade outwards.
+DOCKER_NET, DOCKER_GW, DOCKER_CTR = "172.17.0.0/16", "172.17.0.1", "172.17.0.2"
+DOCKER_BRIDGE_MAC, DOCKER_CTR_MAC = "02:42:5e:0f:1a:01", "02:42:ac:11:00:02"
 TOOLS = ("ip", "nft", "conntrack", "turnserver", "kamailio", "chronyd", "dnsmasq", "rtpengine",
          "kamcmd")
 
@@ -197,7 +204,7 @@ def down() -> None:
     (by the PIDs ``ip netns pids`` lists), the namespaces and the resolver file. Only this
     process's own :data:`TAG` is touched: another lab beside it keeps running. Idempotent."""
     existing = sh("ip", "netns", "list", check=False).stdout
-    for ns in NAMESPACES:
+    for ns in (CTR, *NAMESPACES):
         if ns not in existing.split():
             continue
         pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
@@ -215,6 +222,7 @@ def down() -> None:
                 break
         sh("ip", "netns", "del", ns, check=False)
     shutil.rmtree(RESOLV_DIR, ignore_errors=True)
+    shutil.rmtree(CTR_RESOLV_DIR, ignore_errors=True)
 
 
 @dataclass
@@ -358,6 +366,55 @@ class Lab:
         sh("kamcmd", "-s", f"unix:{kamailio_ctl(self.workdir)}", "pv.shvSet", "flow_timer",
            "int", str(seconds))
 
+    @contextlib.contextmanager
+    def container(self) -> Iterator[str]:
+        """A container on the LAN host behind Docker's default bridge NAT (yields its
+        namespace); removed again afterwards, also on failure."""
+        try:
+            sh("ip", "netns", "add", CTR)
+            sh("ip", "link", "set", "lo", "up", ns=CTR)
+            sh("ip", "-n", LAN, "link", "add", "docker0", "type", "bridge")
+            sh("ip", "-n", LAN, "link", "set", "docker0", "address", DOCKER_BRIDGE_MAC)
+            sh("ip", "-n", LAN, "addr", "add", f"{DOCKER_GW}/16", "dev", "docker0")
+            sh("ip", "-n", LAN, "link", "add", "vethctr", "type", "veth", "peer", "name",
+               "eth0", "netns", CTR)
+            sh("ip", "-n", LAN, "link", "set", "vethctr", "master", "docker0")
+            for dev in ("docker0", "vethctr"):
+                sh("ip", "-n", LAN, "link", "set", dev, "up")
+            sh("ip", "-n", CTR, "link", "set", "eth0", "address", DOCKER_CTR_MAC)
+            sh("ip", "-n", CTR, "addr", "add", f"{DOCKER_CTR}/16", "dev", "eth0")
+            sh("ip", "-n", CTR, "link", "set", "eth0", "up")
+            sh("ip", "-n", CTR, "route", "add", "default", "via", DOCKER_GW)
+            sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=LAN)
+            sh("nft", "-f", "-", ns=LAN, input=(
+                "table ip dockernat {\n  chain postrouting {\n    type nat hook postrouting "
+                f"priority srcnat;\n    ip saddr {DOCKER_NET} oifname \"eth0\" masquerade\n"
+                "  }\n}\n"))
+            CTR_RESOLV_DIR.mkdir(parents=True, exist_ok=True)
+            (CTR_RESOLV_DIR / "resolv.conf").write_text(f"nameserver {DNS_IP}\n")
+            yield CTR
+        finally:
+            sh("nft", "delete", "table", "ip", "dockernat", ns=LAN, check=False)
+            sh("ip", "-n", LAN, "link", "del", "vethctr", check=False)
+            sh("ip", "-n", LAN, "link", "del", "docker0", check=False)
+            sh("sysctl", "-qw", "net.ipv4.ip_forward=0", ns=LAN, check=False)
+            sh("ip", "netns", "del", CTR, check=False)
+            shutil.rmtree(CTR_RESOLV_DIR, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def vpn(self) -> Iterator[str]:
+        """The LAN host's default route through a tun device (a VPN client's tunnel, with
+        nobody reading it: what goes in is gone); the route restored afterwards."""
+        try:
+            sh("ip", "-n", LAN, "tuntap", "add", "dev", "tun0", "mode", "tun")
+            sh("ip", "-n", LAN, "addr", "add", "10.8.0.2/24", "dev", "tun0")
+            sh("ip", "-n", LAN, "link", "set", "tun0", "up")
+            sh("ip", "-n", LAN, "route", "replace", "default", "dev", "tun0")
+            yield "tun0"
+        finally:
+            sh("ip", "-n", LAN, "route", "replace", "default", "via", RTR_LAN_IP, check=False)
+            sh("ip", "-n", LAN, "link", "del", "tun0", check=False)
+
     def relay_learns(self, learns: bool) -> None:
         """Whether the media relay learns a phone's translated port from its first packet
         (rtpengine's default) or never does (its per-call ``asymmetric`` flag)."""
@@ -400,21 +457,21 @@ class Lab:
         """Run a command in a lab namespace (default: the LAN host)."""
         return sh(*argv, ns=ns, check=False, timeout=timeout)
 
-    def flexdiag_argv(self, *args: str) -> list[str]:
+    def flexdiag_argv(self, *args: str, ns: str = LAN) -> list[str]:
         """The command line of ``flexdiag run --json`` on the LAN host (lab's ranges)."""
-        return ["ip", "netns", "exec", LAN, sys.executable, "-m", "flexdiag", "run", "--json",
+        return ["ip", "netns", "exec", ns, sys.executable, "-m", "flexdiag", "run", "--json",
                 "--platform-ranges", PLATFORM_RANGE, "--timeout", "4", *args]
 
-    def flexdiag(self, *args: str, timeout: float = 60,
-                 quick: bool = True) -> tuple[int, dict[str, Any]]:
+    def flexdiag(self, *args: str, timeout: float = 60, quick: bool = True,
+                 ns: str = LAN) -> tuple[int, dict[str, Any]]:
         """``flexdiag run --json`` on the LAN host with the lab's platform ranges; returns the
         exit code and the parsed report. ``--quick`` unless ``quick`` is false or the test
         measures the lifetime itself (``--lifetime``): most tests are about other checks,
         and the default run watches a quiet mapping for up to 3 minutes."""
         if quick and "--lifetime" not in args:
             args = ("--quick", *args)
-        result = subprocess.run(self.flexdiag_argv(*args), capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run(self.flexdiag_argv(*args, ns=ns), capture_output=True,
+                                text=True, timeout=timeout)
         return parse_report(result.returncode, result.stdout, result.stderr)
 
 
