@@ -33,7 +33,8 @@ def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
     assert env["local_ip"] == "127.0.0.1" and env["os"]
     assert report["profile"]["sip_server"] == "voip.test.invalid"
     assert [c["id"] for c in report["checks"]] == [
-        "host.network", "dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping", "nat.filtering",
+        "host.network", "dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping",
+        "nat.filtering",
         f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "sip.phone", "sip.alg",
         "sip.large", "ntp.offset", "media.ports", "media.quality", "nat.capacity",
         "nat.lifetime"]
