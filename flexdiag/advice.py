@@ -25,6 +25,7 @@ TITLES: dict[str, str] = {
     CheckId.STUN_BINDING: "STUN: public address and port translation",
     CheckId.NAT_MAPPING: "NAT mapping behaviour",
     CheckId.NAT_FILTERING: "NAT filtering behaviour",
+    CheckId.NAT_UPSTREAM: "Which box faces the internet (double NAT, carrier-grade NAT)",
     CheckId.SIP_ALG: "SIP ALG (rewriting of SIP by the router)",
     CheckId.SIP_LARGE: "Large SIP messages (IP fragments)",
     CheckId.NAT_LIFETIME: "NAT mapping lifetime vs registration interval",
@@ -397,6 +398,59 @@ MESSAGES: dict[str, str] = {
         "at most {left} s more (sooner once decided; Ctrl-C keeps what was found); a phone's "
         "mapping (register, then quiet) seen alive after {alive} idle, expired after "
         "{expired}"
+    ),
+    # --- nat.upstream ---------------------------------------------------------------------
+    "upstream.undetermined": (
+        "not determined: the router does not tell its own internet address (NAT-PMP) and the "
+        "path does not show another NAT"
+    ),
+    "upstream.basis.natpmp": "as the router itself reports it (NAT-PMP)",
+    "upstream.basis.path": "from the path towards the platform",
+    "upstream.none": (
+        "no router between this computer and the platform's server (it answered at the first "
+        "hop)"
+    ),
+    "upstream.single": (
+        "one NAT: the router ({gateway}) faces the internet itself, {how}; the platform "
+        "sees {public}"
+    ),
+    "upstream.double": (
+        "double NAT: another router ({box}) sits between this router ({gateway}) and the "
+        "internet, {how}"
+    ),
+    "upstream.double.advice": (
+        "Two routers translate here: the customer's router ({gateway}) and the box in front of "
+        "it ({box}), often the ISP's modem in router mode. Best: put that modem in bridge mode "
+        "(or the router in its DMZ / 'exposed host'), so that one box does NAT. Otherwise every "
+        "router setting in this report has to be made on both boxes, the one facing the "
+        "internet first."
+    ),
+    "upstream.cgnat": (
+        "carrier-grade NAT: the ISP translates again beyond this router ({gateway}), "
+        "{how} ({box} is in the ISP's shared address space 100.64.0.0/10)"
+    ),
+    "upstream.cgnat.advice": (
+        "The ISP's own NAT sits between the site and the platform: its port translation and "
+        "UDP timeouts cannot be changed from here, whatever the router is set to. Ask the ISP "
+        "for a public IPv4 address for this connection; until then keep the phones' NAT "
+        "keep-alive on."
+    ),
+    "upstream.beyond": (
+        "another NAT beyond this router: its own internet address ({box}) is not the address "
+        "the platform sees ({public})"
+    ),
+    "upstream.beyond.advice": (
+        "Something beyond the router translates again (a second router, or the ISP). Find "
+        "that box: put it in bridge mode, or make every router setting in this report on it "
+        "too."
+    ),
+    "plan.box.double": (
+        " With double NAT, make this setting on both routers, the one facing the internet "
+        "({box}) first, or put that one in bridge mode."
+    ),
+    "plan.box.cgnat": (
+        " Behind the ISP's carrier-grade NAT the router's setting is not enough on its own: "
+        "the ISP's NAT also applies."
     ),
     # --- host.network ---------------------------------------------------------------------
     "host.unknown": "not determined: this computer's routing table could not be read",

@@ -291,3 +291,16 @@ class AudioFacts(Facts):
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Self:
         return cls(_flag(data.get("to_phone")), _flag(data.get("from_phone")))
+
+
+@dataclass(frozen=True)
+class UpstreamFacts(Facts):
+    """``nat.upstream``: which box faces the internet (``single``, ``double``, ``cgnat``,
+    ``beyond``, ``undetermined``) and the other box's address, where known."""
+
+    upstream: str | None
+    other_box: str | None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Self:
+        return cls(_text(data.get("upstream")), _text(data.get("other_box")))

@@ -50,6 +50,7 @@ from flexdiag.records import (
     PhonePortProbes,
     Resolution,
     StunReply,
+    Upstream,
 )
 from flexdiag.settings import Settings, alternative_port
 from flexdiag.vocab import MEDIA_PORTS, CheckId, LifetimeMode, Stopped
@@ -175,7 +176,7 @@ class Observer:
             lifetime=got(Observer._lifetime, None), capacity=got(Observer._capacity, None),
             media=got(Observer._media, None), media_ports=got(Observer._media_ports, None),
             flows=got(Observer._flows, ()), call=got(Observer._call, None),
-            host=got(Observer._host, None),
+            host=got(Observer._host, None), upstream=got(Observer._upstream, None),
         )
 
     def primary_address(self) -> str | None:
@@ -538,6 +539,16 @@ class Observer:
                 local = None
         return host.network(local)
 
+    async def _upstream(self) -> Upstream | None:
+        """``nat.upstream``: the gateway's NAT-PMP answer and the first hops towards the STUN
+        server."""
+        from flexdiag.net import upstream
+
+        server = await self.stun_server()
+        if server is None:
+            return None
+        return await upstream.probe(server)
+
     async def _call(self) -> CallObservation | None:
         """``--call-accounts A,B``: a test call through the platform (``call.*``), once the
         quick observations are done (A registers from the phones' local port, which the
@@ -590,6 +601,7 @@ MAKERS: dict[Obs, Callable[[Observer], Awaitable[Any]]] = {
     Obs.FLOWS: Observer._flows,
     Obs.CALL: Observer._call,
     Obs.HOST: Observer._host,
+    Obs.UPSTREAM: Observer._upstream,
 }
 _KEY_OF: dict[Callable[[Observer], Awaitable[Any]], Obs] = {m: k for k, m in MAKERS.items()}
 

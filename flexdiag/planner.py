@@ -37,6 +37,7 @@ from flexdiag.facts import (
     PhonePortFacts,
     SipFacts,
     StunFacts,
+    UpstreamFacts,
     unmeasured,
 )
 from flexdiag.model import CheckResult, Plan, Status, Step
@@ -309,6 +310,25 @@ def _call_silent(results: Mapping[str, CheckResult], draft: _Draft,
               [Faq.STUN_SERVER, Faq.AUDIO], checks)
 
 
+# Steps that change a router setting: with two NATs, they concern both boxes.
+_ROUTER_CHECKS = frozenset({CheckId.STUN_BINDING, CheckId.NAT_MAPPING, CheckId.NAT_FILTERING,
+                            CheckId.NAT_LIFETIME, CheckId.NAT_CAPACITY, CheckId.SIP_ALG,
+                            CheckId.SIP_LARGE, CheckId.MEDIA_PORTS, CheckId.CALL_INCOMING,
+                            CheckId.CALL_AUDIO})
+
+
+def _which_box(results: Mapping[str, CheckResult], steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """Double NAT or carrier-grade NAT: every router step says which box it concerns."""
+    upstream = results.get(CheckId.NAT_UPSTREAM)
+    if upstream is None or upstream.status is not Status.WARN:
+        return steps
+    facts = UpstreamFacts.of(upstream.data)
+    kind = "cgnat" if facts.upstream == "cgnat" else "double"
+    suffix = advice.text(f"plan.box.{kind}", box=facts.other_box or "?")
+    return tuple(replace(step, text=step.text + suffix)
+                 if _ROUTER_CHECKS & set(step.checks) else step for step in steps)
+
+
 def _remaining(results: Sequence[CheckResult], draft: _Draft) -> None:
     """Every other finding's advice: failures first, shared advice merged."""
     ranked = sorted((r for r in results if r.status in _ACTIONABLE and r.advice
@@ -369,5 +389,5 @@ def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Pl
     _call_missed(by_id, draft)
     _call_silent(by_id, draft, settings)
     _remaining(results, draft)
-    return Plan(steps=tuple(draft.steps),
+    return Plan(steps=_which_box(by_id, tuple(draft.steps)),
                 phone_settings=_phone_settings(by_id, draft, settings))

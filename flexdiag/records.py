@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from flexdiag.addr import Addr
 from flexdiag.analysis import lifetime as lt
 from flexdiag.analysis.placement import HostNetwork as HostNetwork
-from flexdiag.codec import ntp, sip, stun
+from flexdiag.codec import natpmp, ntp, sip, stun
 from flexdiag.settings import Settings
 from flexdiag.vocab import CheckId, FlowKind, Method, Stopped
 
@@ -341,6 +341,20 @@ class CallObservation:
     error: str | None = None  # no socket, no server address
 
 
+@dataclass
+class Upstream:
+    """What ``nat.upstream`` saw: the gateway's NAT-PMP answer (its own external address),
+    and the first hops towards the STUN server (offenders of TTL 1 and 2; ``answered_at_ttl``:
+    the server itself answered that close)."""
+
+    gateway: str | None = None
+    natpmp: natpmp.ExternalAddress | None = None
+    natpmp_error: str | None = None  # ICMP port unreachable (no NAT-PMP), or no answer
+    hops: tuple[str | None, ...] = ()
+    answered_at_ttl: int | None = None
+    error: str | None = None
+
+
 class Obs(enum.Enum):
     """The observations a run can make; checks declare which of them they need."""
 
@@ -362,6 +376,7 @@ class Obs(enum.Enum):
     FLOWS = "flows"  # the flows this run opened (its footprint), read once the rest is done
     CALL = "call"  # --call-accounts: a test call through the platform
     HOST = "host"  # where this computer sits: its default route, gateway, container or VPN
+    UPSTREAM = "upstream"  # the gateway's own external address (NAT-PMP), the first hops
 
 
 @dataclass(frozen=True)
@@ -385,6 +400,7 @@ class Observations:
     flows: tuple[Flow, ...] = ()
     call: CallObservation | None = None
     host: HostNetwork | None = None
+    upstream: Upstream | None = None
 
     def resolution(self, key: Obs) -> Resolution | None:
         return self.resolutions.get(key)

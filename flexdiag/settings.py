@@ -110,7 +110,7 @@ class Settings:
 
 
 # flexdiag's own local ports (flexdiag.net.ports: the quick run's sockets, the same every run).
-OWN_PORTS = range(31_801, 31_807)
+OWN_PORTS = range(31_801, 31_808)
 
 
 def parse_local_sip_port(text: str | int) -> int:

@@ -34,7 +34,7 @@ def test_json_is_the_contract(capsys: Any, validate_report: Any) -> None:
     assert report["profile"]["sip_server"] == "voip.test.invalid"
     assert [c["id"] for c in report["checks"]] == [
         "host.network", "dns.voip", "dns.stun", "dns.ntp", "stun.binding", "nat.mapping",
-        "nat.filtering",
+        "nat.filtering", "nat.upstream",
         f"sip.udp.{fake.sip[0].port}", f"sip.udp.{fake.sip[1].port}", "sip.phone", "sip.alg",
         "sip.large", "ntp.offset", "media.ports", "media.quality", "nat.capacity",
         "nat.lifetime"]

@@ -362,3 +362,19 @@ def test_running_elsewhere_comes_first() -> None:
     assert steps[0].checks == ("host.network",) and steps[0].text.startswith("Run it on the LAN.")
     assert "not the customer's" in steps[0].text
     assert [s.checks for s in steps[1:]] == [("sip.udp.5060",), ("stun.binding",)]
+
+
+def test_with_double_nat_router_steps_say_which_box() -> None:
+    double = _with("nat.upstream", Status.WARN, {"upstream": "double", "other_box": "192.168.1.1"},
+                   "bridge mode", (4, 5, 6))
+    lifetime = _with("nat.lifetime", Status.FAIL, {"advised_keepalive_s": 20}, "raise the UDP "
+                     "timeout", (6,))
+    ntp = _with("ntp.offset", Status.FAIL, {}, "allow NTP", (3,))
+    steps = plan([double, lifetime, ntp]).steps
+    texts = {s.checks[0]: s.text for s in steps}
+    assert "both routers, the one facing the internet (192.168.1.1) first" in texts["nat.lifetime"]
+    assert "both routers" not in texts["ntp.offset"]
+    cgnat = _with("nat.upstream", Status.WARN, {"upstream": "cgnat", "other_box": "100.64.0.1"},
+                  "ask the ISP", (4, 5, 6))
+    steps = plan([cgnat, lifetime]).steps
+    assert "carrier-grade NAT" in next(s.text for s in steps if "nat.lifetime" in s.checks)

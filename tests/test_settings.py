@@ -252,14 +252,14 @@ def parsed(parse: Any, value: Any) -> Any:
     ("--local-sip-port", "1", 1), ("--local-sip-port", "65535", 65535),
     ("--local-sip-port", "0", "port 0 is out of range 1-65535"),
     ("--local-sip-port", "65536", "port 65536 is out of range 1-65535"),
-    # Issue #21: flexdiag's own sockets (31801-31806) and the alternative two up.
+    # Issue #21: flexdiag's own sockets (31801-31807) and the alternative two up.
     ("--local-sip-port", "31801", "port 31801 is too close to flexdiag's own local ports "
-     "31801-31806; the phones' port and the one two beside it must lie outside them"),
+     "31801-31807; the phones' port and the one two beside it must lie outside them"),
     ("--local-sip-port", "31799", "port 31799 is too close to flexdiag's own local ports "
-     "31801-31806; the phones' port and the one two beside it must lie outside them"),
-    ("--local-sip-port", "31806", "port 31806 is too close to flexdiag's own local ports "
-     "31801-31806; the phones' port and the one two beside it must lie outside them"),
-    ("--local-sip-port", "31798", 31798), ("--local-sip-port", "31807", 31807),
+     "31801-31807; the phones' port and the one two beside it must lie outside them"),
+    ("--local-sip-port", "31807", "port 31807 is too close to flexdiag's own local ports "
+     "31801-31807; the phones' port and the one two beside it must lie outside them"),
+    ("--local-sip-port", "31798", 31798), ("--local-sip-port", "31808", 31808),
     ("--max-wait", "5", 5.0), ("--max-wait", "4.9", "4.9 is out of range 5-604800 seconds"),
     ("--dns-server", "192.0.2.53", HostPort("192.0.2.53", 53)),
     ("--dns-server", "[2001:db8::53]:54", HostPort("2001:db8::53", 54)),

@@ -22,6 +22,7 @@ from flexdiag.checks import (
     sip_alg,
     sip_large,
     stun,
+    upstream,
 )
 from flexdiag.checks import lifetime as lifetime_check
 from flexdiag.checks.base import (
@@ -50,7 +51,8 @@ def checks_for(settings: Settings, lifetime: bool | LifetimeMode = False) -> lis
     ``--lifetime``), or not at all (``False``, ``--quick``: its row then says so and how to
     measure it)."""
     mode = as_mode(lifetime)
-    checks = [host.CHECK, *dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING]
+    checks = [host.CHECK, *dns.CHECKS, stun.CHECK, nat.MAPPING, nat.FILTERING,
+              upstream.CHECK]
     checks += [sip.check_port(port) for port in settings.sip_ports]
     checks += [phone_port.CHECK, sip_alg.CHECK, sip_large.CHECK, ntp.CHECK]
     checks += [media.ports_check(), media.check(settings),

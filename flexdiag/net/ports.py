@@ -35,6 +35,7 @@ class Role(Enum):
     FILTERING = 2  # RFC 5780 §4.4: only ever sends to the STUN server's primary address
     NTP = 3
     PRESERVATION = 4  # ... to 4 + PRESERVATION_SOCKETS - 1: the port-preservation sockets
+    UPSTREAM = 7  # nat.upstream's TTL-limited Bindings towards the STUN server
 
 
 BASE = OWN_PORTS.start - 1  # Role offsets start at 1 (0 was DNS's)

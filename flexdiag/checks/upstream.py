@@ -1,0 +1,65 @@
+"""``nat.upstream``: which box faces the internet? One router, two (double NAT: often the ISP's
+modem in router mode in front of the customer's router), or the ISP's carrier-grade NAT (FAQ
+items 4-6: every NAT between the phones and the platform translates, filters and times out).
+
+Told by the gateway's own external address (NAT-PMP, RFC 6886), compared with the address the
+platform sees (STUN), and by the hops towards the platform (flexdiag.analysis.upstream); where
+neither says, "not determined". The plan then says which box each router step concerns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flexdiag import advice
+from flexdiag.analysis.upstream import Basis, Upstream, classify
+from flexdiag.checks.base import Check, Finding
+from flexdiag.codec import natpmp
+from flexdiag.facts import UpstreamFacts
+from flexdiag.model import Status
+from flexdiag.records import Obs, Observations, mapped_address
+from flexdiag.records import Upstream as UpstreamProbe
+from flexdiag.vocab import CheckId, Code, Faq
+
+FAQ = (Faq.AUDIO, Faq.SIP, Faq.PORT_TRANSLATION)
+
+
+def _evidence(probe: UpstreamProbe) -> dict[str, Any]:
+    pmp = probe.natpmp
+    data: dict[str, Any] = {
+        "gateway_ip": probe.gateway, "natpmp_address": pmp.address if pmp else None,
+        "natpmp_result": None if pmp is None else ("pcp" if pmp.pcp else natpmp.RESULTS.get(
+            pmp.result, str(pmp.result))),
+        "natpmp_error": probe.natpmp_error, "hops": list(probe.hops),
+        "answered_at_ttl": probe.answered_at_ttl}
+    if probe.error:
+        data["error"] = probe.error
+    return data
+
+
+def judge(obs: Observations) -> Finding:
+    probe = obs.upstream
+    if probe is None:
+        return Finding(Status.SKIP, advice.text("upstream.undetermined"), {}, None, FAQ)
+    mapped = mapped_address(obs.stun)
+    pmp = probe.natpmp
+    verdict = classify(pmp.address if pmp else None, mapped[0] if mapped else None,
+                       probe.hops, probe.answered_at_ttl)
+    data = {**UpstreamFacts(verdict.upstream, verdict.box).to_data(), "basis": verdict.basis,
+            "public_ip": mapped[0] if mapped else None, **_evidence(probe)}
+    fields = {"gateway": probe.gateway or "?", "box": verdict.box or "?",
+              "public": mapped[0] if mapped else "?",
+              "how": "" if verdict.basis is Basis.NONE else advice.text(
+                  f"upstream.basis.{verdict.basis}")}
+    kind = verdict.upstream
+    if kind is Upstream.UNDETERMINED:
+        return Finding(Status.SKIP, advice.text("upstream.undetermined"), data, None, FAQ)
+    if kind in (Upstream.SINGLE, Upstream.NONE):
+        return Finding(Status.PASS, advice.text(f"upstream.{kind}", **fields), data, None, FAQ)
+    code = Code.CARRIER_GRADE_NAT if kind is Upstream.CGNAT else Code.DOUBLE_NAT
+    return Finding(Status.WARN, advice.text(f"upstream.{kind}", **fields), data,
+                   advice.text(f"upstream.{kind}.advice", **fields), FAQ, code=code)
+
+
+CHECK = Check(CheckId.NAT_UPSTREAM, judge, needs=(Obs.UPSTREAM, Obs.STUN),
+              requires=(Obs.DNS_STUN,))

@@ -1,0 +1,108 @@
+"""Which box faces the internet (``nat.upstream``): the first two hops towards the platform's
+STUN server (a Binding with TTL 1, then 2; the ICMP time-exceeded of each read from the
+socket's error queue, IP_RECVERR), then the first hop's own external address over NAT-PMP (RFC
+6886 §3.2; a PCP server's answer is recognised, RFC 6887 §9). At most two datagrams towards
+the server and three to the router, each wait bounded (about 1.5 s in all)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from flexdiag.addr import Addr
+from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
+from flexdiag.codec import natpmp, stun
+from flexdiag.net.media import _Walker
+from flexdiag.net.ports import FALL_BACK, Role, stable_port
+from flexdiag.net.udp import IP_RECVERR, UdpEndpoint, local_address_for
+from flexdiag.records import Upstream
+
+NATPMP_RTO_S = 0.25  # RFC 6886 §3.1: 250 ms, doubling
+HOP_WAIT_S = 0.5  # per TTL, for its ICMP error (or the server's answer)
+POLL_S = 0.02
+
+
+async def _natpmp(gateway: str, result: Upstream) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        endpoint = await UdpEndpoint.open(local_address_for(gateway))
+    except OSError as exc:
+        result.natpmp_error = exc.strerror or str(exc)
+        return
+    try:
+        exchange = await endpoint.exchange(
+            natpmp.REQUEST, (gateway, natpmp.PORT), lambda data, _src: natpmp.parse(data),
+            loop.time() + 4 * NATPMP_RTO_S, rto_s=NATPMP_RTO_S, max_sends=3)
+    finally:
+        endpoint.close()
+    result.natpmp = exchange.reply
+    if exchange.reply is None:
+        result.natpmp_error = exchange.error or "no answer"
+
+
+def _hop_socket(dest_ip: str) -> socket.socket:
+    """From the quick run's stable port for this probe (an ephemeral one if it is taken),
+    with ICMP errors queued (IP_RECVERR)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        local = local_address_for(dest_ip)
+        try:
+            sock.bind((local, stable_port(Role.UPSTREAM)))
+        except OSError as exc:
+            if exc.errno not in FALL_BACK:
+                raise
+            sock.bind((local, 0))
+        sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _hops(server: Addr, result: Upstream) -> None:
+    """TTL 1, then 2: each hop's offender, or the server's own answer."""
+    loop = asyncio.get_running_loop()
+    transaction = stun.new_transaction_id()
+    try:
+        sock = _hop_socket(server[0])
+    except OSError as exc:
+        result.error = exc.strerror or str(exc)
+        return
+    walker = _Walker(sock, transaction)
+    transport, _ = await loop.create_datagram_endpoint(lambda: walker, sock=sock)
+    try:
+        hops: list[str | None] = []
+        for ttl in (1, 2):
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+            seen = len(walker.reports)
+            transport.sendto(stun.build_binding_request(transaction), server)
+            end = loop.time() + HOP_WAIT_S
+            while loop.time() < end and not walker.answered and len(walker.reports) == seen:
+                await asyncio.sleep(POLL_S)
+                walker.drain()
+            if walker.answered:
+                result.answered_at_ttl = ttl
+                break
+            new = [r for r in walker.reports[seen:] if r.icmp_type == ICMP_TIME_EXCEEDED]
+            hops.append(new[0].offender if new else None)
+        result.hops = tuple(hops)
+    finally:
+        transport.close()
+
+
+async def probe(server: Addr) -> Upstream:
+    """The first hops towards ``server``, then NAT-PMP to the router the first hop proved to be
+    on the path (its ICMP time-exceeded): never to a gateway the platform's traffic does not
+    pass (a server on this host or its own network is answered at the first hop: nobody is
+    asked)."""
+    result = Upstream()
+    if ":" in server[0]:
+        result.error = "IPv6: not tested"
+        return result
+    await _hops(server, result)
+    first = result.hops[0] if result.hops else None
+    if first is not None and result.answered_at_ttl != 1:
+        result.gateway = first
+        await _natpmp(first, result)
+    return result

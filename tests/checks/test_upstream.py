@@ -1,0 +1,62 @@
+"""``nat.upstream``: which box faces the internet (issue #28, part 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flexdiag.analysis.upstream import Basis, Upstream, classify
+from flexdiag.checks import upstream
+from flexdiag.codec.natpmp import ExternalAddress
+from flexdiag.model import Status
+from flexdiag.records import Upstream as Probe
+from flexdiag.vocab import Code
+from tests.checks.builders import observations, stun
+
+PUBLIC = "198.51.100.1"
+
+
+@pytest.mark.parametrize(("pmp", "hops", "ttl", "expected"), [
+    ("100.64.3.4", (), None, (Upstream.CGNAT, Basis.NATPMP, "100.64.3.4")),
+    ("192.168.1.2", (), None, (Upstream.DOUBLE, Basis.NATPMP, "192.168.1.2")),
+    ("8.8.4.4", (), None, (Upstream.BEYOND, Basis.NATPMP, "8.8.4.4")),
+    (None, ("192.168.178.1", "192.168.1.1"), None, (Upstream.DOUBLE, Basis.PATH, "192.168.1.1")),
+    (None, ("192.168.178.1", "100.64.0.1"), None, (Upstream.CGNAT, Basis.PATH, "100.64.0.1")),
+    (None, ("192.168.178.1", "9.9.9.9"), None, (Upstream.UNDETERMINED, Basis.NONE, None)),
+    (None, ("192.168.178.1", None), None, (Upstream.UNDETERMINED, Basis.NONE, None)),
+    (None, ("192.168.178.1",), 2, (Upstream.SINGLE, Basis.PATH, None)),
+    (None, (), 1, (Upstream.NONE, Basis.PATH, None)),
+    (None, (), None, (Upstream.UNDETERMINED, Basis.NONE, None)),
+    # The gateway's own word beats the path (an ISP's private core addresses are no NAT).
+    ("9.9.9.9", ("192.168.178.1", "10.1.1.1"), None, (Upstream.SINGLE, Basis.NATPMP,
+                                                       "9.9.9.9")),
+])
+def test_classify(pmp: str | None, hops: tuple[str | None, ...], ttl: int | None,
+                  expected: tuple[Upstream, Basis, str | None]) -> None:
+    mapped = "9.9.9.9"
+    verdict = classify(pmp, mapped, hops, ttl)
+    assert (verdict.upstream, verdict.basis, verdict.box) == expected
+
+
+def _judge(probe: Probe, mapped: str = PUBLIC) -> object:
+    return upstream.judge(observations(upstream=probe, stun=stun((mapped, 40000))))
+
+
+def test_double_nat_warns_and_names_the_other_box() -> None:
+    probe = Probe("192.168.178.1", ExternalAddress(3), None, ("192.168.178.1", "192.168.1.1"))
+    finding = _judge(probe)
+    assert finding.status is Status.WARN and finding.code is Code.DOUBLE_NAT  # type: ignore[attr-defined]
+    assert "192.168.1.1" in finding.summary and "bridge mode" in finding.advice  # type: ignore[attr-defined]
+    assert finding.data["natpmp_result"] == "network failure"  # type: ignore[attr-defined]
+
+
+def test_carrier_grade_nat_warns() -> None:
+    probe = Probe("192.168.178.1", ExternalAddress(0, 1, "100.64.7.9"))
+    finding = _judge(probe)
+    assert finding.code is Code.CARRIER_GRADE_NAT and "public IPv4" in finding.advice  # type: ignore[attr-defined]
+
+
+def test_one_router_passes_and_no_answer_is_not_determined() -> None:
+    assert _judge(Probe("192.168.178.1", ExternalAddress(0, 1, PUBLIC))).status is Status.PASS  # type: ignore[attr-defined]
+    silent = _judge(Probe("192.168.178.1", None, "ICMP port unreachable", ("192.168.178.1", None)))
+    assert silent.status is Status.SKIP and "not determined" in silent.summary  # type: ignore[attr-defined]
+    assert upstream.judge(observations()).status is Status.SKIP

@@ -1,0 +1,36 @@
+"""NAT-PMP's external address exchange (RFC 6886 §3.2), and a PCP server's answer to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from flexdiag.codec import natpmp
+
+
+def test_success_carries_the_gateways_external_address() -> None:
+    reply = natpmp.parse(bytes.fromhex("00800000000059450a000001"))
+    assert reply == natpmp.ExternalAddress(0, 0x5945, "10.0.0.1")
+
+
+def test_a_failure_code_without_address() -> None:
+    # miniupnpd's answer when its own WAN address is not public: 3, network failure.
+    reply = natpmp.parse(bytes.fromhex("008000030000594500000000"))
+    assert (reply.result, reply.address, reply.pcp) == (3, None, False)
+    assert natpmp.RESULTS[reply.result] == "network failure"
+
+
+def test_a_pcp_server_answers_with_its_version() -> None:
+    reply = natpmp.parse(bytes.fromhex("0280000100000000") + bytes(16))
+    assert reply.pcp and reply.result == 1
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00\x80\x00", bytes.fromhex("0100000000000000"),
+                                  bytes.fromhex("0081000000000000"),
+                                  bytes.fromhex("0080000000000000")])  # success, no address
+def test_what_is_no_answer_is_a_value_error(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        natpmp.parse(data)
+
+
+def test_the_request_is_two_bytes_to_port_5351() -> None:
+    assert natpmp.REQUEST == b"\x00\x00" and natpmp.PORT == 5351
