@@ -49,6 +49,7 @@ TAG = os.environ.get("FLEXDIAG_LAB_TAG") or f"{os.getpid()}{secrets.token_hex(2)
 LAN, RTR, ISP = f"fdlab-{TAG}-lan", f"fdlab-{TAG}-rtr", f"fdlab-{TAG}-isp"
 NAMESPACES = (LAN, RTR, ISP)
 CTR = f"fdlab-{TAG}-ctr"  # a container on the LAN host, behind Docker-style bridge NAT
+MDM = f"fdlab-{TAG}-mdm"  # a second NAT in front of the router: the ISP's modem, or its CGN
 PHONE_IP, RTR_LAN_IP = "203.0.113.10", "203.0.113.1"
 RTR_WAN_IP, ISP_IP = "198.51.100.1", "198.51.100.254"
 STUN_IPS = ("198.51.100.10", "198.51.100.11")
@@ -76,6 +77,21 @@ CTR_RESOLV_DIR = Path("/etc/netns") / CTR
 # bridge (docker0) 172.17.0.1 with a 02:42 MAC, the container 172.17.0.2, masquerade outwards.
 DOCKER_NET, DOCKER_GW, DOCKER_CTR = "172.17.0.0/16", "172.17.0.1", "172.17.0.2"
 DOCKER_BRIDGE_MAC, DOCKER_CTR_MAC = "02:42:5e:0f:1a:01", "02:42:ac:11:00:02"
+# A second NAT between the router and the provider: the ISP's modem in router mode (the router's
+# WAN in 192.168.1.0/24, as many Dutch ISP modems hand out), or the ISP's carrier-grade NAT (in
+# RFC 6598's 100.64.0.0/10). Either way the box's own internet side is 198.51.100.130/30.
+UPSTREAM_NETS = {"double": ("192.168.1.1", "192.168.1.2"), "cgnat": ("100.64.0.1", "100.64.0.2")}
+MDM_WAN_IP, ISP_MDM_IP = "198.51.100.130", "198.51.100.129"
+MINIUPNPD_CONF = """ext_ifname={ext}
+listening_ip=lan
+enable_natpmp=yes
+enable_upnp=no
+secure_mode=yes
+system_uptime=yes
+uuid=449dd499-1e0a-4cb5-a5d6-a80eacafd532
+allow 1024-65535 203.0.113.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+"""
 TOOLS = ("ip", "nft", "conntrack", "turnserver", "kamailio", "chronyd", "dnsmasq", "rtpengine",
          "kamcmd")
 
@@ -204,7 +220,7 @@ def down() -> None:
     (by the PIDs ``ip netns pids`` lists), the namespaces and the resolver file. Only this
     process's own :data:`TAG` is touched: another lab beside it keeps running. Idempotent."""
     existing = sh("ip", "netns", "list", check=False).stdout
-    for ns in (CTR, *NAMESPACES):
+    for ns in (CTR, MDM, *NAMESPACES):
         if ns not in existing.split():
             continue
         pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
@@ -414,6 +430,77 @@ class Lab:
         finally:
             sh("ip", "-n", LAN, "route", "replace", "default", "via", RTR_LAN_IP, check=False)
             sh("ip", "-n", LAN, "link", "del", "tun0", check=False)
+
+    @contextlib.contextmanager
+    def second_nat(self, kind: str) -> Iterator[str]:
+        """Another NAT between the router and the provider (``double``: the ISP's modem in
+        router mode; ``cgnat``: the ISP's carrier-grade NAT): a namespace of its own that
+        masquerades again, the router's default route through it. Removed afterwards."""
+        box_ip, router_ip = UPSTREAM_NETS[kind]
+        try:
+            sh("ip", "netns", "add", MDM)
+            sh("ip", "link", "set", "lo", "up", ns=MDM)
+            sh("ip", "-n", RTR, "link", "add", "wan2", "type", "veth", "peer", "name", "lan",
+               "netns", MDM)
+            sh("ip", "-n", MDM, "link", "add", "wan", "type", "veth", "peer", "name", "eth1",
+               "netns", ISP)
+            for ns, dev, addr in ((RTR, "wan2", f"{router_ip}/24"), (MDM, "lan", f"{box_ip}/24"),
+                                  (MDM, "wan", f"{MDM_WAN_IP}/30"),
+                                  (ISP, "eth1", f"{ISP_MDM_IP}/30")):
+                sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
+                sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", MDM, "route", "add", "default", "via", ISP_MDM_IP)
+            sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=MDM)
+            sh("nft", "-f", "-", ns=MDM, input=_NAT.format(rule='oifname "wan" masquerade'))
+            sh("nft", "-f", "-", ns=RTR, input=(
+                "table ip natwan2 {\n  chain postrouting {\n    type nat hook postrouting "
+                'priority srcnat;\n    oifname "wan2" masquerade\n  }\n}\n'))
+            # The router's own WAN link to the provider goes away (its connected route would
+            # bypass the second NAT): everything leaves through the box in front of it.
+            sh("ip", "-n", RTR, "addr", "del", f"{RTR_WAN_IP}/24", "dev", "wan")
+            sh("ip", "-n", RTR, "route", "replace", "default", "via", box_ip, "dev", "wan2")
+            self.flush_conntrack()
+            yield box_ip
+        finally:
+            sh("ip", "-n", RTR, "addr", "add", f"{RTR_WAN_IP}/24", "dev", "wan", check=False)
+            sh("ip", "-n", RTR, "route", "replace", "default", "via", ISP_IP, "dev", "wan",
+               check=False)
+            sh("nft", "delete", "table", "ip", "natwan2", ns=RTR, check=False)
+            sh("ip", "-n", RTR, "link", "del", "wan2", check=False)
+            sh("ip", "netns", "del", MDM, check=False)
+            self.flush_conntrack()
+
+    @contextlib.contextmanager
+    def natpmp(self, ext_ifname: str = "wan") -> Iterator[int]:
+        """miniupnpd (NAT-PMP/PCP) on the router's LAN side, its WAN ``ext_ifname``; stopped
+        by its PID afterwards. It calls any documentation address "reserved" and so answers
+        "network failure" for the router's external address, in every mode of this lab."""
+        conf = self.workdir / "miniupnpd.conf"
+        conf.write_text(MINIUPNPD_CONF.format(ext=ext_ifname))
+        log = open(self.workdir / "miniupnpd.log", "wb")  # noqa: SIM115 - lives with it
+        process = subprocess.Popen(
+            ["ip", "netns", "exec", RTR, "miniupnpd", "-d", "-f", str(conf), "-P",
+             str(self.workdir / "miniupnpd.pid")], stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if f"{RTR_LAN_IP}:5351" in sh("ss", "-Hunl", ns=RTR, check=False).stdout:
+                    break
+                if process.poll() is not None:
+                    raise RuntimeError("miniupnpd exited: "
+                                       + (self.workdir / "miniupnpd.log").read_text()[-2000:])
+                time.sleep(0.05)
+            yield process.pid
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, 15)
+                try:
+                    process.wait(5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, 9)
+                    process.wait(5)
 
     def relay_learns(self, learns: bool) -> None:
         """Whether the media relay learns a phone's translated port from its first packet
