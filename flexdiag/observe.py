@@ -547,7 +547,8 @@ class Observer:
         server = await self.stun_server()
         if server is None:
             return None
-        return await upstream.probe(server)
+        host: HostNetwork = await self.observe(Obs.HOST)
+        return await upstream.probe(server, host.gateway)
 
     async def _call(self) -> CallObservation | None:
         """``--call-accounts A,B``: a test call through the platform (``call.*``), once the

@@ -134,7 +134,9 @@ def carry_forward(results: tuple[CheckResult, ...],
     return tuple(carried.get(r.id, r) if unmeasured(r.data) else r for r in results)
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# SIGHUP does not exist on Windows: the signals this OS has.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
 
 
 async def run_interruptible(settings: Settings, lifetime: bool | LifetimeMode,

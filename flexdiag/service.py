@@ -238,7 +238,8 @@ class _Signals:
     process silently by default, are said and ignored.
     """
 
-    STOP = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    STOP = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP")
+                 if hasattr(signal, name))
     IGNORED = (signal.SIGUSR1, signal.SIGUSR2)
 
     def __init__(self, grace_s: float) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from flexdiag.addr import Addr, same_addr
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED, TAIL_S
 from flexdiag.codec import stun
+from flexdiag.net import capability
 from flexdiag.net.udp import (
     IP_RECVERR,
     QueuedError,
@@ -27,6 +28,7 @@ from flexdiag.net.udp import (
 from flexdiag.records import Firewalk, IcmpReport, MediaProbe
 from flexdiag.vocab import MEDIA_PORTS
 
+NO_ERROR_QUEUE = "this OS does not tell programs which router sent an ICMP error"
 RTP_PORTS = MEDIA_PORTS  # where phones put RTP (FAQ item 4's range, on the phone's side)
 PORT_TRIES = 8  # random ports tried in RTP_PORTS before an ephemeral one
 
@@ -175,6 +177,9 @@ async def firewalk(server: Addr, targets: list[Addr], stop: asyncio.Event | None
     result = Firewalk()
     if ":" in server[0]:
         result.error = "IPv6: not tested"
+        return result
+    if not capability.error_queue():
+        result.error = NO_ERROR_QUEUE
         return result
     control_id = stun.new_transaction_id()
     try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flexdiag.addr import Addr, format_addr, same_addr
-from flexdiag.net import flows
+from flexdiag.net import capability, flows
 from flexdiag.net.flows import SILENCE_MIN_SENDS
 from flexdiag.net.timer import MAX_SENDS, RTO_S, Retransmissions
 from flexdiag.records import Exchange
@@ -114,13 +114,14 @@ class UdpEndpoint(asyncio.DatagramProtocol):
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
-            try:
-                if family == socket.AF_INET6:
-                    sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
-                else:
-                    sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
-            except OSError:
-                pass
+            if capability.error_queue():
+                try:
+                    if family == socket.AF_INET6:
+                        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+                    else:
+                        sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+                except OSError:
+                    pass
             sock.bind((local_ip, local_port))
             _, protocol = await loop.create_datagram_endpoint(cls, sock=sock)
         except BaseException:
@@ -180,7 +181,7 @@ class UdpEndpoint(asyncio.DatagramProtocol):
                 self.last_error = text
 
     def _drain_error_queue(self) -> list[tuple[Addr, int]]:
-        if self.sock is None:
+        if self.sock is None or not capability.error_queue():
             return []
         return [(e.dest, e.errno) for e in read_error_queue(self.sock) if e.dest[0]]
 

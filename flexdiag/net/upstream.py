@@ -12,7 +12,8 @@ import socket
 from flexdiag.addr import Addr
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
 from flexdiag.codec import natpmp, stun
-from flexdiag.net.media import _Walker
+from flexdiag.net import capability
+from flexdiag.net.media import NO_ERROR_QUEUE, _Walker
 from flexdiag.net.ports import FALL_BACK, Role, stable_port
 from flexdiag.net.udp import IP_RECVERR, UdpEndpoint, local_address_for
 from flexdiag.records import Upstream
@@ -91,7 +92,18 @@ async def _hops(server: Addr, result: Upstream) -> None:
         transport.close()
 
 
-async def probe(server: Addr) -> Upstream:
+def _on_path(server: Addr, gateway: str | None) -> bool:
+    """Without the hops: is ``gateway`` plausibly the router towards ``server`` (the same
+    local address routes to both, and the server is not on this computer)?"""
+    if gateway is None or ":" in gateway or server[0].startswith("127."):
+        return False
+    try:
+        return local_address_for(gateway) == local_address_for(server[0])
+    except OSError:
+        return False
+
+
+async def probe(server: Addr, gateway: str | None = None) -> Upstream:
     """The first hops towards ``server``, then NAT-PMP to the router the first hop proved to be
     on the path (its ICMP time-exceeded): never to a gateway the platform's traffic does not
     pass (a server on this host or its own network is answered at the first hop: nobody is
@@ -99,6 +111,12 @@ async def probe(server: Addr) -> Upstream:
     result = Upstream()
     if ":" in server[0]:
         result.error = "IPv6: not tested"
+        return result
+    if not capability.error_queue():  # no hops: the default gateway, where on the path
+        result.error = NO_ERROR_QUEUE
+        if _on_path(server, gateway):
+            result.gateway = gateway
+            await _natpmp(gateway, result)  # type: ignore[arg-type]
         return result
     await _hops(server, result)
     first = result.hops[0] if result.hops else None

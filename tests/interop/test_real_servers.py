@@ -91,3 +91,23 @@ def test_sip_port_nobody_listens_on(real_platform: RealPlatform, capsys: Any) ->
     closed = checks["sip.udp.5999"]
     assert closed["status"] == "fail" and "ICMP port unreachable" in closed["summary"]
     assert "5060" in closed["advice"]
+
+
+def test_the_portable_paths_give_the_same_verdicts(real_platform: RealPlatform, capsys: Any,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   validate_report: Any) -> None:
+    """Issue #28, part 2: with FLEXDIAG_PORTABLE=1 (no ICMP error queue, no /proc: the paths of
+    macOS and Windows) the real servers get the same verdicts; nat.upstream's hops cannot be
+    measured that way and say so."""
+    _, native = run_json(real_platform.args(), capsys)
+    monkeypatch.setenv("FLEXDIAG_PORTABLE", "1")
+    _, portable = run_json(real_platform.args(), capsys)
+    validate_report(portable)
+
+    def statuses(report: dict[str, Any]) -> dict[str, str]:
+        return {c["id"]: c["status"] for c in report["checks"] if c["id"] != "nat.upstream"}
+
+    assert statuses(portable) == statuses(native)
+    assert portable["environment"]["gateway_ip"] == native["environment"]["gateway_ip"]
+    upstream = next(c for c in portable["checks"] if c["id"] == "nat.upstream")
+    assert upstream["status"] == "skip" and "ICMP" in upstream["data"]["error"]

@@ -550,7 +550,7 @@ class Lab:
                 "--platform-ranges", PLATFORM_RANGE, "--timeout", "4", *args]
 
     def flexdiag(self, *args: str, timeout: float = 60, quick: bool = True,
-                 ns: str = LAN) -> tuple[int, dict[str, Any]]:
+                 ns: str = LAN, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
         """``flexdiag run --json`` on the LAN host with the lab's platform ranges; returns the
         exit code and the parsed report. ``--quick`` unless ``quick`` is false or the test
         measures the lifetime itself (``--lifetime``): most tests are about other checks,
@@ -558,7 +558,8 @@ class Lab:
         if quick and "--lifetime" not in args:
             args = ("--quick", *args)
         result = subprocess.run(self.flexdiag_argv(*args, ns=ns), capture_output=True,
-                                text=True, timeout=timeout)
+                                text=True, timeout=timeout,
+                                env={**os.environ, **env} if env else None)
         return parse_report(result.returncode, result.stdout, result.stderr)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from flexdiag.net.host import environment, safe_argv
 
 
@@ -81,3 +83,50 @@ def test_host_network_without_proc_or_sys(tmp_path: Path) -> None:
 
     host = network(None, proc=tmp_path / "none", sys=tmp_path / "none", markers=[])
     assert host.interface is None and host.if_type is None and host.wsl is False
+
+
+# --- without /proc: the OS's own tools (issue #28, part 2) ---------------------------------------
+
+def test_route_tools_of_each_os_are_read() -> None:
+    from flexdiag.net.host import parse_bsd_route, parse_ip_route, parse_windows_route
+
+    assert parse_ip_route("default via 192.168.178.1 dev wlp2s0 proto dhcp metric 600\n") == (
+        "wlp2s0", "192.168.178.1")
+    assert parse_ip_route("192.168.178.0/24 dev wlp2s0 proto kernel\n") == (None, None)
+    macos = ("   route to: default\ndestination: default\n       mask: default\n"
+             "    gateway: 192.168.1.254\n  interface: en0\n      flags: <UP,GATEWAY,DONE>\n")
+    assert parse_bsd_route(macos) == ("en0", "192.168.1.254")
+    windows = ("IPv4 Route Table\n==========\nActive Routes:\nNetwork Destination        "
+               "Netmask          Gateway       Interface  Metric\n          0.0.0.0          "
+               "0.0.0.0      192.168.2.254    192.168.2.17     35\n")
+    assert parse_windows_route(windows) == ("192.168.2.17", "192.168.2.254")
+    assert parse_windows_route("") == (None, None) == parse_bsd_route("route: not in table")
+
+
+def test_neighbour_tools_of_each_os_are_read() -> None:
+    from flexdiag.net.host import parse_neighbour
+
+    ip = "192.168.1.254"
+    assert parse_neighbour(f"{ip} dev en0 lladdr 3c:a6:2f:0a:0b:0c REACHABLE\n", ip) == (
+        "3c:a6:2f:0a:0b:0c")
+    assert parse_neighbour(f"? ({ip}) at 3c:a6:2f:a:b:c on en0 ifscope [ethernet]\n", ip) == (
+        "3c:a6:2f:0a:0b:0c")  # macOS drops leading zeros
+    assert parse_neighbour(f"  {ip}          3c-a6-2f-0a-0b-0c     dynamic\n", ip) == (
+        "3c:a6:2f:0a:0b:0c")
+    assert parse_neighbour("? (192.168.1.25) at 3c:a6:2f:a:b:c on en0\n", ip) is None
+
+
+def test_portable_mode_reads_the_route_with_the_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from flexdiag.net import capability, host
+
+    if shutil.which("ip") is None:
+        pytest.skip("no ip tool here")
+    from_proc = host.network(None)
+    monkeypatch.setenv("FLEXDIAG_PORTABLE", "1")
+    assert not capability.procfs() and not capability.error_queue()
+    monkeypatch.setattr(host, "_default_route", lambda proc: pytest.fail("read /proc"))
+    found = host.network(None)
+    assert (found.interface, found.gateway) == (from_proc.interface, from_proc.gateway)
+    assert found.if_type is None  # /sys is not read either: tunnels are told by name
