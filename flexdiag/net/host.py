@@ -164,8 +164,9 @@ def network(local_ip: str | None, proc: Path = PROC, sys: Path = Path("/sys"),
 
 
 def vendor(mac: str | None, oui_file: Path = OUI_FILE) -> str | None:
-    """The maker of a network device, from its MAC's first three bytes (the IEEE's OUI
-    list, where the system has it; the file is scanned line by line, never loaded whole)."""
+    """The maker of a network device, from its MAC's first three bytes: the IEEE's OUI list
+    where the system has it (scanned line by line, never loaded whole), else the routers'
+    makers flexdiag carries (``flexdiag/data/router-ouis.tsv``, from the same list)."""
     if mac is None:
         return None
     prefix = mac.upper().replace(":", "-")[:8]
@@ -174,8 +175,21 @@ def vendor(mac: str | None, oui_file: Path = OUI_FILE) -> str | None:
             for line in handle:
                 if line.startswith(prefix) and "(hex)" in line:
                     return line.split("(hex)", 1)[1].strip() or None
+        return None  # the full list is there and does not know it
+    except OSError:
+        return _carried_vendor(prefix.replace("-", ""))
+
+
+def _carried_vendor(oui: str) -> str | None:
+    from importlib import resources
+
+    try:
+        text = resources.files("flexdiag").joinpath("data/router-ouis.tsv").read_text("utf-8")
     except OSError:
         return None
+    for line in text.splitlines():
+        if line.startswith(oui + "\t"):
+            return line.split("\t", 1)[1] or None
     return None
 
 

@@ -130,3 +130,29 @@ def test_portable_mode_reads_the_route_with_the_tools(monkeypatch: pytest.Monkey
     found = host.network(None)
     assert (found.interface, found.gateway) == (from_proc.interface, from_proc.gateway)
     assert found.if_type is None  # /sys is not read either: tunnels are told by name
+
+
+def test_the_gateways_maker_without_the_ieee_list(tmp_path: Path) -> None:
+    """Issue #28, part 5: where ieee-data is not installed (a container image, macOS, Windows),
+    the routers' makers flexdiag carries still name the box."""
+    from flexdiag.net.host import vendor
+
+    missing = tmp_path / "no-oui.txt"
+    assert vendor("3c:a6:2f:12:34:56", missing) == (
+        "AVM Audiovisuelles Marketing und Computersysteme GmbH")  # a FRITZ!Box
+    assert vendor("00:1d:aa:12:34:56", missing) == "DrayTek Corp."
+    assert vendor("02:42:ac:11:00:02", missing) is None  # locally administered: nobody's
+    assert vendor(None, missing) is None
+
+
+def test_the_carried_list_is_the_ieee_lists_subset() -> None:
+    from flexdiag.net.host import OUI_FILE, vendor
+
+    if not OUI_FILE.exists():
+        pytest.skip("ieee-data is not installed here")
+    carried = (Path(__file__).parent.parent.parent / "flexdiag" / "data" /
+               "router-ouis.tsv").read_text().splitlines()[1:]
+    for line in carried[::97]:  # a sample: each maker as the IEEE's list names it
+        oui, maker = line.split("\t")
+        mac = ":".join(oui[i:i + 2] for i in (0, 2, 4)) + ":00:00:00"
+        assert vendor(mac) == maker, line
