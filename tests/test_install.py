@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,4 +73,41 @@ def test_the_wheel_installs_into_a_clean_venv(tmp_path: Path, validate_report: A
     with platform_in_thread() as fake:
         result = _run([flexdiag, "run", "--quick", "--json", *fake.args()])
     assert result.returncode == 0, result.stderr
+    validate_report(json.loads(result.stdout))
+
+
+def test_the_readme_install_works_on_a_fresh_debian_12(tmp_path: Path,
+                                                        validate_report: Any) -> None:
+    """Issue #28: README's install command (pipx install WHEEL) on a fresh Debian 12 with
+    nothing but python3, python3-venv and pipx from Debian (debootstrap's minbase), as root in
+    a chroot; its dependencies from the package index as an installer's laptop gets them."""
+    from tests.daemons import require
+
+    require("debootstrap", "chroot", root=True)
+    root = tmp_path / "debian12"
+    strapped = _run(["debootstrap", "--variant=minbase",
+                     "--include=python3,python3-venv,pipx,ca-certificates", "bookworm",
+                     str(root), "http://deb.debian.org/debian"], timeout=900)
+    if strapped.returncode != 0 and os.environ.get("CI") != "true":
+        pytest.skip(f"debootstrap could not fetch Debian 12: {strapped.stderr[-300:]}")
+    assert strapped.returncode == 0, strapped.stderr[-2000:]
+    built = _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(root / "tmp"),
+                  str(ROOT)], timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    # This machine's resolver and CA bundle (a TLS-inspecting proxy's CA, where there is one).
+    for name in ("etc/resolv.conf", "etc/ssl/certs/ca-certificates.crt"):
+        (root / name).write_bytes((Path("/") / name).read_bytes())
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
+           "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt"}
+    (wheel,) = (root / "tmp").glob("flexdiag-*.whl")
+    chroot = shutil.which("chroot") or "chroot"
+    installed = _run([chroot, str(root), "pipx", "install", f"/tmp/{wheel.name}"], env,
+                     timeout=600)
+    assert installed.returncode == 0, (installed.stdout + installed.stderr)[-2000:]
+    flexdiag = [chroot, str(root), "/root/.local/bin/flexdiag"]
+    shown = _run(flexdiag, env)
+    assert shown.returncode == 0 and "Commands" in shown.stdout, shown.stderr
+    with platform_in_thread() as fake:  # on loopback, which the chroot shares
+        result = _run([*flexdiag, "run", "--quick", "--json", *fake.args()], env)
+    assert result.returncode == 0, result.stderr[-2000:]
     validate_report(json.loads(result.stdout))
