@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 
 # RFC 8760 §2.2 / RFC 7616 §3.3: the algorithms and their hash functions. "-sess" variants
@@ -44,35 +45,17 @@ class Challenge:
         return "Proxy-Authorization" if self.proxy else "Authorization"
 
 
+# RFC 7235 §2.1 auth-param: token "=" ( token / quoted-string ), separated by commas.
+_PARAM = re.compile(r'([A-Za-z0-9_.-]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
+
+
 def _params(text: str) -> dict[str, str]:
     """``name=value`` or ``name="quoted, value"`` pairs separated by commas (RFC 7235 §2.1)."""
     params: dict[str, str] = {}
-    i, n = 0, len(text)
-    while i < n:
-        while i < n and text[i] in " \t,":
-            i += 1
-        eq = text.find("=", i)
-        if eq < 0:
-            break
-        name = text[i:eq].strip().lower()
-        i = eq + 1
-        while i < n and text[i] in " \t":
-            i += 1
-        if i < n and text[i] == '"':
-            i += 1
-            value = []
-            while i < n and text[i] != '"':
-                if text[i] == "\\" and i + 1 < n:
-                    i += 1
-                value.append(text[i])
-                i += 1
-            i += 1
-            params[name] = "".join(value)
-        else:
-            end = text.find(",", i)
-            end = n if end < 0 else end
-            params[name] = text[i:end].strip()
-            i = end
+    for match in _PARAM.finditer(text):
+        quoted = match.group(2)
+        params[match.group(1).lower()] = (re.sub(r"\\(.)", r"\1", quoted) if quoted is not None
+                                          else match.group(3))
     return params
 
 

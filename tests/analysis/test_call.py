@@ -70,3 +70,35 @@ def test_after_the_phones_first_packet() -> None:
     assert call.after_phone_ms([(1, 11.02)], 11.0) == 20.0
     assert call.after_phone_ms([(1, 10.5)], 11.0) == -500.0
     assert call.after_phone_ms([], 11.0) is None and call.after_phone_ms([(1, 1.0)], None) is None
+
+
+def test_figures_keep_a_tenth_of_a_millisecond() -> None:
+    sent = sends(20)
+    arrivals = [(i, t + 0.01234 + (0.00321 if i == 7 else 0.0)) for i, t in enumerate(sent)]
+    d = call.direction(sent, 0, arrivals)
+    assert (d.first_audio_ms, d.delay_ms, d.max_gap_ms) == (12.3, 12.3, 23.2)
+    assert d.jitter_ms == 0.2 and d.mos == 4.4
+    assert call.after_phone_ms([(0, 100.01234)], 100.0) == 12.3
+    two = call.direction(sends(2), 0, [(0, 100.01), (1, 100.05)])
+    assert two.jitter_ms == 1.2  # two arrivals are enough for RFC 3550's estimate
+    one = call.direction(sends(2), 0, [(0, 100.01)])
+    assert one.jitter_ms is None and one.max_gap_ms is None and one.loss_pct == 50.0
+
+
+def test_the_fallback_counts_loss_from_the_estimated_start() -> None:
+    sent = sends(100)
+    arrivals = [(30000 + k, 100.0 + 0.5 + k * STEP) for k in range(40)]  # 0.5 s in: 25
+    d = call.direction(sent, 0, arrivals)
+    assert not d.by_sequence and d.lost_at_start == 25
+    assert d.loss_pct == pytest.approx(100 * (75 - 40) / 75, abs=0.05)
+    assert d.mos is not None and d.mos < 2.5
+    late = call.direction(sends(3), 0, [(9000, 200.0)])  # far beyond the last packet
+    assert late.lost_at_start == 2 and late.loss_pct == 0.0
+
+
+def test_just_enough_matching_numbers_are_trusted() -> None:
+    sent = sends(10)
+    nine = [(i, t + 0.01) for i, t in enumerate(sent[:9])] + [(5000, 101.0)]
+    assert call.direction(sent, 0, nine).by_sequence  # 9 of 10 place: enough
+    eight = [(i, t + 0.01) for i, t in enumerate(sent[:8])] + [(5000, 101.0), (5001, 101.1)]
+    assert not call.direction(sent, 0, eight).by_sequence

@@ -60,3 +60,39 @@ def test_a_frame_is_20_ms_of_tone() -> None:
     frame = rtp.tone(rtp.PCMU)
     assert len(frame) == rtp.FRAME_SAMPLES == 160
     assert len(set(frame)) > 2 and frame != rtp.tone(rtp.PCMA)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"\x80" * 11, "shorter than an RTP header"),
+    (b"\x40" + b"\x00" * 11, "not RTP version 2"),
+    (b"\x90" + b"\x00" * 11, "RTP header extension cut off"),
+    (b"\x80" + b"\x00" * 11 + b"\x00" * 4, None),
+    (b"\x8f" + b"\x00" * 11, "RTP header longer than the packet"),
+    (b"\x80\xc8" + b"\x00" * 10, "an RTCP packet, not RTP"),
+    (b"\x80\xcc" + b"\x00" * 10, "an RTCP packet, not RTP"),
+])
+def test_what_parse_says(data: bytes, message: str | None) -> None:
+    if message is None:
+        assert rtp.parse(data).payload == b"\x00" * 4
+        return
+    with pytest.raises(ValueError, match=message):
+        rtp.parse(data)
+
+
+def test_edges_of_the_header() -> None:
+    assert rtp.parse(rtp.build(0, 1, 2, 3, b"")).payload == b""  # exactly 12 bytes
+    assert rtp.parse(b"\x80\xcd" + b"\x00" * 10).payload_type == 77  # beyond RTCP's 72-76
+    assert rtp.parse(b"\x80\xc7" + b"\x00" * 10).payload_type == 71
+    # An extension length of 0xFFFF words is a long header (unsigned), never a short one.
+    long_extension = b"\x90" + b"\x00" * 11 + b"\xbe\xde\xff\xff" + b"\x00" * 8
+    with pytest.raises(ValueError, match="longer than the packet"):
+        rtp.parse(long_extension)
+    assert rtp.build(8, 0x1_0001, 2**32 + 5, 2**32 + 7, b"")[2:] == (
+        b"\x00\x01" + b"\x00\x00\x00\x05" + b"\x00\x00\x00\x07")
+    assert rtp.build(0, 0, 0, 0, b"", marker=False)[1] == 0
+
+
+def test_the_tone_frames() -> None:
+    assert rtp.tone(rtp.PCMA)[:8] == bytes.fromhex("d5838a83d5030a03")
+    assert rtp.tone(rtp.PCMU)[:8] == bytes.fromhex("ffa89fa8ff281f28")
+    assert rtp.tone(rtp.PCMU, frequency=500)[:8] == bytes.fromhex("ffb6a8a19fa1a8b6")

@@ -40,3 +40,34 @@ def test_media_level_connection_wins_and_only_the_first_audio_counts() -> None:
 def test_unusable_sdp_is_a_value_error(body: bytes) -> None:
     with pytest.raises(ValueError):
         sdp.parse(body)
+
+
+def test_the_offer_byte_for_byte() -> None:
+    assert sdp.build("192.0.2.10", 12000, session_id=7) == (
+        b"v=0\r\no=flexdiag 7 7 IN IP4 192.0.2.10\r\ns=flexdiag test call\r\n"
+        b"c=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 12000 RTP/AVP 8 0\r\n"
+        b"a=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n")
+    assert sdp.build("192.0.2.10", 12000, (0,), session_id=0).count(b"a=rtpmap") == 1
+    first, second = sdp.build("192.0.2.10", 1), sdp.build("192.0.2.10", 1)
+    assert first.split(b"\r\n")[1] != second.split(b"\r\n")[1]  # a random session id
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"\xff\xfe", "SDP is not UTF-8"),
+    (b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio x RTP/AVP 0\r\n", "not a port number"),
+    (b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 70000 RTP/AVP 0\r\n", "not a port number"),
+    (b"v=0\r\nm=audio 5000 RTP/AVP 0\r\n", "no connection address"),
+    (b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=video 5000 RTP/AVP 96\r\n", "no audio stream"),
+])
+def test_what_parse_says(body: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        sdp.parse(body)
+
+
+def test_directions_and_payload_types() -> None:
+    session_level = b"v=0\r\nc=IN IP4 192.0.2.1\r\na=sendonly\r\nm=audio 5000 RTP/AVP 0 x 8\r\n"
+    media = sdp.parse(session_level)
+    assert media.direction == "sendonly" and media.payload_types == (0, 8)
+    assert sdp.parse(b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 5000 RTP/AVP\r\n").direction == (
+        "sendrecv")
+    assert sdp.parse(b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 65535 RTP/AVP 8\r\n").port == 65535

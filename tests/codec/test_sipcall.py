@@ -127,3 +127,120 @@ def test_names_tags_and_cseq() -> None:
     assert sipcall.tag_of("<sip:a@b;tag=inside>") is None
     assert sipcall.cseq_of(parse_request(INVITE)) == (2, "INVITE")
     assert sipcall.cseq_of(parse_response(b"SIP/2.0 200 OK\r\nCSeq: x\r\n\r\n")) is None
+
+
+# --- every byte of what flexdiag sends (RFC 3261 §7, §8.1.1, §8.2.6) -----------------------------
+
+def _fixed() -> sipcall.Leg:
+    caller = sipcall.Leg("bob", "voip.example", ("192.0.2.11", 40000), call_id="c9@flexdiag",
+                         tag="tb", cseq=1)
+    caller.remote_uri = "sip:alice@voip.example"
+    return caller
+
+
+def test_register_bytes() -> None:
+    data = sipcall.register(_fixed(), branch="z9hG4bKr", expires=60, auth="Digest x",
+                            auth_header="Authorization")
+    assert data == (
+        b"REGISTER sip:voip.example SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.11:40000;branch=z9hG4bKr;rport\r\n"
+        b"Max-Forwards: 70\r\n"
+        b"From: <sip:bob@voip.example>;tag=tb\r\n"
+        b"To: <sip:bob@voip.example>\r\n"
+        b"Call-ID: c9@flexdiag\r\n"
+        b"CSeq: 1 REGISTER\r\n"
+        b"Contact: <sip:bob@192.0.2.11:40000>;expires=60\r\n"
+        b"Expires: 60\r\n"
+        b"Authorization: Digest x\r\n"
+        b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY\r\n"
+        b"User-Agent: flexdiag\r\n"
+        b"Content-Length: 0\r\n\r\n")
+    assert b"Authorization" not in sipcall.register(_fixed(), branch="z9hG4bKr", expires=0)
+
+
+def test_invite_bytes() -> None:
+    data = sipcall.invite(_fixed(), branch="z9hG4bKi", sdp=b"v=0\r\n")
+    assert data == (
+        b"INVITE sip:alice@voip.example SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.11:40000;branch=z9hG4bKi;rport\r\n"
+        b"Max-Forwards: 70\r\n"
+        b"From: <sip:bob@voip.example>;tag=tb\r\n"
+        b"To: <sip:alice@voip.example>\r\n"
+        b"Call-ID: c9@flexdiag\r\n"
+        b"CSeq: 1 INVITE\r\n"
+        b"Contact: <sip:bob@192.0.2.11:40000>\r\n"
+        b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY\r\n"
+        b"User-Agent: flexdiag\r\n"
+        b"Content-Type: application/sdp\r\n"
+        b"Content-Length: 5\r\n\r\nv=0\r\n")
+    authed = sipcall.invite(_fixed(), branch="z9hG4bKi", sdp=b"", auth="Digest y")
+    assert b"\r\nProxy-Authorization: Digest y\r\n" in authed
+
+
+def test_in_dialog_ack_failure_and_cancel_bytes() -> None:
+    dialog = _fixed()
+    dialog.remote_tag, dialog.remote_target = "ta", "sip:alice@192.0.2.10:5060"
+    dialog.route_set = ("<sip:198.51.100.20;lr>",)
+    assert sipcall.in_dialog(dialog, "BYE", branch="z9hG4bKb", cseq=2) == (
+        b"BYE sip:alice@192.0.2.10:5060 SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.11:40000;branch=z9hG4bKb;rport\r\n"
+        b"Max-Forwards: 70\r\n"
+        b"Route: <sip:198.51.100.20;lr>\r\n"
+        b"From: <sip:bob@voip.example>;tag=tb\r\n"
+        b"To: <sip:alice@voip.example>;tag=ta\r\n"
+        b"Call-ID: c9@flexdiag\r\n"
+        b"CSeq: 2 BYE\r\n"
+        b"User-Agent: flexdiag\r\n"
+        b"Content-Length: 0\r\n\r\n")
+    no_target = _fixed()
+    assert sipcall.in_dialog(no_target, "ACK", branch="z9hG4bKa").startswith(
+        b"ACK sip:alice@voip.example SIP/2.0\r\n")
+    ack = sipcall.ack_failure(_fixed(), "z9hG4bKi", 1, "<sip:alice@voip.example>;tag=x")
+    assert ack.startswith(b"ACK sip:alice@voip.example SIP/2.0\r\n")
+    assert ack.count(b"\r\nTo: ") == 1 and b"\r\nTo: <sip:alice@voip.example>;tag=x\r\n" in ack
+    assert sipcall.cancel(_fixed(), "z9hG4bKi", 1).startswith(
+        b"CANCEL sip:alice@voip.example SIP/2.0\r\n")
+
+
+def test_reply_bytes() -> None:
+    req = parse_request(INVITE)
+    assert sipcall.reply(req, 180, to_tag="callee") == (
+        b"SIP/2.0 180 Ringing\r\n"
+        b"Via: SIP/2.0/UDP 198.51.100.20;branch=z9hG4bKp\r\n"
+        b"Via: SIP/2.0/UDP 192.0.2.11:40000;branch=z9hG4bKc;rport=1;received=203.0.113.7\r\n"
+        b"Record-Route: <sip:198.51.100.20;lr>\r\n"
+        b"Record-Route: <sip:198.51.100.30;lr>\r\n"
+        b"From: <sip:31201110002@voip.example>;tag=caller\r\n"
+        b"To: <sip:31201110001@voip.example>;tag=callee\r\n"
+        b"Call-ID: call-9\r\n"
+        b"CSeq: 2 INVITE\r\n"
+        b"User-Agent: flexdiag\r\n"
+        b"Content-Length: 0\r\n\r\n")
+    refused = sipcall.reply(parse_request(INVITE.replace(b"INVITE sip", b"FOO sip", 1)), 405)
+    assert refused.startswith(b"SIP/2.0 405 Method Not Allowed\r\n")
+    assert b"\r\nAllow: INVITE" in refused and b"Record-Route" not in refused
+    assert sipcall.reply(req, 499).startswith(b"SIP/2.0 499 Unknown\r\n")
+    assert b"Allow" not in sipcall.reply(req, 486)
+    bare = parse_request(b"BYE sip:x SIP/2.0\r\n\r\n")
+    assert b"\r\nFrom: \r\nTo: ;tag=t\r\nCall-ID: \r\nCSeq: \r\n" in sipcall.reply(
+        bare, 200, to_tag="t")
+
+
+def test_edges_of_the_readers() -> None:
+    assert sipcall.uri_of("<sip:a@b> <sip:c@d>") == "sip:a@b"
+    assert sipcall.uri_of("  sip:a@b  ") == "sip:a@b"
+    upper = parse_response(b"SIP/2.0 200 OK\r\nContact: <sip:a@b>;EXPIRES=30\r\n\r\n")
+    assert sipcall.granted_expiry(upper, "sip:a@b") == 30
+    assert sipcall.granted_expiry(parse_response(b"SIP/2.0 200 OK\r\nExpires: soon\r\n\r\n"),
+                                  "sip:a@b") is None
+    assert sipcall.min_expires(parse_response(b"SIP/2.0 423 X\r\nMin-Expires: x\r\n\r\n")) is None
+    bare = sipcall.dialog_from_invite(leg(), parse_request(b"INVITE sip:x SIP/2.0\r\n\r\n"))
+    assert (bare.remote_target, bare.remote_tag, bare.remote_uri, bare.route_set) == (
+        None, None, "", ())
+    assert bare.call_id == "c1@flexdiag"
+    counted = leg()
+    assert (counted.next_cseq(), counted.next_cseq()) == (1, 2)
+    assert sipcall.new_branch().startswith("z9hG4bK") and len(sipcall.new_branch()) == 23
+    assert sipcall.new_branch() != sipcall.new_branch() and len(sipcall.new_tag()) == 8
+    assert sipcall.branch_of(parse_response(b"SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n")) is None
+    assert sipcall.branch_of(parse_response(b"SIP/2.0 200 OK\r\n\r\n")) is None
