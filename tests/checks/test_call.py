@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from flexdiag.checks import call, checks_for
 from flexdiag.model import Status
-from flexdiag.records import CallEvent, CallObservation, Registration, RtpStream
+from flexdiag.records import CallEvent, CallObservation, Obs, Registration, RtpStream
 from flexdiag.vocab import Code, LifetimeMode, Stopped
 from tests.checks.builders import SETTINGS, observations
 
@@ -159,3 +159,64 @@ def test_the_idle_time_defaults_to_the_registration_interval_capped_at_the_horiz
     assert call.idle_s(replace(SETTINGS, registration_time_s=3600)) == (
         SETTINGS.horizon_s, "horizon")
     assert call.idle_s(replace(SETTINGS, call_idle_s=5.0)) == (5.0, "given")
+
+
+def test_no_call_observation_is_a_skip_in_all_three() -> None:
+    for check in ("register", "incoming", "audio"):
+        finding = judge(check, None)
+        assert finding.status is Status.SKIP  # type: ignore[attr-defined]
+        assert finding.summary == "no test call was made"  # type: ignore[attr-defined]
+
+
+def test_register_without_a_challenge_and_both_refused() -> None:
+    open_ = made(a=registration("31201110001", algorithm=None),
+                 b=registration("31201110002", algorithm=None), server=("198.51.100.20", 5060))
+    finding = call.judge_register(observations(call=open_))
+    assert "without a password challenge" in finding.summary
+    assert finding.data["server"] == "198.51.100.20:5060"
+    both = made(a=registration("31201110001", 403, reason="Forbidden"),
+                b=registration("31201110002", 404, reason="Not Found"))
+    refused = call.judge_register(observations(call=both))
+    assert refused.summary == ("registration failed: A (31201110001): 403 Forbidden; "
+                               "B (31201110002): 404 Not Found")
+
+
+def test_incoming_edges() -> None:
+    placed = made(invite_sent=False, to_phone=None, from_phone=None)
+    assert call.judge_incoming(observations(call=placed)).summary == (
+        "not tested: the call was not placed")
+    precise = made(invite_received_at=0.0041234)
+    assert call.judge_incoming(observations(call=precise)).data["invite_ms"] == 4.1
+    for final, other in ((200, True), (299, True), (300, False), (404, True), (408, False),
+                         (None, False)):
+        lost = made(invite_received_at=None, final_status=final, to_phone=None,
+                    from_phone=None)
+        summary = call.judge_incoming(observations(call=lost)).summary
+        assert ("something else" in summary) is other, (final, summary)
+        if final is None:
+            assert summary.endswith("the caller got no final answer")
+
+
+def test_audio_edges() -> None:
+    at_once = made(to_phone=stream(300, start=11.0, delay=0.0))  # audio at the first packet
+    assert "from 0 ms after the phone's first packet" in call.judge_audio(
+        observations(call=at_once)).summary
+    unsent = made(to_phone=RtpStream(), from_phone=RtpStream())
+    assert call.judge_audio(observations(call=unsent)).summary == (
+        "not tested: the call was not set up (see call.incoming)")
+    half = made(to_phone=None)
+    assert call.judge_audio(observations(call=half)).status is Status.SKIP
+    one_way = made(to_phone=RtpStream(), from_phone=stream(250, start=11.0))
+    assert call.judge_audio(observations(call=one_way)).code is Code.CALL_NO_AUDIO_TO_PHONE
+
+
+def test_the_idle_time_and_the_bound_exactly() -> None:
+    equal = replace(SETTINGS, registration_time_s=int(SETTINGS.horizon_s))
+    assert call.idle_s(equal) == (SETTINGS.horizon_s, "registration")
+    given = replace(SETTINGS, call_accounts=("a", "b"), call_idle_s=20.0, call_seconds=5.0,
+                    timeout_s=8.0)
+    assert call.budget_s(given) == 8.0 + 20.0 + 5.0 + 1.0 + 0.5 + call.OVERHEAD_S
+    for check in call.checks(given):
+        assert check.needs == (Obs.CALL,) and check.requires == (Obs.DNS_VOIP,)
+        assert check.budget_s == call.budget_s(given)
+    assert call.keepalive_for(9.0) == 5 and call.keepalive_for(31.0) == 15
