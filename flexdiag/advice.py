@@ -291,6 +291,7 @@ MESSAGES: dict[str, str] = {
         "first."
     ),
     "plan.dns_cause": "{advice} The failures of {checks} follow from this: fix DNS first.",
+    "plan.menu": " On this router ({router}): {path}.",
     "plan.elsewhere": (
         " Until then the steps below may be about the container's, WSL's or the VPN's network, "
         "not the customer's."
@@ -747,6 +748,26 @@ BEHAVIOR_NAMES: dict[str, str] = {
     "address-and-port-dependent": _noop("address-and-port-dependent"),
     "unknown": _noop("unknown"),
 }
+
+
+# Where a router's own menus put a setting, from the maker's documentation (docs/routers.md
+# cites each): (maker as the IEEE's OUI list names it, setting) -> the short maker name and the
+# menu path as the router shows it (not translated: the router's own words).
+ROUTER_MENUS: dict[tuple[str, str], tuple[str, str]] = {
+    ("DrayTek", "sip_alg"): ("DrayTek Vigor", "[NAT] > [ALG]: untick SIP"),
+    ("Zyxel", "sip_alg"): ("Zyxel VMG", "Network Setting > NAT > ALG: SIP ALG off"),
+}
+
+
+def router_menu(vendor: str | None, setting: str) -> str | None:
+    """" On this router (DrayTek Vigor): [NAT] > [ALG] ..." for a maker and a setting flexdiag
+    has a documented menu path for, else ``None`` (the advice's generic names stand)."""
+    if not vendor:
+        return None
+    for (maker, key), (name, path) in ROUTER_MENUS.items():
+        if key == setting and vendor.lower().startswith(maker.lower()):
+            return text("plan.menu", router=name, path=path)
+    return None
 
 
 def behavior_name(behavior: str) -> str:

@@ -304,3 +304,14 @@ class UpstreamFacts(Facts):
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Self:
         return cls(_text(data.get("upstream")), _text(data.get("other_box")))
+
+
+@dataclass(frozen=True)
+class HostFacts(Facts):
+    """``host.network``: the gateway's maker (from its MAC), where known."""
+
+    gateway_vendor: str | None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Self:
+        return cls(_text(data.get("gateway_vendor")))

@@ -548,7 +548,7 @@ class Observer:
         if server is None:
             return None
         host: HostNetwork = await self.observe(Obs.HOST)
-        return await upstream.probe(server, host.gateway)
+        return await upstream.probe(server, host.gateway, self.deadline)
 
     async def _call(self) -> CallObservation | None:
         """``--call-accounts A,B``: a test call through the platform (``call.*``), once the

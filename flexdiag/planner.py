@@ -32,6 +32,7 @@ from flexdiag.facts import (
     AlgFacts,
     AudioFacts,
     CapacityFacts,
+    HostFacts,
     IncomingFacts,
     LifetimeFacts,
     PhonePortFacts,
@@ -317,6 +318,18 @@ _ROUTER_CHECKS = frozenset({CheckId.STUN_BINDING, CheckId.NAT_MAPPING, CheckId.N
                             CheckId.CALL_AUDIO})
 
 
+def _router_menus(results: Mapping[str, CheckResult],
+                  steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The gateway's maker known (host.network), a SIP ALG step names its menu path."""
+    host = results.get(CheckId.HOST_NETWORK)
+    menu = advice.router_menu(HostFacts.of(host.data).gateway_vendor if host else None,
+                              "sip_alg")
+    if menu is None:
+        return steps
+    return tuple(replace(step, text=step.text + menu)
+                 if CheckId.SIP_ALG in step.checks else step for step in steps)
+
+
 def _which_box(results: Mapping[str, CheckResult], steps: tuple[Step, ...]) -> tuple[Step, ...]:
     """Double NAT or carrier-grade NAT: every router step says which box it concerns."""
     upstream = results.get(CheckId.NAT_UPSTREAM)
@@ -389,5 +402,5 @@ def plan(results: Sequence[CheckResult], settings: Settings | None = None) -> Pl
     _call_missed(by_id, draft)
     _call_silent(by_id, draft, settings)
     _remaining(results, draft)
-    return Plan(steps=_which_box(by_id, tuple(draft.steps)),
+    return Plan(steps=_router_menus(by_id, _which_box(by_id, tuple(draft.steps))),
                 phone_settings=_phone_settings(by_id, draft, settings))

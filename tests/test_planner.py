@@ -378,3 +378,15 @@ def test_with_double_nat_router_steps_say_which_box() -> None:
                   "ask the ISP", (4, 5, 6))
     steps = plan([cgnat, lifetime]).steps
     assert "carrier-grade NAT" in next(s.text for s in steps if "nat.lifetime" in s.checks)
+
+
+def test_a_known_routers_menu_is_named_in_its_sip_alg_step() -> None:
+    host = _with("host.network", Status.PASS, {"gateway_vendor": "DrayTek Corp."})
+    alg = _with("sip.alg", Status.FAIL, {"detected": True, "rewriting": [5060]},
+                "turn off the SIP ALG", (5,))
+    ntp = _with("ntp.offset", Status.FAIL, {}, "allow NTP", (3,))
+    texts = {s.checks[0]: s.text for s in plan([host, alg, ntp]).steps}
+    assert texts["sip.alg"].endswith(" On this router (DrayTek Vigor): [NAT] > [ALG]: untick SIP.")
+    assert "router (" not in texts["ntp.offset"]
+    unknown = _with("host.network", Status.PASS, {"gateway_vendor": "Someone Else"})
+    assert "On this router" not in plan([unknown, alg]).steps[0].text

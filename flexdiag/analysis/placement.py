@@ -37,6 +37,7 @@ class HostNetwork:
     local_ip: str | None = None
     container: str | None = None  # the marker file found (/.dockerenv, /run/.containerenv)
     wsl: bool = False  # the Linux kernel of WSL (Microsoft's, with its own NAT by default)
+    gateway_vendor: str | None = None  # the gateway's maker, from its MAC (IEEE OUI)
 
 
 class Where(enum.StrEnum):

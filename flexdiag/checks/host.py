@@ -15,6 +15,7 @@ from typing import Any
 from flexdiag import advice
 from flexdiag.analysis.placement import Where, classify
 from flexdiag.checks.base import Check, Finding
+from flexdiag.facts import HostFacts
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.vocab import CheckId, Code
@@ -30,7 +31,8 @@ def judge(obs: Observations) -> Finding:
     data: dict[str, Any] = {
         "where": placement.where, "kind": placement.kind or None, "interface": host.interface,
         "if_type": host.if_type, "gateway_ip": host.gateway, "gateway_mac": host.gateway_mac,
-        "local_ip": host.local_ip, "container_marker": host.container, "wsl": host.wsl}
+        "local_ip": host.local_ip, "container_marker": host.container, "wsl": host.wsl,
+        **HostFacts(host.gateway_vendor).to_data()}
     fields = {"interface": host.interface or "?", "gateway": host.gateway or "?",
               "kind": placement.kind}
     if placement.where is Where.UNKNOWN:

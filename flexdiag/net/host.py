@@ -158,7 +158,7 @@ def network(local_ip: str | None, proc: Path = PROC, sys: Path = Path("/sys"),
     release = (_read(proc / "sys" / "kernel" / "osrelease") or "").lower()
     return HostNetwork(
         interface=interface, if_type=if_type, own_mac=own_mac, gateway=gateway,
-        gateway_mac=gateway_mac, local_ip=local_ip,
+        gateway_mac=gateway_mac, gateway_vendor=vendor(gateway_mac), local_ip=local_ip,
         container=next((str(m) for m in markers if m.exists()), None),
         wsl="microsoft" in release or "wsl" in release)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
 from flexdiag.addr import Addr
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
@@ -23,7 +24,20 @@ HOP_WAIT_S = 0.5  # per TTL, for its ICMP error (or the server's answer)
 POLL_S = 0.02
 
 
-async def _natpmp(gateway: str, result: Upstream) -> None:
+class _HopWalker(_Walker):
+    """Any datagram from the server means the probe reached it (a hostile server's garbage
+    too); ICMP errors as the walker reads them."""
+
+    def __init__(self, sock: socket.socket, server: Addr) -> None:
+        super().__init__(sock, b"")
+        self.server = server
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if str(addr[0]) == self.server[0]:
+            self.answered = True
+
+
+async def _natpmp(gateway: str, result: Upstream, deadline: float) -> None:
     loop = asyncio.get_running_loop()
     try:
         endpoint = await UdpEndpoint.open(local_address_for(gateway))
@@ -33,7 +47,7 @@ async def _natpmp(gateway: str, result: Upstream) -> None:
     try:
         exchange = await endpoint.exchange(
             natpmp.REQUEST, (gateway, natpmp.PORT), lambda data, _src: natpmp.parse(data),
-            loop.time() + 4 * NATPMP_RTO_S, rto_s=NATPMP_RTO_S, max_sends=3)
+            min(loop.time() + 4 * NATPMP_RTO_S, deadline), rto_s=NATPMP_RTO_S, max_sends=3)
     finally:
         endpoint.close()
     result.natpmp = exchange.reply
@@ -61,8 +75,9 @@ def _hop_socket(dest_ip: str) -> socket.socket:
     return sock
 
 
-async def _hops(server: Addr, result: Upstream) -> None:
-    """TTL 1, then 2: each hop's offender, or the server's own answer."""
+async def _hops(server: Addr, result: Upstream, deadline: float) -> None:
+    """TTL 1, then 2: each hop's offender, or the server's own answer (each wait bounded by
+    :data:`HOP_WAIT_S` and the run's deadline)."""
     loop = asyncio.get_running_loop()
     transaction = stun.new_transaction_id()
     try:
@@ -70,7 +85,7 @@ async def _hops(server: Addr, result: Upstream) -> None:
     except OSError as exc:
         result.error = exc.strerror or str(exc)
         return
-    walker = _Walker(sock, transaction)
+    walker = _HopWalker(sock, server)
     transport, _ = await loop.create_datagram_endpoint(lambda: walker, sock=sock)
     try:
         hops: list[str | None] = []
@@ -78,7 +93,7 @@ async def _hops(server: Addr, result: Upstream) -> None:
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
             seen = len(walker.reports)
             transport.sendto(stun.build_binding_request(transaction), server)
-            end = loop.time() + HOP_WAIT_S
+            end = min(loop.time() + HOP_WAIT_S, deadline)
             while loop.time() < end and not walker.answered and len(walker.reports) == seen:
                 await asyncio.sleep(POLL_S)
                 walker.drain()
@@ -103,12 +118,15 @@ def _on_path(server: Addr, gateway: str | None) -> bool:
         return False
 
 
-async def probe(server: Addr, gateway: str | None = None) -> Upstream:
+async def probe(server: Addr, gateway: str | None = None,
+                deadline: float | None = None) -> Upstream:
     """The first hops towards ``server``, then NAT-PMP to the router the first hop proved to be
     on the path (its ICMP time-exceeded): never to a gateway the platform's traffic does not
     pass (a server on this host or its own network is answered at the first hop: nobody is
     asked)."""
     result = Upstream()
+    if deadline is None:
+        deadline = asyncio.get_running_loop().time() + 2 * HOP_WAIT_S + 4 * NATPMP_RTO_S
     if ":" in server[0]:
         result.error = "IPv6: not tested"
         return result
@@ -116,11 +134,11 @@ async def probe(server: Addr, gateway: str | None = None) -> Upstream:
         result.error = NO_ERROR_QUEUE
         if _on_path(server, gateway):
             result.gateway = gateway
-            await _natpmp(gateway, result)  # type: ignore[arg-type]
+            await _natpmp(gateway, result, deadline)  # type: ignore[arg-type]
         return result
-    await _hops(server, result)
+    await _hops(server, result, deadline)
     first = result.hops[0] if result.hops else None
     if first is not None and result.answered_at_ttl != 1:
         result.gateway = first
-        await _natpmp(first, result)
+        await _natpmp(first, result, deadline)
     return result
