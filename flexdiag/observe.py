@@ -537,7 +537,8 @@ class Observer:
                 local = local_address_for(ip)
             except OSError:
                 local = None
-        return host.network(local)
+        # Off the event loop: the maker's lookup scans the IEEE's list (megabytes).
+        return await asyncio.to_thread(host.network, local)
 
     async def _upstream(self) -> Upstream | None:
         """``nat.upstream``: the gateway's NAT-PMP answer and the first hops towards the STUN

@@ -6,6 +6,7 @@ it). Read from the OS, never guessed: Linux's ``/proc`` and ``/sys``; elsewhere 
 
 from __future__ import annotations
 
+import functools
 import platform
 import re
 import shutil
@@ -163,11 +164,15 @@ def network(local_ip: str | None, proc: Path = PROC, sys: Path = Path("/sys"),
         wsl="microsoft" in release or "wsl" in release)
 
 
+@functools.lru_cache(maxsize=16)
 def vendor(mac: str | None, oui_file: Path = OUI_FILE) -> str | None:
     """The maker of a network device, from its MAC's first three bytes: the IEEE's OUI list
     where the system has it (scanned line by line, never loaded whole), else the routers'
     makers flexdiag carries (``flexdiag/data/router-ouis.tsv``, from the same list)."""
-    if mac is None:
+    try:
+        if mac is None or int(mac[:2], 16) & 0x02:
+            return None  # locally administered (bit 1 of the first octet): no maker's OUI
+    except ValueError:
         return None
     prefix = mac.upper().replace(":", "-")[:8]
     try:

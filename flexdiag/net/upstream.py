@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from flexdiag.addr import Addr
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
 from flexdiag.codec import natpmp, stun
-from flexdiag.net import capability
+from flexdiag.net import capability, flows
 from flexdiag.net.media import NO_ERROR_QUEUE, _Walker
 from flexdiag.net.ports import FALL_BACK, Role, stable_port
-from flexdiag.net.udp import IP_RECVERR, UdpEndpoint, local_address_for
+from flexdiag.net.probes import NoSocket, open_endpoint
+from flexdiag.net.udp import IP_RECVERR, local_address_for
 from flexdiag.records import Upstream
 
 NATPMP_RTO_S = 0.25  # RFC 6886 §3.1: 250 ms, doubling
@@ -39,10 +41,10 @@ class _HopWalker(_Walker):
 
 async def _natpmp(gateway: str, result: Upstream, deadline: float) -> None:
     loop = asyncio.get_running_loop()
-    try:
-        endpoint = await UdpEndpoint.open(local_address_for(gateway))
-    except OSError as exc:
-        result.natpmp_error = exc.strerror or str(exc)
+    try:  # the stable port again (the hops' socket is closed by now): no new entry per run
+        endpoint = await open_endpoint(gateway, stable_port(Role.UPSTREAM))
+    except NoSocket as exc:
+        result.natpmp_error = str(exc)
         return
     try:
         exchange = await endpoint.exchange(
@@ -75,11 +77,26 @@ def _hop_socket(dest_ip: str) -> socket.socket:
     return sock
 
 
+async def _one_hop(walker: _HopWalker, send: Callable[[], None], deadline: float
+                   ) -> tuple[bool, str | None]:
+    """Send once; wait (bounded) for the server's answer or an ICMP time-exceeded: (answered,
+    the time-exceeded's sender)."""
+    loop = asyncio.get_running_loop()
+    seen = len(walker.reports)
+    send()
+    end = min(loop.time() + HOP_WAIT_S, deadline)
+    while loop.time() < end and not walker.answered and len(walker.reports) == seen:
+        await asyncio.sleep(POLL_S)
+        walker.drain()
+    new = [r for r in walker.reports[seen:] if r.icmp_type == ICMP_TIME_EXCEEDED]
+    return walker.answered, new[0].offender if new else None
+
+
 async def _hops(server: Addr, result: Upstream, deadline: float) -> None:
     """TTL 1, then 2: each hop's offender, or the server's own answer (each wait bounded by
     :data:`HOP_WAIT_S` and the run's deadline)."""
     loop = asyncio.get_running_loop()
-    transaction = stun.new_transaction_id()
+    request = stun.build_binding_request(stun.new_transaction_id())
     try:
         sock = _hop_socket(server[0])
     except OSError as exc:
@@ -87,21 +104,25 @@ async def _hops(server: Addr, result: Upstream, deadline: float) -> None:
         return
     walker = _HopWalker(sock, server)
     transport, _ = await loop.create_datagram_endpoint(lambda: walker, sock=sock)
+    # TTL 2 passes the router: a flow in its table like any other of the run (nat.capacity
+    # counts the run's own), admitted when anything beyond the router answers it.
+    log = flows.CURRENT.get()
+    name = sock.getsockname()
+    local = (str(name[0]), int(name[1]))
     try:
         hops: list[str | None] = []
         for ttl in (1, 2):
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-            seen = len(walker.reports)
-            transport.sendto(stun.build_binding_request(transaction), server)
-            end = min(loop.time() + HOP_WAIT_S, deadline)
-            while loop.time() < end and not walker.answered and len(walker.reports) == seen:
-                await asyncio.sleep(POLL_S)
-                walker.drain()
-            if walker.answered:
+            if log is not None and ttl == 2:
+                log.sent(local, server)
+            answered, offender = await _one_hop(
+                walker, lambda: transport.sendto(request, server), deadline)
+            if log is not None and ttl == 2 and (answered or offender):
+                log.received(local, server)
+            if answered:
                 result.answered_at_ttl = ttl
                 break
-            new = [r for r in walker.reports[seen:] if r.icmp_type == ICMP_TIME_EXCEEDED]
-            hops.append(new[0].offender if new else None)
+            hops.append(offender)
         result.hops = tuple(hops)
     finally:
         transport.close()

@@ -156,3 +156,12 @@ def test_the_carried_list_is_the_ieee_lists_subset() -> None:
         oui, maker = line.split("\t")
         mac = ":".join(oui[i:i + 2] for i in (0, 2, 4)) + ":00:00:00"
         assert vendor(mac) == maker, line
+
+
+def test_locally_administered_and_malformed_macs_have_no_maker(tmp_path: Path) -> None:
+    from flexdiag.net.host import vendor
+
+    oui = tmp_path / "oui.txt"
+    oui.write_text("02-42-AC   (hex)\t\tNobody\n")
+    assert vendor("02:42:ac:11:00:02", oui) is None  # Docker's: locally administered
+    assert vendor("zz:00:00:00:00:00", oui) is None and vendor("", oui) is None
