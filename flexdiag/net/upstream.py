@@ -126,6 +126,7 @@ async def _hops(server: Addr, result: Upstream, deadline: float) -> None:
         result.hops = tuple(hops)
     finally:
         transport.close()
+        await asyncio.sleep(0)  # the socket closes on the loop's next turn: the port is free
 
 
 def _on_path(server: Addr, gateway: str | None) -> bool:
