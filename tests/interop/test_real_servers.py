@@ -63,7 +63,7 @@ def test_cname_chains_from_dnsmasq(name: str, status: str, kind: str | None,
     args[args.index("--sip-server") + 1] = name
     code, report = run_json(args, capsys)
     validate_report(report)
-    voip = report["checks"][0]
+    voip = next(c for c in report["checks"] if c["id"] == "dns.voip")
     assert voip["status"] == status and voip["data"].get("error") == kind, voip
     assert not any(c["status"] == "error" for c in report["checks"])
     if kind is None:
@@ -78,7 +78,7 @@ def test_unknown_name_is_nxdomain_from_dnsmasq(real_platform: RealPlatform, caps
     args[args.index("--sip-server") + 1] = "nothere.test.invalid"
     code, report = run_json(args, capsys)
     validate_report(report)
-    voip = report["checks"][0]
+    voip = next(c for c in report["checks"] if c["id"] == "dns.voip")
     assert code == 2 and voip["status"] == "fail" and voip["data"]["error"] == "nxdomain"
 
 
