@@ -91,8 +91,9 @@ def judge_register(obs: Observations) -> Finding:
     granted?"""
     call = obs.call
     untested = _untested(call)
-    if untested is not None or call is None:
-        return untested or Finding(Status.SKIP, advice.text("call.not-made"))
+    if untested is not None:
+        return untested
+    assert call is not None  # _untested skips a missing call
     data: dict[str, Any] = {
         "server": format_addr(call.server) if call.server else None,
         "accounts": [_registration(n, r) for n, r in zip(CALL_ACCOUNT, (call.a, call.b),
@@ -119,28 +120,30 @@ def timeline(call: CallObservation) -> list[str]:
             for e in call.timeline]
 
 
-def _before_call(call: CallObservation) -> Finding | None:
-    """The skip of ``call.incoming`` / ``call.audio`` when the call was never placed."""
+def _not_placed(call: CallObservation | None, faq: tuple[int, ...]) -> Finding | None:
+    """The skip of ``call.incoming`` / ``call.audio`` when no call was placed: none made (see
+    :func:`_untested`), the accounts did not register, or it was stopped before."""
+    untested = _untested(call)
+    if untested is not None or call is None:
+        return untested
     if not (call.a.ok and call.b.ok):
         return Finding(Status.SKIP, advice.text("call.after-register"),
-                       {"see": CheckId.CALL_REGISTER}, None, INCOMING_FAQ)
+                       {"see": CheckId.CALL_REGISTER}, None, faq)
     if not call.invite_sent:
         reason = ("call.interrupted" if call.stopped is Stopped.INTERRUPTED
                   else "call.not-placed")
         return Finding(Status.SKIP, advice.text(reason), {"timeline": timeline(call)}, None,
-                       INCOMING_FAQ)
+                       faq)
     return None
 
 
 def judge_incoming(obs: Observations) -> Finding:
     """Did the INVITE reach the phone's account after the idle time? Judged on A's receipt."""
     call = obs.call
-    untested = _untested(call)
-    if untested is not None or call is None:
-        return untested or Finding(Status.SKIP, advice.text("call.not-made"))
-    skip = _before_call(call)
+    skip = _not_placed(call, INCOMING_FAQ)
     if skip is not None:
         return skip
+    assert call is not None  # _not_placed skips a missing call
     reached = call.invite_received_at is not None
     final = describe_code(call.final_status) if call.final_status else advice.text(
         "call.no-final")
@@ -194,12 +197,10 @@ def _describe(d: ac.Direction) -> str:
 def judge_audio(obs: Observations) -> Finding:
     """Audio both ways: first audio, losses, jitter, MOS, per direction."""
     call = obs.call
-    untested = _untested(call)
-    if untested is not None or call is None:
-        return untested or Finding(Status.SKIP, advice.text("call.not-made"))
-    skip = _before_call(call)
+    skip = _not_placed(call, AUDIO_FAQ)
     if skip is not None:
-        return Finding(skip.status, skip.summary, skip.data, None, AUDIO_FAQ)
+        return skip
+    assert call is not None  # _not_placed skips a missing call
     if call.to_phone is None or call.from_phone is None or not call.from_phone.sent_at and (
             not call.to_phone.sent_at):
         return Finding(Status.SKIP, advice.text("call.audio.not-set-up"),
