@@ -402,10 +402,11 @@ MESSAGES: dict[str, str] = {
     ),
     # --- nat.upstream ---------------------------------------------------------------------
     "upstream.undetermined": (
-        "not determined: the router does not tell its own internet address (NAT-PMP) and the "
-        "path does not show another NAT"
+        "not determined: the router does not tell its own internet address (NAT-PMP, UPnP) "
+        "and the path does not show another NAT"
     ),
     "upstream.basis.natpmp": "as the router itself reports it (NAT-PMP)",
+    "upstream.basis.upnp": "as the router itself reports it (UPnP)",
     "upstream.basis.path": "from the path towards the platform",
     "upstream.none": (
         "no router between this computer and the platform's server (it answered at the first "
@@ -418,6 +419,17 @@ MESSAGES: dict[str, str] = {
     "upstream.double": (
         "double NAT: another router ({box}) sits between this router ({gateway}) and the "
         "internet, {how}"
+    ),
+    "upstream.double.wan": (
+        "double NAT: this router's own internet address ({wan}) is private, {how}: another "
+        "router sits between it ({gateway}) and the internet"
+    ),
+    "upstream.double.advice.wan": (
+        "Two routers translate here: the customer's router ({gateway}) and the box in front of "
+        "it, often the ISP's modem in router mode. Best: put that modem in bridge mode (or the "
+        "router in its DMZ / 'exposed host'), so that one box does NAT. Otherwise every router "
+        "setting in this report has to be made on both boxes, the one facing the internet "
+        "first."
     ),
     "upstream.double.advice": (
         "Two routers translate here: the customer's router ({gateway}) and the box in front of "
@@ -437,7 +449,7 @@ MESSAGES: dict[str, str] = {
         "keep-alive on."
     ),
     "upstream.beyond": (
-        "another NAT beyond this router: its own internet address ({box}) is not the address "
+        "another NAT beyond this router: its own internet address ({wan}) is not the address "
         "the platform sees ({public})"
     ),
     "upstream.beyond.advice": (
@@ -448,6 +460,10 @@ MESSAGES: dict[str, str] = {
     "plan.box.double": (
         " With double NAT, make this setting on both routers, the one facing the internet "
         "({box}) first, or put that one in bridge mode."
+    ),
+    "plan.box.double.unknown": (
+        " With double NAT, make this setting on both routers, the one facing the internet "
+        "first, or put that one in bridge mode."
     ),
     "plan.box.cgnat": (
         " Behind the ISP's carrier-grade NAT the router's setting is not enough on its own: "

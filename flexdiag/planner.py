@@ -336,8 +336,9 @@ def _which_box(results: Mapping[str, CheckResult], steps: tuple[Step, ...]) -> t
     if upstream is None or upstream.status is not Status.WARN:
         return steps
     facts = UpstreamFacts.of(upstream.data)
-    kind = "cgnat" if facts.upstream == "cgnat" else "double"
-    suffix = advice.text(f"plan.box.{kind}", box=facts.other_box or "?")
+    kind = ("cgnat" if facts.upstream == "cgnat" else "double" if facts.other_box
+            else "double.unknown")
+    suffix = advice.text(f"plan.box.{kind}", box=facts.other_box)
     return tuple(replace(step, text=step.text + suffix)
                  if _ROUTER_CHECKS & set(step.checks) else step for step in steps)
 

@@ -343,9 +343,9 @@ class CallObservation:
 
 @dataclass
 class Upstream:
-    """What ``nat.upstream`` saw: the gateway's NAT-PMP answer (its own external address),
-    and the first hops towards the STUN server (offenders of TTL 1 and 2; ``answered_at_ttl``:
-    the server itself answered that close)."""
+    """What ``nat.upstream`` saw: the gateway's NAT-PMP and UPnP IGD answers (its own external
+    address), and the first hops towards the STUN server (offenders of TTL 1 and 2;
+    ``answered_at_ttl``: the server itself answered that close)."""
 
     gateway: str | None = None
     natpmp: natpmp.ExternalAddress | None = None
@@ -353,6 +353,9 @@ class Upstream:
     hops: tuple[str | None, ...] = ()
     answered_at_ttl: int | None = None
     error: str | None = None
+    upnp_service: str | None = None  # the IGD's WAN service that answered GetExternalIPAddress
+    upnp_address: str | None = None  # its NewExternalIPAddress (None: empty, none to give)
+    upnp_error: str | None = None  # no UPnP (port unreachable, no answer), a fault, garbage
 
 
 class Obs(enum.Enum):

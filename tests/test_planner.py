@@ -378,6 +378,12 @@ def test_with_double_nat_router_steps_say_which_box() -> None:
                   "ask the ISP", (4, 5, 6))
     steps = plan([cgnat, lifetime]).steps
     assert "carrier-grade NAT" in next(s.text for s in steps if "nat.lifetime" in s.checks)
+    # The router told its private WAN address, the box in front was not seen: no address.
+    unseen = _with("nat.upstream", Status.WARN, {"upstream": "double", "other_box": None},
+                   "bridge mode", (4, 5, 6))
+    text = next(s.text for s in plan([unseen, lifetime]).steps if "nat.lifetime" in s.checks)
+    assert text.endswith(" With double NAT, make this setting on both routers, the one facing "
+                         "the internet first, or put that one in bridge mode.")
 
 
 def test_a_known_routers_menu_is_named_in_its_sip_alg_step() -> None:

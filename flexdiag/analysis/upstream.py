@@ -4,16 +4,17 @@ Pure.
 
 Evidence, strongest first:
 
-1. the gateway's own external address (NAT-PMP): in 100.64.0.0/10, carrier-grade NAT; private
-   (RFC 1918), a second NAT in front of it; public and the address the platform sees (STUN),
-   one NAT; public and another, another NAT beyond;
+1. the gateway's own external address (NAT-PMP, else UPnP IGD): in 100.64.0.0/10,
+   carrier-grade NAT; private (RFC 1918), a second NAT in front of it; public and the address
+   the platform sees (STUN), one NAT; public and another, another NAT beyond;
 2. the platform's server answered at the first hop (no router between: a server on this
    computer's own network) or the second (nothing but the gateway between);
 3. the second hop towards the platform (its ICMP time-exceeded): in 100.64.0.0/10, the ISP's
    carrier-grade NAT; private, a second router of the customer's or the ISP's.
 
-A gateway that answers NAT-PMP with "network failure" (miniupnpd's answer when its own WAN
-address is not public) adds nothing on its own; nothing at all is "not determined".
+A gateway that answers NAT-PMP with "network failure" or UPnP with an empty address
+(miniupnpd's answers when its own WAN address is not public) adds nothing on its own; nothing
+at all is "not determined".
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class Upstream(enum.StrEnum):
 
 
 class Basis(enum.StrEnum):
-    NATPMP = "natpmp"  # the gateway's own external address
+    NATPMP = "natpmp"  # the gateway's own external address, over NAT-PMP
+    UPNP = "upnp"  # the same, over UPnP IGD
     PATH = "path"  # the hops towards the platform
     NONE = "none"
 
@@ -46,7 +48,8 @@ class Basis(enum.StrEnum):
 class Verdict:
     upstream: Upstream
     basis: Basis
-    box: str | None = None  # the address of the other box (the hop) or the gateway's WAN
+    box: str | None = None  # the other box's address (the second hop), where known
+    wan: str | None = None  # the router's own internet address, as it reported it
 
 
 def _space(address: str | None) -> str | None:
@@ -64,24 +67,27 @@ def _space(address: str | None) -> str | None:
 
 
 def classify(natpmp_address: str | None, mapped_ip: str | None, hops: tuple[str | None, ...],
-             answered_at_ttl: int | None) -> Verdict:
-    """The verdict from the gateway's NAT-PMP address, the STUN-mapped address, the offenders
-    of TTL 1, 2 and the TTL at which the server itself answered."""
-    space = _space(natpmp_address)
+             answered_at_ttl: int | None, upnp_address: str | None = None) -> Verdict:
+    """The verdict from the gateway's own address (NAT-PMP's, else UPnP IGD's), the
+    STUN-mapped address, the offenders of TTL 1, 2 and the TTL at which the server itself
+    answered."""
+    basis, own = ((Basis.NATPMP, natpmp_address) if _space(natpmp_address)
+                  else (Basis.UPNP, upnp_address))
+    space = _space(own)
+    second = hops[1] if len(hops) > 1 else None
+    hop_space = _space(second)
+    other = second if hop_space in ("cgn", "private") else None  # the box in front, if seen
     if space == "cgn":
-        return Verdict(Upstream.CGNAT, Basis.NATPMP, natpmp_address)
+        return Verdict(Upstream.CGNAT, basis, other, own)
     if space == "private":
-        return Verdict(Upstream.DOUBLE, Basis.NATPMP, natpmp_address)
+        return Verdict(Upstream.DOUBLE, basis, other, own)
     if space == "public" and mapped_ip is not None:
-        same = natpmp_address == mapped_ip
-        return Verdict(Upstream.SINGLE if same else Upstream.BEYOND, Basis.NATPMP,
-                       natpmp_address)
+        same = own == mapped_ip
+        return Verdict(Upstream.SINGLE if same else Upstream.BEYOND, basis, None, own)
     if answered_at_ttl == 1:
         return Verdict(Upstream.NONE, Basis.PATH)
     if answered_at_ttl == 2:
         return Verdict(Upstream.SINGLE, Basis.PATH)
-    second = hops[1] if len(hops) > 1 else None
-    hop_space = _space(second)
     if hop_space == "cgn":
         return Verdict(Upstream.CGNAT, Basis.PATH, second)
     if hop_space == "private":

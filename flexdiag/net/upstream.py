@@ -1,8 +1,10 @@
 """Which box faces the internet (``nat.upstream``): the first two hops towards the platform's
 STUN server (a Binding with TTL 1, then 2; the ICMP time-exceeded of each read from the
-socket's error queue, IP_RECVERR), then the first hop's own external address over NAT-PMP (RFC
-6886 §3.2; a PCP server's answer is recognised, RFC 6887 §9). At most two datagrams towards
-the server and three to the router, each wait bounded (about 1.5 s in all)."""
+socket's error queue, IP_RECVERR), then the first hop's own external address, asked at once
+over NAT-PMP (RFC 6886 §3.2; a PCP server's answer is recognised, RFC 6887 §9) and UPnP IGD
+(a unicast M-SEARCH, the device description and GetExternalIPAddress: flexdiag.codec.upnp).
+At most two datagrams towards the server and five to the router, two short HTTP requests to
+the router, each wait bounded (about 1 s for the hops, 2.5 s at most for the router)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from flexdiag.addr import Addr
+from flexdiag.addr import Addr, same_ip
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
-from flexdiag.codec import natpmp, stun
+from flexdiag.codec import natpmp, stun, upnp
 from flexdiag.net import capability, flows
 from flexdiag.net.media import NO_ERROR_QUEUE, _Walker
 from flexdiag.net.ports import FALL_BACK, Role, stable_port
@@ -24,6 +26,10 @@ from flexdiag.records import Upstream
 NATPMP_RTO_S = 0.25  # RFC 6886 §3.1: 250 ms, doubling
 HOP_WAIT_S = 0.5  # per TTL, for its ICMP error (or the server's answer)
 POLL_S = 0.02
+SEARCH_WAIT_S = 1.2  # an IGD may wait up to MX (1 s) before it answers (UDA §1.3.3)
+SEARCH_RTO_S = 0.6
+UPNP_S = 2.5  # discovery, description and control together
+HTTP_READ = upnp.MAX_BODY + 4096  # headers and a body at its cap: more is refused
 
 
 class _HopWalker(_Walker):
@@ -55,6 +61,79 @@ async def _natpmp(gateway: str, result: Upstream, deadline: float) -> None:
     result.natpmp = exchange.reply
     if exchange.reply is None:
         result.natpmp_error = exchange.error or "no answer"
+
+
+async def _http(url: upnp.Url, request: bytes, deadline: float) -> tuple[int, bytes]:
+    """One HTTP/1.1 request to the router and its whole response (the router closes the
+    connection: ``Connection: close``), bounded by ``deadline`` and :data:`HTTP_READ`."""
+    async with asyncio.timeout_at(deadline):
+        reader, writer = await asyncio.open_connection(
+            url.host, url.port, local_addr=(local_address_for(url.host), 0))
+        try:
+            writer.write(request)
+            data = await reader.read(HTTP_READ)
+            while len(data) < HTTP_READ and not reader.at_eof():
+                more = await reader.read(HTTP_READ - len(data))
+                if not more:
+                    break
+                data += more
+        finally:
+            writer.close()
+    return upnp.parse_http_response(data)
+
+
+def _on_router(url: upnp.Url, gateway: str) -> upnp.Url:
+    """A URL the router gave, only where it is the router itself: nothing else is contacted."""
+    if not same_ip(url.host, gateway):
+        raise upnp.UpnpError(f"{url} is not on the router")
+    return url
+
+
+async def _upnp(gateway: str, result: Upstream, deadline: float) -> None:
+    """UPnP IGD's GetExternalIPAddress from the router the path proved: unicast M-SEARCH to
+    its port 1900 (answered from any port of the router's), then its description and the
+    action over HTTP on the router's own address only."""
+    loop = asyncio.get_running_loop()
+    deadline = min(deadline, loop.time() + UPNP_S)
+
+    def located(data: bytes, source: Addr) -> str:
+        if not same_ip(source[0], gateway):
+            raise upnp.UpnpError("not from the router")
+        return upnp.parse_search_response(data)
+
+    try:
+        endpoint = await open_endpoint(gateway)
+    except NoSocket as exc:
+        result.upnp_error = str(exc)
+        return
+    try:
+        exchange = await endpoint.exchange(
+            upnp.build_search(gateway), (gateway, upnp.SSDP_PORT), located,
+            min(loop.time() + SEARCH_WAIT_S, deadline), rto_s=SEARCH_RTO_S, max_sends=2)
+    finally:
+        endpoint.close()
+    if exchange.reply is None:
+        result.upnp_error = exchange.error or "no answer"
+        return
+    try:
+        location = _on_router(upnp.parse_url(exchange.reply), gateway)
+        status, body = await _http(location, upnp.build_get(location), deadline)
+        if status != 200:
+            raise upnp.UpnpError(f"description: HTTP {status}")
+        service, control = upnp.control_url(body, str(location))
+        _on_router(control, gateway)
+        status, body = await _http(control, upnp.build_action(service, control), deadline)
+        result.upnp_address = upnp.parse_action_response(status, body)
+        result.upnp_service = service
+    except TimeoutError:
+        result.upnp_error = "no answer over HTTP"
+    except (ValueError, upnp.UpnpFault, OSError) as exc:
+        result.upnp_error = str(exc) or type(exc).__name__
+
+
+async def _router(gateway: str, result: Upstream, deadline: float) -> None:
+    """The router's own word on its external address: NAT-PMP and UPnP IGD at once."""
+    await asyncio.gather(_natpmp(gateway, result, deadline), _upnp(gateway, result, deadline))
 
 
 def _hop_socket(dest_ip: str) -> socket.socket:
@@ -142,13 +221,13 @@ def _on_path(server: Addr, gateway: str | None) -> bool:
 
 async def probe(server: Addr, gateway: str | None = None,
                 deadline: float | None = None) -> Upstream:
-    """The first hops towards ``server``, then NAT-PMP to the router the first hop proved to be
-    on the path (its ICMP time-exceeded): never to a gateway the platform's traffic does not
-    pass (a server on this host or its own network is answered at the first hop: nobody is
-    asked)."""
+    """The first hops towards ``server``, then NAT-PMP and UPnP IGD to the router the first hop
+    proved to be on the path (its ICMP time-exceeded): never to a gateway the platform's
+    traffic does not pass (a server on this host or its own network is answered at the first
+    hop: nobody is asked)."""
     result = Upstream()
     if deadline is None:
-        deadline = asyncio.get_running_loop().time() + 2 * HOP_WAIT_S + 4 * NATPMP_RTO_S
+        deadline = asyncio.get_running_loop().time() + 2 * HOP_WAIT_S + UPNP_S
     if ":" in server[0]:
         result.error = "IPv6: not tested"
         return result
@@ -156,11 +235,11 @@ async def probe(server: Addr, gateway: str | None = None,
         result.error = NO_ERROR_QUEUE
         if _on_path(server, gateway):
             result.gateway = gateway
-            await _natpmp(gateway, result, deadline)  # type: ignore[arg-type]
+            await _router(gateway, result, deadline)  # type: ignore[arg-type]
         return result
     await _hops(server, result, deadline)
     first = result.hops[0] if result.hops else None
     if first is not None and result.answered_at_ttl != 1:
         result.gateway = first
-        await _natpmp(first, result, deadline)
+        await _router(first, result, deadline)
     return result

@@ -16,25 +16,30 @@ PUBLIC = "198.51.100.1"
 
 
 @pytest.mark.parametrize(("pmp", "hops", "ttl", "expected"), [
-    ("100.64.3.4", (), None, (Upstream.CGNAT, Basis.NATPMP, "100.64.3.4")),
-    ("192.168.1.2", (), None, (Upstream.DOUBLE, Basis.NATPMP, "192.168.1.2")),
-    ("8.8.4.4", (), None, (Upstream.BEYOND, Basis.NATPMP, "8.8.4.4")),
-    (None, ("192.168.178.1", "192.168.1.1"), None, (Upstream.DOUBLE, Basis.PATH, "192.168.1.1")),
-    (None, ("192.168.178.1", "100.64.0.1"), None, (Upstream.CGNAT, Basis.PATH, "100.64.0.1")),
-    (None, ("192.168.178.1", "9.9.9.9"), None, (Upstream.UNDETERMINED, Basis.NONE, None)),
-    (None, ("192.168.178.1", None), None, (Upstream.UNDETERMINED, Basis.NONE, None)),
-    (None, ("192.168.178.1",), 2, (Upstream.SINGLE, Basis.PATH, None)),
-    (None, (), 1, (Upstream.NONE, Basis.PATH, None)),
-    (None, (), None, (Upstream.UNDETERMINED, Basis.NONE, None)),
+    ("100.64.3.4", (), None, (Upstream.CGNAT, Basis.NATPMP, None, "100.64.3.4")),
+    ("192.168.1.2", (), None, (Upstream.DOUBLE, Basis.NATPMP, None, "192.168.1.2")),
+    # the router's word, and the box in front of it seen at the second hop
+    ("192.168.1.2", ("192.168.178.1", "192.168.1.1"), None,
+     (Upstream.DOUBLE, Basis.NATPMP, "192.168.1.1", "192.168.1.2")),
+    ("8.8.4.4", (), None, (Upstream.BEYOND, Basis.NATPMP, None, "8.8.4.4")),
+    (None, ("192.168.178.1", "192.168.1.1"), None,
+     (Upstream.DOUBLE, Basis.PATH, "192.168.1.1", None)),
+    (None, ("192.168.178.1", "100.64.0.1"), None,
+     (Upstream.CGNAT, Basis.PATH, "100.64.0.1", None)),
+    (None, ("192.168.178.1", "9.9.9.9"), None, (Upstream.UNDETERMINED, Basis.NONE, None, None)),
+    (None, ("192.168.178.1", None), None, (Upstream.UNDETERMINED, Basis.NONE, None, None)),
+    (None, ("192.168.178.1",), 2, (Upstream.SINGLE, Basis.PATH, None, None)),
+    (None, (), 1, (Upstream.NONE, Basis.PATH, None, None)),
+    (None, (), None, (Upstream.UNDETERMINED, Basis.NONE, None, None)),
     # The gateway's own word beats the path (an ISP's private core addresses are no NAT).
-    ("9.9.9.9", ("192.168.178.1", "10.1.1.1"), None, (Upstream.SINGLE, Basis.NATPMP,
+    ("9.9.9.9", ("192.168.178.1", "10.1.1.1"), None, (Upstream.SINGLE, Basis.NATPMP, None,
                                                        "9.9.9.9")),
 ])
 def test_classify(pmp: str | None, hops: tuple[str | None, ...], ttl: int | None,
-                  expected: tuple[Upstream, Basis, str | None]) -> None:
+                  expected: tuple[Upstream, Basis, str | None, str | None]) -> None:
     mapped = "9.9.9.9"
     verdict = classify(pmp, mapped, hops, ttl)
-    assert (verdict.upstream, verdict.basis, verdict.box) == expected
+    assert (verdict.upstream, verdict.basis, verdict.box, verdict.wan) == expected
 
 
 def _judge(probe: Probe, mapped: str = PUBLIC) -> object:
@@ -60,3 +65,41 @@ def test_one_router_passes_and_no_answer_is_not_determined() -> None:
     silent = _judge(Probe("192.168.178.1", None, "ICMP port unreachable", ("192.168.178.1", None)))
     assert silent.status is Status.SKIP and "not determined" in silent.summary  # type: ignore[attr-defined]
     assert upstream.judge(observations()).status is Status.SKIP
+
+
+@pytest.mark.parametrize(("pmp", "upnp", "expected"), [
+    # NAT-PMP not offered or "network failure": UPnP IGD's word serves.
+    (None, "192.168.1.2", (Upstream.DOUBLE, Basis.UPNP, "192.168.1.2")),
+    (None, "100.64.0.2", (Upstream.CGNAT, Basis.UPNP, "100.64.0.2")),
+    (None, "9.9.9.9", (Upstream.SINGLE, Basis.UPNP, "9.9.9.9")),
+    (None, "8.8.4.4", (Upstream.BEYOND, Basis.UPNP, "8.8.4.4")),
+    # NAT-PMP's word comes first; an address no router could have is no word at all.
+    ("9.9.9.9", "192.168.1.2", (Upstream.SINGLE, Basis.NATPMP, "9.9.9.9")),
+    ("0.0.0.0", "192.168.1.2", (Upstream.DOUBLE, Basis.UPNP, "192.168.1.2")),
+    (None, "not-an-address", (Upstream.UNDETERMINED, Basis.NONE, None)),
+])
+def test_classify_by_upnp(pmp: str | None, upnp: str | None,
+                          expected: tuple[Upstream, Basis, str | None]) -> None:
+    verdict = classify(pmp, "9.9.9.9", ("192.168.178.1", None), None, upnp)
+    assert (verdict.upstream, verdict.basis, verdict.wan) == expected
+    assert verdict.box is None  # the second hop said nothing
+
+
+def test_the_router_s_upnp_word_is_said_and_kept() -> None:
+    probe = Probe("192.168.178.1", ExternalAddress(3), None, ("192.168.178.1", None),
+                  upnp_service="urn:schemas-upnp-org:service:WANIPConnection:1",
+                  upnp_address="192.168.1.2")
+    finding = _judge(probe)
+    assert finding.status is Status.WARN and finding.code is Code.DOUBLE_NAT  # type: ignore[attr-defined]
+    assert finding.summary == (  # type: ignore[attr-defined]
+        "double NAT: this router's own internet address (192.168.1.2) is private, as the router "
+        "itself reports it (UPnP): another router sits between it (192.168.178.1) and the "
+        "internet")
+    assert "the box in front of it, often" in finding.advice  # type: ignore[attr-defined]
+    data = finding.data  # type: ignore[attr-defined]
+    assert (data["basis"], data["router_wan"], data["other_box"], data["upnp_error"]) == (
+        "upnp", "192.168.1.2", None, None)
+    refused = _judge(Probe("192.168.178.1", None, "no answer", ("192.168.178.1", None),
+                           upnp_error="UPnP error 501: Action Failed"))
+    assert refused.status is Status.SKIP  # type: ignore[attr-defined]
+    assert refused.data["upnp_error"] == "UPnP error 501: Action Failed"  # type: ignore[attr-defined]
