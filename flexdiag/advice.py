@@ -407,6 +407,7 @@ MESSAGES: dict[str, str] = {
     ),
     "upstream.basis.natpmp": "as the router itself reports it (NAT-PMP)",
     "upstream.basis.upnp": "as the router itself reports it (UPnP)",
+    "upstream.basis.second": "as the box in front answers as a router itself (NAT-PMP, UPnP)",
     "upstream.basis.path": "from the path towards the platform",
     "upstream.none": (
         "no router between this computer and the platform's server (it answered at the first "

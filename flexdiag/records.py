@@ -356,6 +356,10 @@ class Upstream:
     upnp_service: str | None = None  # the IGD's WAN service that answered GetExternalIPAddress
     upnp_address: str | None = None  # its NewExternalIPAddress (None: empty, none to give)
     upnp_error: str | None = None  # no UPnP (port unreachable, no answer), a fault, garbage
+    # The second hop, where private or carrier-grade (a box in front of the router?), asked
+    # the same: which of NAT-PMP and UPnP IGD it answered (any answer: it is a gateway).
+    second_gateway: str | None = None
+    second_answers: tuple[str, ...] = ()
 
 
 class Obs(enum.Enum):

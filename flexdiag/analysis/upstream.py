@@ -4,6 +4,9 @@ Pure.
 
 Evidence, strongest first:
 
+0. the second hop towards the platform, private or in 100.64.0.0/10, answers NAT-PMP or UPnP
+   IGD itself: it is a gateway, so a second NAT (whatever the router believes its own address
+   to be: a router that learns it by STUN, as miniupnpd can, reports the public one);
 1. the gateway's own external address (NAT-PMP, else UPnP IGD): in 100.64.0.0/10,
    carrier-grade NAT; private (RFC 1918), a second NAT in front of it; public and the address
    the platform sees (STUN), one NAT; public and another, another NAT beyond;
@@ -40,6 +43,7 @@ class Upstream(enum.StrEnum):
 class Basis(enum.StrEnum):
     NATPMP = "natpmp"  # the gateway's own external address, over NAT-PMP
     UPNP = "upnp"  # the same, over UPnP IGD
+    SECOND = "second"  # the box at the second hop answers NAT-PMP or UPnP: a gateway itself
     PATH = "path"  # the hops towards the platform
     NONE = "none"
 
@@ -52,7 +56,8 @@ class Verdict:
     wan: str | None = None  # the router's own internet address, as it reported it
 
 
-def _space(address: str | None) -> str | None:
+def space(address: str | None) -> str | None:
+    """``cgn``, ``private``, ``public`` or ``None`` (no address a router could have)."""
     try:
         ip = ipaddress.IPv4Address(address or "")
     except ValueError:
@@ -66,30 +71,40 @@ def _space(address: str | None) -> str | None:
     return "public"  # documentation ranges included: the lab's "internet" uses them
 
 
-def classify(natpmp_address: str | None, mapped_ip: str | None, hops: tuple[str | None, ...],
-             answered_at_ttl: int | None, upnp_address: str | None = None) -> Verdict:
-    """The verdict from the gateway's own address (NAT-PMP's, else UPnP IGD's), the
-    STUN-mapped address, the offenders of TTL 1, 2 and the TTL at which the server itself
-    answered."""
-    basis, own = ((Basis.NATPMP, natpmp_address) if _space(natpmp_address)
-                  else (Basis.UPNP, upnp_address))
-    space = _space(own)
-    second = hops[1] if len(hops) > 1 else None
-    hop_space = _space(second)
-    other = second if hop_space in ("cgn", "private") else None  # the box in front, if seen
-    if space == "cgn":
-        return Verdict(Upstream.CGNAT, basis, other, own)
-    if space == "private":
-        return Verdict(Upstream.DOUBLE, basis, other, own)
-    if space == "public" and mapped_ip is not None:
-        same = own == mapped_ip
-        return Verdict(Upstream.SINGLE if same else Upstream.BEYOND, basis, None, own)
+def _by_path(hops: tuple[str | None, ...], answered_at_ttl: int | None) -> Verdict:
     if answered_at_ttl == 1:
         return Verdict(Upstream.NONE, Basis.PATH)
     if answered_at_ttl == 2:
         return Verdict(Upstream.SINGLE, Basis.PATH)
+    second = hops[1] if len(hops) > 1 else None
+    hop_space = space(second)
     if hop_space == "cgn":
         return Verdict(Upstream.CGNAT, Basis.PATH, second)
     if hop_space == "private":
         return Verdict(Upstream.DOUBLE, Basis.PATH, second)
     return Verdict(Upstream.UNDETERMINED, Basis.NONE)
+
+
+def classify(natpmp_address: str | None, mapped_ip: str | None, hops: tuple[str | None, ...],
+             answered_at_ttl: int | None, upnp_address: str | None = None,
+             second_answers: tuple[str, ...] = ()) -> Verdict:
+    """The verdict from the gateway's own address (NAT-PMP's, else UPnP IGD's), the
+    STUN-mapped address, the offenders of TTL 1, 2, the TTL at which the server itself
+    answered, and what the second hop answered when asked as a router (``second_answers``)."""
+    basis, own = ((Basis.NATPMP, natpmp_address) if space(natpmp_address)
+                  else (Basis.UPNP, upnp_address))
+    own_space = space(own)
+    second = hops[1] if len(hops) > 1 else None
+    hop_space = space(second)
+    other = second if hop_space in ("cgn", "private") else None  # the box in front, if seen
+    if other is not None and second_answers:  # it answers as a gateway: a NAT of its own
+        kind = Upstream.CGNAT if hop_space == "cgn" else Upstream.DOUBLE
+        return Verdict(kind, Basis.SECOND, other, own if own_space else None)
+    if own_space == "cgn":
+        return Verdict(Upstream.CGNAT, basis, other, own)
+    if own_space == "private":
+        return Verdict(Upstream.DOUBLE, basis, other, own)
+    if own_space == "public" and mapped_ip is not None:
+        same = own == mapped_ip
+        return Verdict(Upstream.SINGLE if same else Upstream.BEYOND, basis, None, own)
+    return _by_path(hops, answered_at_ttl)

@@ -33,6 +33,7 @@ def _evidence(probe: UpstreamProbe) -> dict[str, Any]:
             pmp.result, str(pmp.result))),
         "natpmp_error": probe.natpmp_error, "upnp_address": probe.upnp_address,
         "upnp_service": probe.upnp_service, "upnp_error": probe.upnp_error,
+        "second_gateway": probe.second_gateway, "second_answers": list(probe.second_answers),
         "hops": list(probe.hops),
         "answered_at_ttl": probe.answered_at_ttl}
     if probe.error:
@@ -52,7 +53,8 @@ def _keys(verdict: Verdict) -> tuple[str, str]:
     own private address has that address to say, and maybe no other box's."""
     kind = verdict.upstream
     double = kind is Upstream.DOUBLE
-    return ("upstream.double.wan" if double and verdict.wan else f"upstream.{kind}",
+    told = verdict.basis in (Basis.NATPMP, Basis.UPNP)
+    return ("upstream.double.wan" if double and told else f"upstream.{kind}",
             "upstream.double.advice.wan" if double and not verdict.box
             else f"upstream.{kind}.advice")
 
@@ -65,7 +67,7 @@ def judge(obs: Observations) -> Finding:
     public = mapped[0] if mapped else None
     pmp = probe.natpmp
     verdict = classify(pmp.address if pmp else None, public, probe.hops, probe.answered_at_ttl,
-                       probe.upnp_address)
+                       probe.upnp_address, probe.second_answers)
     data = {**UpstreamFacts(verdict.upstream, verdict.box).to_data(), "basis": verdict.basis,
             "router_wan": verdict.wan, "public_ip": public, **_evidence(probe)}
     fields = _fields(probe, verdict, public)

@@ -15,6 +15,7 @@ from typing import Any
 
 from flexdiag.addr import Addr, same_ip
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
+from flexdiag.analysis.upstream import space as upstream_space
 from flexdiag.codec import natpmp, stun, upnp
 from flexdiag.net import capability, flows
 from flexdiag.net.media import NO_ERROR_QUEUE, _Walker
@@ -136,6 +137,19 @@ async def _router(gateway: str, result: Upstream, deadline: float) -> None:
     await asyncio.gather(_natpmp(gateway, result, deadline), _upnp(gateway, result, deadline))
 
 
+async def _second(box: str, result: Upstream, deadline: float) -> None:
+    """The private (or carrier-grade) second hop asked as the router is: any NAT-PMP answer
+    (a "network failure" too) or an IGD description says it is a gateway itself, so a second
+    NAT, whatever the router believes its own address to be (a router that learns it by STUN
+    reports the public one)."""
+    seen = Upstream()
+    await _router(box, seen, deadline)
+    result.second_gateway = box
+    result.second_answers = tuple(
+        name for name, answered in (("natpmp", seen.natpmp is not None),
+                                    ("upnp", seen.upnp_service is not None)) if answered)
+
+
 def _hop_socket(dest_ip: str) -> socket.socket:
     """From the quick run's stable port for this probe (an ephemeral one if it is taken),
     with ICMP errors queued (IP_RECVERR)."""
@@ -241,5 +255,9 @@ async def probe(server: Addr, gateway: str | None = None,
     first = result.hops[0] if result.hops else None
     if first is not None and result.answered_at_ttl != 1:
         result.gateway = first
-        await _router(first, result, deadline)
+        second = result.hops[1] if len(result.hops) > 1 else None
+        asks = [_router(first, result, deadline)]
+        if second is not None and upstream_space(second) in ("cgn", "private"):
+            asks.append(_second(second, result, deadline))
+        await asyncio.gather(*asks)
     return result

@@ -103,3 +103,38 @@ def test_the_router_s_upnp_word_is_said_and_kept() -> None:
                            upnp_error="UPnP error 501: Action Failed"))
     assert refused.status is Status.SKIP  # type: ignore[attr-defined]
     assert refused.data["upnp_error"] == "UPnP error 501: Action Failed"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("pmp", "hops", "answers", "expected"), [
+    # A router that learned its address by STUN says "public, the platform's": the private
+    # second hop answering NAT-PMP or UPnP itself says double NAT all the same.
+    ("9.9.9.9", ("192.168.178.1", "192.168.1.1"), ("natpmp",),
+     (Upstream.DOUBLE, Basis.SECOND, "192.168.1.1", "9.9.9.9")),
+    (None, ("192.168.178.1", "100.64.0.1"), ("upnp",),
+     (Upstream.CGNAT, Basis.SECOND, "100.64.0.1", None)),
+    # Silent second hop: the router's word stands (an ISP's private core is no NAT).
+    ("9.9.9.9", ("192.168.178.1", "192.168.1.1"), (),
+     (Upstream.SINGLE, Basis.NATPMP, None, "9.9.9.9")),
+    # A public second hop is never a box in front, whatever answers.
+    ("9.9.9.9", ("192.168.178.1", "9.9.9.1"), ("natpmp",),
+     (Upstream.SINGLE, Basis.NATPMP, None, "9.9.9.9")),
+])
+def test_a_second_hop_that_answers_as_a_gateway_is_a_second_nat(
+        pmp: str | None, hops: tuple[str | None, ...], answers: tuple[str, ...],
+        expected: tuple[Upstream, Basis, str | None, str | None]) -> None:
+    verdict = classify(pmp, "9.9.9.9", hops, None, second_answers=answers)
+    assert (verdict.upstream, verdict.basis, verdict.box, verdict.wan) == expected
+
+
+def test_the_box_in_front_answering_is_said() -> None:
+    probe = Probe("192.168.178.1", ExternalAddress(0, 1, PUBLIC), None,
+                  ("192.168.178.1", "192.168.1.1"), second_gateway="192.168.1.1",
+                  second_answers=("natpmp", "upnp"))
+    finding = _judge(probe)
+    assert finding.code is Code.DOUBLE_NAT  # type: ignore[attr-defined]
+    assert finding.summary == (  # type: ignore[attr-defined]
+        "double NAT: another router (192.168.1.1) sits between this router (192.168.178.1) and "
+        "the internet, as the box in front answers as a router itself (NAT-PMP, UPnP)")
+    data = finding.data  # type: ignore[attr-defined]
+    assert (data["basis"], data["second_gateway"], data["second_answers"]) == (
+        "second", "192.168.1.1", ["natpmp", "upnp"])

@@ -85,7 +85,7 @@ MDM_WAN_IP, ISP_MDM_IP = "198.51.100.130", "198.51.100.129"
 MINIUPNPD_CONF = """ext_ifname={ext}
 listening_ip=lan
 enable_natpmp=yes
-enable_upnp=no
+enable_upnp=yes
 secure_mode=yes
 system_uptime=yes
 uuid=449dd499-1e0a-4cb5-a5d6-a80eacafd532
@@ -471,27 +471,37 @@ class Lab:
             self.flush_conntrack()
 
     @contextlib.contextmanager
-    def natpmp(self, ext_ifname: str = "wan") -> Iterator[int]:
-        """miniupnpd (NAT-PMP/PCP) on the router's LAN side, its WAN ``ext_ifname``; stopped
-        by its PID afterwards. It calls any documentation address "reserved" and so answers
-        "network failure" for the router's external address, in every mode of this lab."""
-        conf = self.workdir / "miniupnpd.conf"
-        conf.write_text(MINIUPNPD_CONF.format(ext=ext_ifname))
-        log = open(self.workdir / "miniupnpd.log", "wb")  # noqa: SIM115 - lives with it
+    def miniupnpd(self, ext_ifname: str = "wan", stun: bool = False, ns: str = RTR,
+                  listen_ip: str = RTR_LAN_IP) -> Iterator[int]:
+        """miniupnpd (NAT-PMP/PCP and UPnP IGD) on the LAN side (interface ``lan``, address
+        ``listen_ip``) of the router, or of the box in front of it (``ns=MDM``), its WAN
+        ``ext_ifname``; stopped by its PID afterwards. It calls any documentation address
+        "reserved" and so answers "network failure" (NAT-PMP) and an empty address (UPnP) for
+        the router's external address, in every mode of this lab; with ``stun`` it learns its
+        external address from the lab's STUN server instead (``ext_perform_stun``, at start:
+        up to 10 s behind a second NAT), as a router behind another NAT can, and then tells
+        that one."""
+        name = f"miniupnpd-{ns}"
+        conf = self.workdir / f"{name}.conf"
+        extra = f"ext_perform_stun=yes\next_stun_host={STUN_IPS[0]}\n" if stun else ""
+        conf.write_text(MINIUPNPD_CONF.format(ext=ext_ifname) + extra)
+        log_path = self.workdir / f"{name}.log"
+        log = open(log_path, "wb")  # noqa: SIM115 - lives with it
         process = subprocess.Popen(
-            ["ip", "netns", "exec", RTR, "miniupnpd", "-d", "-f", str(conf), "-P",
-             str(self.workdir / "miniupnpd.pid")], stdout=log, stderr=subprocess.STDOUT,
+            ["ip", "netns", "exec", ns, "miniupnpd", "-d", "-f", str(conf), "-P",
+             str(self.workdir / f"{name}.pid")], stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         try:
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                if f"{RTR_LAN_IP}:5351" in sh("ss", "-Hunl", ns=RTR, check=False).stdout:
+                if f"{listen_ip}:5351" in sh("ss", "-Hunl", ns=ns, check=False).stdout:
                     break
                 if process.poll() is not None:
-                    raise RuntimeError("miniupnpd exited: "
-                                       + (self.workdir / "miniupnpd.log").read_text()[-2000:])
+                    raise RuntimeError("miniupnpd exited: " + log_path.read_text()[-2000:])
                 time.sleep(0.05)
+            else:
+                raise RuntimeError("miniupnpd did not listen: " + log_path.read_text()[-2000:])
             yield process.pid
         finally:
             if process.poll() is None:

@@ -165,3 +165,11 @@ async def test_both_are_asked_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
         transport.close()
     assert result.natpmp == natpmp.ExternalAddress(0, 1, "192.168.1.2")
     assert result.upnp_address == "192.168.1.2"
+
+
+async def test_the_second_hop_is_asked_as_the_router_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with fake_igd(FakeIgd(), monkeypatch):
+        result = Upstream()
+        await upstream._second(ROUTER, result, asyncio.get_running_loop().time() + 3)
+    assert (result.second_gateway, result.second_answers) == (ROUTER, ("upnp",))
+    assert result.upnp_address is None  # the router's own fields are not touched
