@@ -47,3 +47,55 @@ def test_the_switch() -> None:
     import os
 
     assert capability.portable() is (os.environ.get("FLEXDIAG_PORTABLE", "") not in ("", "0"))
+
+
+async def test_windows_port_unreachable_ends_the_one_exchange(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows reports an ICMP port unreachable on an unconnected UDP socket as WSAECONNRESET
+    (Python: ConnectionResetError, errno ECONNRESET) through the proactor's error_received:
+    the one exchange under way ends at once with it, as Linux's ECONNREFUSED does."""
+    import asyncio
+    import errno
+
+    from flexdiag.net.udp import ERROR_TEXT, UdpEndpoint
+
+    monkeypatch.setenv("FLEXDIAG_PORTABLE", "1")
+    endpoint = await UdpEndpoint.open("127.0.0.1")
+    loop = asyncio.get_running_loop()
+    try:
+        waiting = asyncio.ensure_future(endpoint.exchange(
+            None, ("127.0.0.1", 9), lambda data, src: data, loop.time() + 30))
+        await asyncio.sleep(0)
+        start = loop.time()
+        endpoint.error_received(ConnectionResetError(errno.ECONNRESET, "connection reset"))
+        exchange = await asyncio.wait_for(waiting, 2)
+    finally:
+        endpoint.close()
+    assert exchange.reply is None and loop.time() - start < 1
+    assert exchange.error == ERROR_TEXT[errno.ECONNREFUSED]
+    assert exchange.error.startswith("ICMP port unreachable")
+
+
+class _WindowsSocket:
+    def __init__(self, fails: bool = False) -> None:
+        self.calls: list[tuple[int, bool]] = []
+        self.fails = fails
+
+    def ioctl(self, control: int, value: bool) -> None:
+        if self.fails:
+            raise OSError(10045, "not supported")
+        self.calls.append((control, value))
+
+
+def test_sio_udp_connreset_is_kept_on_where_the_os_has_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    sock = _WindowsSocket()
+    monkeypatch.delattr(socket, "SIO_UDP_CONNRESET", raising=False)
+    assert capability.report_port_unreachable(sock) is False and sock.calls == []
+    monkeypatch.setattr(socket, "SIO_UDP_CONNRESET", 0x9800000C, raising=False)
+    assert capability.report_port_unreachable(sock) is True
+    assert sock.calls == [(0x9800000C, True)]
+    assert capability.report_port_unreachable(object()) is False  # no ioctl: Linux, macOS
+    assert capability.report_port_unreachable(_WindowsSocket(fails=True)) is False

@@ -38,6 +38,10 @@ MSG_ERRQUEUE = getattr(socket, "MSG_ERRQUEUE", 0x2000)
 ERROR_TEXT = {
     errno.ECONNREFUSED: "ICMP port unreachable: nothing listens on that port, or a firewall "
                         "rejects it",
+    # Windows reports a port unreachable on a UDP socket as WSAECONNRESET (10054), which
+    # Python gives as ECONNRESET; no other OS raises it on UDP.
+    errno.ECONNRESET: "ICMP port unreachable: nothing listens on that port, or a firewall "
+                      "rejects it",
     errno.EHOSTUNREACH: "ICMP host unreachable",
     errno.ENETUNREACH: "ICMP network unreachable",
     errno.EMSGSIZE: "message too large for the path (ICMP fragmentation needed)",
@@ -122,6 +126,8 @@ class UdpEndpoint(asyncio.DatagramProtocol):
                         sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
                 except OSError:
                     pass
+            else:
+                capability.report_port_unreachable(sock)
             sock.bind((local_ip, local_port))
             _, protocol = await loop.create_datagram_endpoint(cls, sock=sock)
         except BaseException:
