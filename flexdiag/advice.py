@@ -773,6 +773,8 @@ BEHAVIOR_NAMES: dict[str, str] = {
 ROUTER_MENUS: dict[tuple[str, str], tuple[str, str]] = {
     ("DrayTek", "sip_alg"): ("DrayTek Vigor", "[NAT] > [ALG]: untick SIP"),
     ("Zyxel", "sip_alg"): ("Zyxel VMG", "Network Setting > NAT > ALG: SIP ALG off"),
+    ("AVM", "port_forward"): ("AVM FRITZ!Box", "Internet > Permit Access > Port Sharing: a "
+                              "port sharing per phone for its SIP and RTP ports"),
 }
 
 

@@ -318,16 +318,25 @@ _ROUTER_CHECKS = frozenset({CheckId.STUN_BINDING, CheckId.NAT_MAPPING, CheckId.N
                             CheckId.CALL_AUDIO})
 
 
+# The settings flexdiag can name a maker's menu for, and the checks whose steps ask for them.
+_MENU_SETTINGS = {"sip_alg": {CheckId.SIP_ALG},
+                  "port_forward": {CheckId.NAT_MAPPING, CheckId.NAT_FILTERING}}
+
+
 def _router_menus(results: Mapping[str, CheckResult],
                   steps: tuple[Step, ...]) -> tuple[Step, ...]:
-    """The gateway's maker known (host.network), a SIP ALG step names its menu path."""
+    """The gateway's maker known (host.network), a step about a setting its maker documents
+    names the menu path (advice.ROUTER_MENUS)."""
     host = results.get(CheckId.HOST_NETWORK)
-    menu = advice.router_menu(HostFacts.of(host.data).gateway_vendor if host else None,
-                              "sip_alg")
-    if menu is None:
-        return steps
-    return tuple(replace(step, text=step.text + menu)
-                 if CheckId.SIP_ALG in step.checks else step for step in steps)
+    vendor = HostFacts.of(host.data).gateway_vendor if host else None
+    menus = {key: advice.router_menu(vendor, key) for key in _MENU_SETTINGS}
+
+    def named(step: Step) -> Step:
+        extra = "".join(menu for key, menu in menus.items()
+                        if menu and _MENU_SETTINGS[key] & set(step.checks))
+        return replace(step, text=step.text + extra) if extra else step
+
+    return tuple(named(step) for step in steps)
 
 
 def _which_box(results: Mapping[str, CheckResult], steps: tuple[Step, ...]) -> tuple[Step, ...]:

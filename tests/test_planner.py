@@ -396,3 +396,16 @@ def test_a_known_routers_menu_is_named_in_its_sip_alg_step() -> None:
     assert "router (" not in texts["ntp.offset"]
     unknown = _with("host.network", Status.PASS, {"gateway_vendor": "Someone Else"})
     assert "On this router" not in plan([unknown, alg]).steps[0].text
+
+
+def test_a_fritz_box_names_its_port_sharing_in_the_nat_step() -> None:
+    host = _with("host.network", Status.PASS, {"gateway_vendor": "AVM GmbH"})
+    mapping = _with("nat.mapping", Status.WARN, {}, "port preservation", (4,))
+    filtering = _with("nat.filtering", Status.WARN, {}, "full cone", (4,))
+    alg = _with("sip.alg", Status.FAIL, {"detected": True, "rewriting": [5060]},
+                "turn off the SIP ALG", (5,))
+    steps = plan([host, mapping, filtering, alg]).steps
+    nat = next(s for s in steps if "nat.mapping" in s.checks)
+    assert nat.text.endswith(" On this router (AVM FRITZ!Box): Internet > Permit Access > Port "
+                             "Sharing: a port sharing per phone for its SIP and RTP ports.")
+    assert "On this router" not in next(s for s in steps if "sip.alg" in s.checks).text
