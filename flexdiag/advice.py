@@ -773,6 +773,10 @@ BEHAVIOR_NAMES: dict[str, str] = {
 ROUTER_MENUS: dict[tuple[str, str], tuple[str, str]] = {
     ("DrayTek", "sip_alg"): ("DrayTek Vigor", "[NAT] > [ALG]: untick SIP"),
     ("Zyxel", "sip_alg"): ("Zyxel VMG", "Network Setting > NAT > ALG: SIP ALG off"),
+    ("DrayTek", "port_forward"): ("DrayTek Vigor", "[NAT] > [Port Redirection]: a rule per "
+                                  "phone for its SIP and RTP ports"),
+    ("Zyxel", "port_forward"): ("Zyxel VMG", "Network Setting > NAT > Port Forwarding: a rule "
+                                "per phone for its SIP and RTP ports"),
     ("AVM", "port_forward"): ("AVM FRITZ!Box", "Internet > Permit Access > Port Sharing: a "
                               "port sharing per phone for its SIP and RTP ports"),
 }

@@ -409,3 +409,8 @@ def test_a_fritz_box_names_its_port_sharing_in_the_nat_step() -> None:
     assert nat.text.endswith(" On this router (AVM FRITZ!Box): Internet > Permit Access > Port "
                              "Sharing: a port sharing per phone for its SIP and RTP ports.")
     assert "On this router" not in next(s for s in steps if "sip.alg" in s.checks).text
+    host = _with("host.network", Status.PASS, {"gateway_vendor": "DrayTek Corp."})
+    texts = [s.text for s in plan([host, mapping, filtering, alg]).steps]
+    assert sum("On this router (DrayTek Vigor)" in t for t in texts) == 2  # ALG and NAT steps
+    assert any(t.endswith("[NAT] > [Port Redirection]: a rule per phone for its SIP and RTP "
+                          "ports.") for t in texts)
