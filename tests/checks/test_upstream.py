@@ -138,3 +138,33 @@ def test_the_box_in_front_answering_is_said() -> None:
     data = finding.data  # type: ignore[attr-defined]
     assert (data["basis"], data["second_gateway"], data["second_answers"]) == (
         "second", "192.168.1.1", ["natpmp", "upnp"])
+
+
+def test_the_raw_answers_are_kept_as_they_came() -> None:
+    pcp = _judge(Probe("192.168.178.1", ExternalAddress(1, pcp=True), None,
+                       ("192.168.178.1", None), error="why not"))
+    assert pcp.data["natpmp_result"] == "pcp" and pcp.data["error"] == "why not"  # type: ignore[attr-defined]
+    odd = _judge(Probe("192.168.178.1", ExternalAddress(9), None, ("192.168.178.1", None)))
+    data = odd.data  # type: ignore[attr-defined]
+    assert data["natpmp_result"] == "9" and "error" not in data
+    assert (data["natpmp_address"], data["hops"], data["answered_at_ttl"]) == (
+        None, ["192.168.178.1", None], None)
+    assert (data["gateway_ip"], data["public_ip"], data["basis"]) == (
+        "192.168.178.1", PUBLIC, "none")
+    assert upstream.judge(observations()).data == {}  # type: ignore[attr-defined]
+
+
+def test_unknowns_are_question_marks_in_the_words() -> None:
+    # No gateway known (the portable path asked none) and no public address (STUN failed).
+    probe = Probe(None, ExternalAddress(0, 1, "100.64.9.9"))
+    finding = upstream.judge(observations(upstream=probe))
+    assert finding.summary == (  # type: ignore[attr-defined]
+        "carrier-grade NAT: the ISP translates again beyond this router (?), as the router "
+        "itself reports it (NAT-PMP) (100.64.9.9 is in the ISP's shared address space "
+        "100.64.0.0/10)")
+    beyond = upstream.judge(observations(upstream=Probe(
+        "192.168.178.1", ExternalAddress(0, 1, "9.9.9.9")), stun=stun(("8.8.8.8", 1))))
+    assert beyond.summary == (  # type: ignore[attr-defined]
+        "another NAT beyond this router: its own internet address (9.9.9.9) is not the address "
+        "the platform sees (8.8.8.8)")
+    assert beyond.code is Code.DOUBLE_NAT  # type: ignore[attr-defined]
