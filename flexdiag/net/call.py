@@ -25,10 +25,11 @@ from flexdiag.addr import Addr, format_addr
 from flexdiag.analysis.call import HOLD_S, TAIL_S
 from flexdiag.codec import digest, rtp, sdp, sipcall
 from flexdiag.codec.sip import SipRequest, SipResponse, parse_request, parse_response
+from flexdiag.net.ports import rtp_ports
 from flexdiag.net.timer import Retransmissions
 from flexdiag.net.udp import UdpEndpoint, local_address_for
 from flexdiag.records import CallEvent, CallObservation, Registration, RtpStream
-from flexdiag.vocab import MEDIA_PORTS, Stopped
+from flexdiag.vocab import Stopped
 
 T2_S = 4.0  # RFC 3261 §17.1.2.2: non-INVITE retransmissions cap at T2
 REGISTER_WAIT_S = 8.0  # a REGISTER (with its challenge) is given this long
@@ -37,7 +38,6 @@ CANCEL_WAIT_S = 4.0
 BYE_WAIT_S = 4.0
 MAX_AUTH = 2  # challenges answered per request (a second only when the nonce was stale)
 MAX_KEEPALIVES_KEPT = 20
-RTP_PORT_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -394,12 +394,13 @@ class RtpEnd:
             self.endpoint.send(packet, dest)
 
 
-async def _rtp_endpoint(local_ip: str) -> UdpEndpoint:
-    """A socket on a random even port of the phones' RTP range (FAQ item 4)."""
-    low, high = MEDIA_PORTS
-    for _ in range(RTP_PORT_TRIES):
+async def rtp_endpoint(local_ip: str) -> UdpEndpoint:
+    """A socket on a random even port of the phones' RTP range (FAQ item 4), an ephemeral
+    one when none is free (flexdiag.net.ports.rtp_ports)."""
+    *ranged, _ephemeral = rtp_ports()
+    for port in ranged:
         try:
-            return await UdpEndpoint.open(local_ip, random.randrange(low, high, 2))
+            return await UdpEndpoint.open(local_ip, port)
         except OSError:
             continue
     return await UdpEndpoint.open(local_ip)
@@ -511,7 +512,7 @@ async def _call(a: Party, b: Party, obs: CallObservation, plan: CallPlan,
                 progress: Callable[[str], None] | None, timeline: Timeline) -> None:
     loop = asyncio.get_running_loop()
     local_ip = a.endpoint.local[0]
-    a_rtp_sock, b_rtp_sock = await _rtp_endpoint(local_ip), await _rtp_endpoint(local_ip)
+    a_rtp_sock, b_rtp_sock = await rtp_endpoint(local_ip), await rtp_endpoint(local_ip)
     sockets += [a_rtp_sock, b_rtp_sock]
     obs.to_phone, obs.from_phone = RtpStream(), RtpStream()
     a_rtp, b_rtp = RtpEnd(a_rtp_sock, obs.to_phone), RtpEnd(b_rtp_sock, obs.from_phone)

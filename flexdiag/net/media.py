@@ -10,7 +10,6 @@ of the probe's requests, from the server, are ignored (and counted)."""
 from __future__ import annotations
 
 import asyncio
-import random
 import socket
 from typing import Any
 
@@ -18,6 +17,7 @@ from flexdiag.addr import Addr, same_addr
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED, TAIL_S
 from flexdiag.codec import stun
 from flexdiag.net import capability
+from flexdiag.net.ports import rtp_ports
 from flexdiag.net.udp import (
     IP_RECVERR,
     QueuedError,
@@ -26,11 +26,8 @@ from flexdiag.net.udp import (
     read_error_queue,
 )
 from flexdiag.records import Firewalk, IcmpReport, MediaProbe
-from flexdiag.vocab import MEDIA_PORTS
 
 NO_ERROR_QUEUE = "this OS does not tell programs which router sent an ICMP error"
-RTP_PORTS = MEDIA_PORTS  # where phones put RTP (FAQ item 4's range, on the phone's side)
-PORT_TRIES = 8  # random ports tried in RTP_PORTS before an ephemeral one
 
 
 class _Receiver(asyncio.DatagramProtocol):
@@ -61,7 +58,7 @@ def _socket(dest_ip: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in local_ip else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setblocking(False)
-    for port in [*random.sample(range(*RTP_PORTS), PORT_TRIES), 0]:
+    for port in rtp_ports():
         try:
             sock.bind((local_ip, port))
             return sock
@@ -133,7 +130,7 @@ def _icmp(entry: QueuedError) -> IcmpReport | None:
     return IcmpReport(entry.dest, entry.offender, entry.icmp_type, entry.icmp_code)
 
 
-class _Walker(asyncio.DatagramProtocol):
+class IcmpWalker(asyncio.DatagramProtocol):
     """Reads the STUN answer to the control probe and every ICMP error of the socket."""
 
     def __init__(self, sock: socket.socket, control_id: bytes) -> None:
@@ -188,8 +185,8 @@ async def firewalk(server: Addr, targets: list[Addr], stop: asyncio.Event | None
     except OSError as exc:
         result.error = f"cannot send: {exc.strerror or exc}"
         return result
-    control = _Walker(control_sock, control_id)
-    media_walker = _Walker(media_sock, b"")
+    control = IcmpWalker(control_sock, control_id)
+    media_walker = IcmpWalker(media_sock, b"")
     t1, _ = await loop.create_datagram_endpoint(lambda: control, sock=control_sock)
     t2, _ = await loop.create_datagram_endpoint(lambda: media_walker, sock=media_sock)
     try:
@@ -206,7 +203,7 @@ def _stopped(stop: asyncio.Event | None) -> bool:
     return stop is not None and stop.is_set()
 
 
-async def _walk_control(control: _Walker, transport: asyncio.DatagramTransport,
+async def _walk_control(control: IcmpWalker, transport: asyncio.DatagramTransport,
                         sock: socket.socket, server: Addr, result: Firewalk) -> None:
     """A STUN Binding towards the server with TTL 1 .. :data:`MAX_HOPS`: TTL 1's offender is
     the gateway; anything beyond it answering is the control."""
@@ -223,7 +220,7 @@ async def _walk_control(control: _Walker, transport: asyncio.DatagramTransport,
     result.control_answered = control.answered
 
 
-async def _walk_media(walker: _Walker, transport: asyncio.DatagramTransport,
+async def _walk_media(walker: IcmpWalker, transport: asyncio.DatagramTransport,
                       targets: list[Addr], result: Firewalk, stop: asyncio.Event | None) -> None:
     """One datagram per target with the TTL that expires one hop beyond the gateway, then
     the ICMP errors until one from beyond the gateway arrives (or :data:`ICMP_WAIT_S`)."""

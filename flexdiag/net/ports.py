@@ -22,9 +22,13 @@ another program) falls back to an ephemeral port for that run.
 from __future__ import annotations
 
 import errno
+import random
 from enum import Enum
 
 from flexdiag.settings import OWN_PORTS
+from flexdiag.vocab import MEDIA_PORTS
+
+RTP_PORT_TRIES = 8  # random ports of the phones' RTP range tried before an ephemeral one
 
 
 class Role(Enum):
@@ -63,3 +67,11 @@ def socket_failure(code: int | None) -> str:
     if code == errno.EADDRINUSE:
         return "in-use"
     return "other"
+
+
+def rtp_ports(tries: int = RTP_PORT_TRIES) -> list[int]:
+    """Local ports to try, in order, for a socket that stands in for a phone's RTP: ``tries``
+    random even ports of the phones' range (FAQ item 4: RTP on an even port, RFC 3550 §11),
+    then 0 (an ephemeral port) when all of them are taken."""
+    low, high = MEDIA_PORTS
+    return [*random.sample(range(low, high, 2), tries), 0]

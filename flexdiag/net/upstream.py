@@ -18,7 +18,7 @@ from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
 from flexdiag.analysis.upstream import space as upstream_space
 from flexdiag.codec import natpmp, stun, upnp
 from flexdiag.net import capability, flows
-from flexdiag.net.media import NO_ERROR_QUEUE, _Walker
+from flexdiag.net.media import NO_ERROR_QUEUE, IcmpWalker
 from flexdiag.net.ports import FALL_BACK, Role, stable_port
 from flexdiag.net.probes import NoSocket, open_endpoint
 from flexdiag.net.udp import IP_RECVERR, local_address_for
@@ -33,7 +33,7 @@ UPNP_S = 2.5  # discovery, description and control together
 HTTP_READ = upnp.MAX_BODY + 4096  # headers and a body at its cap: more is refused
 
 
-class _HopWalker(_Walker):
+class _HopWalker(IcmpWalker):
     """Any datagram from the server means the probe reached it (a hostile server's garbage
     too); ICMP errors as the walker reads them."""
 

@@ -10,7 +10,7 @@ import json
 import sys
 
 from flexdiag.codec import sdp
-from flexdiag.net.call import Account, Party, RtpEnd, Timeline, _rtp_endpoint
+from flexdiag.net.call import Account, Party, RtpEnd, Timeline, rtp_endpoint
 from flexdiag.net.udp import UdpEndpoint, local_address_for
 from flexdiag.records import RtpStream
 from tests.lab.topology import CALL_ACCOUNTS, SIP_IP
@@ -22,7 +22,7 @@ async def call(user: str, seconds: float) -> dict[str, object]:
     loop = asyncio.get_running_loop()
     local = local_address_for(SIP_IP)
     sip = await UdpEndpoint.open(local)
-    media = await _rtp_endpoint(local)
+    media = await rtp_endpoint(local)
     caller = Party("B", sip, Account(CALLER, CALL_ACCOUNTS[CALLER]), "voip.gntel.nl",
                    (SIP_IP, 5060), Timeline(loop.time()))
     heard = RtpStream()
