@@ -241,6 +241,24 @@ def down() -> None:
     shutil.rmtree(CTR_RESOLV_DIR, ignore_errors=True)
 
 
+def _namespace(ns: str) -> None:
+    """A network namespace of the lab's, its loopback up."""
+    sh("ip", "netns", "add", ns)
+    sh("ip", "link", "set", "lo", "up", ns=ns)
+
+
+def _veth(ns: str, dev: str, peer_ns: str, peer_dev: str) -> None:
+    """A veth pair made directly inside the two namespaces: nothing appears in the host's."""
+    sh("ip", "-n", ns, "link", "add", dev, "type", "veth", "peer", "name", peer_dev, "netns",
+       peer_ns)
+
+
+def _addresses(*assignments: tuple[str, str, str]) -> None:
+    """(namespace, device, address/prefix): the address on the device, the device up."""
+    for ns, dev, addr in assignments:
+        sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+
 @dataclass
 class Lab:
     """A running lab. Build it with :meth:`up`; tear it down with :meth:`down`."""
@@ -272,17 +290,11 @@ class Lab:
 
     def _topology(self) -> None:
         for ns in NAMESPACES:
-            sh("ip", "netns", "add", ns)
-            sh("ip", "link", "set", "lo", "up", ns=ns)
-        # veth pairs created directly inside the namespaces: nothing appears in the host's.
-        sh("ip", "-n", LAN, "link", "add", "eth0", "type", "veth", "peer", "name", "lan",
-           "netns", RTR)
-        sh("ip", "-n", ISP, "link", "add", "eth0", "type", "veth", "peer", "name", "wan",
-           "netns", RTR)
-        for ns, dev, addr in ((LAN, "eth0", f"{PHONE_IP}/24"), (RTR, "lan", f"{RTR_LAN_IP}/24"),
-                              (RTR, "wan", f"{RTR_WAN_IP}/24"), (ISP, "eth0", f"{ISP_IP}/24")):
-            sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
+            _namespace(ns)
+        _veth(LAN, "eth0", RTR, "lan")
+        _veth(ISP, "eth0", RTR, "wan")
+        _addresses((LAN, "eth0", f"{PHONE_IP}/24"), (RTR, "lan", f"{RTR_LAN_IP}/24"),
+                   (RTR, "wan", f"{RTR_WAN_IP}/24"), (ISP, "eth0", f"{ISP_IP}/24"))
         for addr in (*STUN_IPS, PLAIN_STUN_IP, SIP_IP, NTP_IP, DNS_IP, *MEDIA_IPS, RELAY_IP,
                      RTPENGINE_IP):
             sh("ip", "-n", ISP, "addr", "add", f"{addr}/32", "dev", "lo")
@@ -387,19 +399,16 @@ class Lab:
         """A container on the LAN host behind Docker's default bridge NAT (yields its
         namespace); removed again afterwards, also on failure."""
         try:
-            sh("ip", "netns", "add", CTR)
-            sh("ip", "link", "set", "lo", "up", ns=CTR)
+            _namespace(CTR)
             sh("ip", "-n", LAN, "link", "add", "docker0", "type", "bridge")
             sh("ip", "-n", LAN, "link", "set", "docker0", "address", DOCKER_BRIDGE_MAC)
             sh("ip", "-n", LAN, "addr", "add", f"{DOCKER_GW}/16", "dev", "docker0")
-            sh("ip", "-n", LAN, "link", "add", "vethctr", "type", "veth", "peer", "name",
-               "eth0", "netns", CTR)
+            _veth(LAN, "vethctr", CTR, "eth0")
             sh("ip", "-n", LAN, "link", "set", "vethctr", "master", "docker0")
             for dev in ("docker0", "vethctr"):
                 sh("ip", "-n", LAN, "link", "set", dev, "up")
             sh("ip", "-n", CTR, "link", "set", "eth0", "address", DOCKER_CTR_MAC)
-            sh("ip", "-n", CTR, "addr", "add", f"{DOCKER_CTR}/16", "dev", "eth0")
-            sh("ip", "-n", CTR, "link", "set", "eth0", "up")
+            _addresses((CTR, "eth0", f"{DOCKER_CTR}/16"))
             sh("ip", "-n", CTR, "route", "add", "default", "via", DOCKER_GW)
             sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=LAN)
             sh("nft", "-f", "-", ns=LAN, input=(
@@ -438,17 +447,11 @@ class Lab:
         masquerades again, the router's default route through it. Removed afterwards."""
         box_ip, router_ip = UPSTREAM_NETS[kind]
         try:
-            sh("ip", "netns", "add", MDM)
-            sh("ip", "link", "set", "lo", "up", ns=MDM)
-            sh("ip", "-n", RTR, "link", "add", "wan2", "type", "veth", "peer", "name", "lan",
-               "netns", MDM)
-            sh("ip", "-n", MDM, "link", "add", "wan", "type", "veth", "peer", "name", "eth1",
-               "netns", ISP)
-            for ns, dev, addr in ((RTR, "wan2", f"{router_ip}/24"), (MDM, "lan", f"{box_ip}/24"),
-                                  (MDM, "wan", f"{MDM_WAN_IP}/30"),
-                                  (ISP, "eth1", f"{ISP_MDM_IP}/30")):
-                sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
-                sh("ip", "-n", ns, "link", "set", dev, "up")
+            _namespace(MDM)
+            _veth(RTR, "wan2", MDM, "lan")
+            _veth(MDM, "wan", ISP, "eth1")
+            _addresses((RTR, "wan2", f"{router_ip}/24"), (MDM, "lan", f"{box_ip}/24"),
+                       (MDM, "wan", f"{MDM_WAN_IP}/30"), (ISP, "eth1", f"{ISP_MDM_IP}/30"))
             sh("ip", "-n", MDM, "route", "add", "default", "via", ISP_MDM_IP)
             sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=MDM)
             sh("nft", "-f", "-", ns=MDM, input=_NAT.format(rule='oifname "wan" masquerade'))
