@@ -353,7 +353,7 @@ class Upstream:
     hops: tuple[str | None, ...] = ()
     answered_at_ttl: int | None = None
     error: str | None = None
-    upnp_service: str | None = None  # the IGD's WAN service that answered GetExternalIPAddress
+    upnp_service: str | None = None  # the IGD's WAN service, as its description names it
     upnp_address: str | None = None  # its NewExternalIPAddress (None: empty, none to give)
     upnp_error: str | None = None  # no UPnP (port unreachable, no answer), a fault, garbage
     # The second hop, where private or carrier-grade (a box in front of the router?), asked

@@ -121,11 +121,11 @@ async def _upnp(gateway: str, result: Upstream, deadline: float) -> None:
         status, body = await _http(location, upnp.build_get(location), deadline)
         if status != 200:
             raise upnp.UpnpError(f"description: HTTP {status}")
-        service, control = upnp.control_url(body, str(location))
+        result.upnp_service, control = upnp.control_url(body, str(location))
         _on_router(control, gateway)
-        status, body = await _http(control, upnp.build_action(service, control), deadline)
+        status, body = await _http(
+            control, upnp.build_action(result.upnp_service, control), deadline)
         result.upnp_address = upnp.parse_action_response(status, body)
-        result.upnp_service = service
     except TimeoutError:
         result.upnp_error = "no answer over HTTP"
     except (ValueError, upnp.UpnpFault, OSError) as exc:

@@ -119,7 +119,8 @@ async def test_a_refusal_is_the_upnp_error(monkeypatch: pytest.MonkeyPatch) -> N
     async with fake_igd(FakeIgd(answer=FAULT, status="500 Internal Server Error"), monkeypatch):
         result = await _ask()
     assert result.upnp_error == "UPnP error 501: Action Failed"
-    assert result.upnp_service is None
+    assert result.upnp_address is None  # it refused, yet it is a gateway: its WAN service
+    assert result.upnp_service == "urn:schemas-upnp-org:service:WANIPConnection:1"
 
 
 async def test_a_router_that_does_not_answer_over_http_is_bounded(
