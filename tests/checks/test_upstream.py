@@ -151,20 +151,20 @@ def test_the_raw_answers_are_kept_as_they_came() -> None:
         None, ["192.168.178.1", None], None)
     assert (data["gateway_ip"], data["public_ip"], data["basis"]) == (
         "192.168.178.1", PUBLIC, "none")
-    assert upstream.judge(observations()).data == {}  # type: ignore[attr-defined]
+    assert upstream.judge(observations()).data == {}
 
 
 def test_unknowns_are_question_marks_in_the_words() -> None:
     # No gateway known (the portable path asked none) and no public address (STUN failed).
     probe = Probe(None, ExternalAddress(0, 1, "100.64.9.9"))
     finding = upstream.judge(observations(upstream=probe))
-    assert finding.summary == (  # type: ignore[attr-defined]
+    assert finding.summary == (
         "carrier-grade NAT: the ISP translates again beyond this router (?), as the router "
         "itself reports it (NAT-PMP) (100.64.9.9 is in the ISP's shared address space "
         "100.64.0.0/10)")
     beyond = upstream.judge(observations(upstream=Probe(
         "192.168.178.1", ExternalAddress(0, 1, "9.9.9.9")), stun=stun(("8.8.8.8", 1))))
-    assert beyond.summary == (  # type: ignore[attr-defined]
+    assert beyond.summary == (
         "another NAT beyond this router: its own internet address (9.9.9.9) is not the address "
         "the platform sees (8.8.8.8)")
-    assert beyond.code is Code.DOUBLE_NAT  # type: ignore[attr-defined]
+    assert beyond.code is Code.DOUBLE_NAT
