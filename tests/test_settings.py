@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from flexdiag.settings import HostPort, Settings, SettingsError, load_settings
+from flexdiag.settings import HostPort, Settings, SettingsError, load_settings, shown
 
 
 def test_defaults_are_the_flex_platform() -> None:
@@ -464,3 +464,62 @@ def test_the_alternative_local_sip_port(port: int, alternative: int) -> None:
     from flexdiag.settings import alternative_port
 
     assert alternative_port(port) == alternative
+
+
+@pytest.mark.parametrize(("text", "user"), [
+    ("31201234567", "31201234567"), (" sip:31201234567@voip.gntel.nl ", "31201234567"),
+    ("sips:alice@example.net", "alice"), ("31201234567@voip.gntel.nl", "31201234567"),
+    ("a" * 64, "a" * 64), ("x-_.!~*'()&=+$,;?/%", "x-_.!~*'()&=+$,;?/%")])
+def test_an_account_is_its_user_part(text: str, user: str) -> None:
+    from flexdiag.settings import parse_account
+
+    assert parse_account(text) == user
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "'' is not a SIP user part or address of record"),
+    ("sip:@voip.gntel.nl", "'sip:@voip.gntel.nl' is not a SIP user part or address of record"),
+    ("a" * 65, f"{shown('a' * 65)} is not a SIP user part or address of record"),
+    ("al ice", "'al ice' is not a SIP user part or address of record"),
+    ("ålice", "'ålice' is not a SIP user part or address of record"),
+    ("tel:+3120", "'tel:+3120' is not a SIP user part or address of record")])
+def test_a_bad_account_is_refused_with_its_reason(text: str, message: str) -> None:
+    from flexdiag.settings import SettingsError, parse_account
+
+    with pytest.raises(SettingsError) as refused:
+        parse_account(text)
+    assert str(refused.value) == message
+
+
+def test_two_distinct_accounts_are_needed() -> None:
+    from flexdiag.settings import SettingsError, parse_accounts
+
+    assert parse_accounts("31201110001, sip:31201110002@voip.gntel.nl") == (
+        "31201110001", "31201110002")
+    assert parse_accounts(["a", "b"]) == ("a", "b")
+    for value, message in (
+            ("a", "two accounts are needed: the phone's and the caller's (A,B)"),
+            ("", "two accounts are needed: the phone's and the caller's (A,B)"),
+            ("a,sip:a@x", "the two accounts are the same: a call needs two"),
+            ("a,b,c", "3 entries: at most 2"), (7, "expected two accounts, got an integer")):
+        with pytest.raises(SettingsError) as refused:
+            parse_accounts(value)  # type: ignore[arg-type]
+        assert str(refused.value) == message, value
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("http://pgw:9091/a b", "'http://pgw:9091/a b': a URL has no spaces, tabs, newlines or "
+                            "control characters"),
+    ("http://pgw:9091/\x07", "'http://pgw:9091/\\x07': a URL has no spaces, tabs, newlines or "
+                             "control characters"),
+    ("http://pgw:9091/?a=1", "'http://pgw:9091/?a=1': a Pushgateway URL has no query or "
+                             "fragment")])
+def test_push_url_refusals_word_for_word(text: str, message: str) -> None:
+    from flexdiag.settings import SettingsError, parse_push_url
+
+    with pytest.raises(SettingsError) as refused:
+        parse_push_url(text)
+    assert str(refused.value) == message
+    with pytest.raises(SettingsError) as fragment:
+        parse_push_url("https://h/x?a=1#f", kind="report", query=True)
+    assert str(fragment.value) == "'https://h/x?a=1#f': a report URL has no fragment"

@@ -180,3 +180,82 @@ def test_a_fault_carries_the_upnp_error() -> None:
 def test_an_answer_without_the_address_is_refused(status: int, body: bytes) -> None:
     with pytest.raises(upnp.UpnpError):
         upnp.parse_action_response(status, body)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: upnp.parse_search_response(b"HTTP/1.1 200 OK\r\n"), "no end of headers"),
+    (lambda: upnp.parse_search_response(b"NOTIFY * HTTP/1.1\r\n\r\n"),
+     "not an M-SEARCH response"),
+    (lambda: upnp.parse_search_response(b"HTTP/1.1 200 OK\r\nST: x\r\n\r\n"),
+     "M-SEARCH response without LOCATION"),
+    (lambda: upnp.parse_url("http://10.0.0.1:port/"), "bad URL 'http://10.0.0.1:port/'"),
+    (lambda: upnp.parse_url("https://10.0.0.1/"), "not an http URL: 'https://10.0.0.1/'"),
+    (lambda: upnp.control_url(b"<r>" + b" " * upnp.MAX_BODY + b"</r>", "http://a/"),
+     "too large"),
+    (lambda: upnp.control_url(b"<!DOCTYPE r><r/>", "http://a/"), "a DOCTYPE or ENTITY: refused"),
+    (lambda: upnp.control_url(b"<!doctype r><r/>", "http://a/"), "a DOCTYPE or ENTITY: refused"),
+    (lambda: upnp.control_url(b'<r><!ENTITY a "b"></r>', "http://a/"),
+     "a DOCTYPE or ENTITY: refused"),
+    (lambda: upnp.control_url(b"<r/>", "http://a/"),
+     "no WANIPConnection or WANPPPConnection service"),
+    (lambda: upnp.parse_http_response(b"SIP/2.0 200 OK\r\n\r\n"), "not an HTTP response"),
+    (lambda: upnp.parse_http_response(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabc"),
+     "truncated body"),
+    (lambda: upnp.parse_http_response(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc"),
+     "truncated chunked body"),
+    (lambda: upnp.parse_http_response(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nx\r\n"), "bad chunk size"),
+    (lambda: upnp.parse_http_response(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabc"),
+     "truncated or too large chunked body"),
+    (lambda: upnp.parse_action_response(404, ANSWER),
+     "HTTP 404 without NewExternalIPAddress"),
+])
+def test_each_refusal_says_why(call: object, message: str) -> None:
+    with pytest.raises(upnp.UpnpError) as refused:
+        call()  # type: ignore[operator]
+    assert str(refused.value) == message
+
+
+def test_sizes_at_their_caps_are_taken() -> None:
+    at_cap = b"<r>" + b" " * (upnp.MAX_BODY - 7) + b"</r>"
+    assert len(at_cap) == upnp.MAX_BODY
+    with pytest.raises(upnp.UpnpError, match="^no WANIPConnection"):  # read, not refused
+        upnp.control_url(at_cap, "http://a/")
+    exact = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+    assert upnp.parse_http_response(exact) == (200, b"abc")
+    ten = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n"
+    assert upnp.parse_http_response(ten) == (200, b"0123456789")  # sizes are hexadecimal
+    whole = upnp.MAX_BODY - 1
+    chunks = b"%x\r\n" % whole + b"a" * whole + b"\r\n1\r\nb\r\n0\r\n\r\n"
+    body = upnp.parse_http_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    + chunks)[1]
+    assert len(body) == upnp.MAX_BODY  # exactly at the cap, in two chunks
+    with pytest.raises(upnp.UpnpError, match="^truncated chunked body$"):
+        upnp.parse_http_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc")
+
+
+def test_a_service_without_a_type_or_an_empty_control_url_is_passed_over() -> None:
+    untyped = b"<root><service><controlURL>/ctl</controlURL></service></root>"
+    empty = (b"<root><service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:1"
+             b"</serviceType><controlURL></controlURL></service></root>")
+    for description in (untyped, empty):
+        with pytest.raises(upnp.UpnpError, match="^no WANIPConnection"):
+            upnp.control_url(description, "http://10.0.0.1/")
+
+
+def test_the_action_s_body_to_the_byte() -> None:
+    request = upnp.build_action("urn:x:1", upnp.Url("10.0.0.1", 80, "/c"))
+    assert request.partition(b"\r\n\r\n")[2] == (
+        b'<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/'
+        b'envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
+        b'<u:GetExternalIPAddress xmlns:u="urn:x:1"></u:GetExternalIPAddress></s:Body>'
+        b"</s:Envelope>\r\n")
+
+
+def test_a_fault_without_words_says_so() -> None:
+    with pytest.raises(upnp.UpnpFault) as fault:
+        upnp.parse_action_response(500, _soap("<s:Fault><faultcode>s:Server</faultcode>"
+                                              "</s:Fault>"))
+    assert str(fault.value) == "UPnP fault: " and fault.value.code is None
