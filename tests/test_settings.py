@@ -501,7 +501,8 @@ def test_two_distinct_accounts_are_needed() -> None:
             ("a", "two accounts are needed: the phone's and the caller's (A,B)"),
             ("", "two accounts are needed: the phone's and the caller's (A,B)"),
             ("a,sip:a@x", "the two accounts are the same: a call needs two"),
-            ("a,b,c", "3 entries: at most 2"), (7, "expected two accounts, got an integer")):
+            ("a,b,c", "3 entries: at most 2"), (7, "expected two accounts, got an integer"),
+            (["a", 7], "expected an account, got an integer")):
         with pytest.raises(SettingsError) as refused:
             parse_accounts(value)  # type: ignore[arg-type]
         assert str(refused.value) == message, value

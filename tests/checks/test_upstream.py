@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flexdiag.analysis.upstream import Basis, Upstream, classify
+from flexdiag.analysis.upstream import Basis, Upstream, classify, space
 from flexdiag.checks import upstream
 from flexdiag.codec.natpmp import ExternalAddress
 from flexdiag.model import Status
@@ -168,3 +168,33 @@ def test_unknowns_are_question_marks_in_the_words() -> None:
         "another NAT beyond this router: its own internet address (9.9.9.9) is not the address "
         "the platform sees (8.8.8.8)")
     assert beyond.code is Code.DOUBLE_NAT
+
+
+@pytest.mark.parametrize(("address", "kind"), [
+    ("100.64.0.0", "cgn"), ("100.127.255.255", "cgn"), ("100.128.0.0", "public"),
+    ("10.1.2.3", "private"), ("172.31.0.1", "private"), ("192.168.1.1", "private"),
+    ("198.51.100.1", "public"), ("127.0.0.1", None), ("169.254.1.1", None), ("224.0.0.1", None),
+    ("0.0.0.0", None), ("", None), (None, None), ("::1", None), ("router", None)])
+def test_the_address_spaces(address: str | None, kind: str | None) -> None:
+    assert space(address) == kind
+
+
+def test_edges_of_the_evidence() -> None:
+    # One hop known, nothing else: not determined (no second hop to read).
+    assert classify(None, "9.9.9.9", ("192.168.178.1",), None).upstream is Upstream.UNDETERMINED
+    # The box in front answers; the router's own word is no address at all: no WAN to say.
+    seen = classify("0.0.0.0", "9.9.9.9", ("192.168.178.1", "192.168.1.1"), None,
+                    second_answers=("natpmp",))
+    assert (seen.basis, seen.box, seen.wan) == (Basis.SECOND, "192.168.1.1", None)
+    # The router's carrier-grade WAN, and the CGN seen at the second hop.
+    both = classify("100.64.0.2", "9.9.9.9", ("192.168.178.1", "100.64.0.1"), None)
+    assert (both.upstream, both.box, both.wan) == (Upstream.CGNAT, "100.64.0.1", "100.64.0.2")
+
+
+def test_the_server_answering_at_the_second_hop_is_one_nat_even_unseen() -> None:
+    probe = Probe("192.168.178.1", None, "no answer", ("192.168.178.1",), answered_at_ttl=2)
+    finding = upstream.judge(observations(upstream=probe))  # STUN failed: no public address
+    assert finding.status is Status.PASS
+    assert finding.summary == (
+        "one NAT: the router (192.168.178.1) faces the internet itself, from the path towards "
+        "the platform; the platform sees ?")
