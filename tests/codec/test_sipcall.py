@@ -244,3 +244,50 @@ def test_edges_of_the_readers() -> None:
     assert sipcall.new_branch() != sipcall.new_branch() and len(sipcall.new_tag()) == 8
     assert sipcall.branch_of(parse_response(b"SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n")) is None
     assert sipcall.branch_of(parse_response(b"SIP/2.0 200 OK\r\n\r\n")) is None
+
+
+def test_the_uas_dialog_from_an_invite_whole() -> None:
+    dialog = sipcall.dialog_from_invite(leg(), parse_request(INVITE))
+    assert dialog.call_id == "call-9"
+    assert dialog.remote_target == "sip:31201110002@192.0.2.11:40000;alias=203.0.113.7~40000~1"
+    assert dialog.route_set == ("<sip:198.51.100.20;lr>", "<sip:198.51.100.30;lr>")
+    assert (dialog.remote_tag, dialog.remote_uri) == ("caller", "sip:31201110002@voip.example")
+    bare = parse_request(b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+                         b"Call-ID: c\r\nCSeq: 1 INVITE\r\n\r\n")
+    empty = sipcall.dialog_from_invite(leg(), bare)
+    assert (empty.remote_target, empty.route_set, empty.remote_tag, empty.remote_uri) == (
+        None, (), None, "")
+
+
+@pytest.mark.parametrize(("code", "routes"), [(100, False), (101, True), (180, True),
+                                              (299, True), (300, False), (486, False)])
+def test_record_route_is_copied_only_where_the_response_makes_a_dialog(
+        code: int, routes: bool) -> None:
+    response = parse_response(sipcall.reply(parse_request(INVITE), code, to_tag="uas"))
+    assert bool(response.all("record-route")) is routes
+    # RFC 3261 §8.2.6.2: a 100 Trying carries no To tag; every other response does.
+    assert (sipcall.tag_of(response.header("to") or "") == "uas") is (code != 100)
+
+
+def test_branches_tags_and_cseqs_read_from_the_right_place() -> None:
+    req = parse_request(INVITE)
+    assert sipcall.branch_of(req) == "z9hG4bKp"  # the top Via, not the second
+    no_via = parse_request(b"OPTIONS sip:a SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n")
+    assert sipcall.branch_of(no_via) is None
+    assert sipcall.tag_of('"A>B" <sip:a@b;tag=uri>;tag=real') == "real"
+    assert sipcall.tag_of("<sip:a@b>;x=1>;tag=last") == "last"
+    assert sipcall.tag_of("sip:a@b;tag=plain") == "plain"
+    for cseq, expected in (("7 invite", (7, "INVITE")), ("x INVITE", None), ("7", None),
+                           ("7 INVITE extra", None), ("٣ INVITE", None), ("", None)):
+        message = parse_request(b"OPTIONS sip:a SIP/2.0\r\nCSeq: " + cseq.encode() + b"\r\n\r\n")
+        assert sipcall.cseq_of(message) == expected, cseq
+
+
+def test_ack_for_a_failure_rewrites_only_the_to_header() -> None:
+    caller = leg()
+    caller.remote_uri = "sip:31201110002@voip.example"
+    data = sipcall.ack_failure(caller, "z9hG4bKi", 3, "<sip:b@voip.example>;tag=uas")
+    req = parse_request(data)
+    assert req.header("to") == "<sip:b@voip.example>;tag=uas"
+    assert data.count(b"\r\nTo: ") == 1
+    assert (req.method, sipcall.cseq_of(req)) == ("ACK", (3, "ACK"))
