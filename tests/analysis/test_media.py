@@ -131,3 +131,52 @@ def test_the_thresholds_bound_good() -> None:
     assert am.quality(s, one_lost).loss_pct == 1.0 and am.quality(s, one_lost).good
     two_lost: list[float | None] = [None, None, *one[2:]]
     assert not am.quality(s, two_lost).good
+
+
+def test_jitter_from_two_answers_and_not_from_one() -> None:
+    # RFC 3550 §6.4.1: J += (|D| - J) / 16; two answers make one difference.
+    assert am.jitter_s([0.0, 0.02], [0.01, 0.046]) == pytest.approx(0.016 / 16)
+    assert am.jitter_s([0.0, 0.02], [0.01, None]) is None
+    # A lost packet between two answers is skipped, not paired with None.
+    assert am.jitter_s([0.0, 0.02, 0.04], [0.01, None, 0.066]) == pytest.approx(0.016 / 16)
+    with pytest.raises(ValueError):
+        am.jitter_s([0.0, 0.02], [0.01])  # one clock, one list each: lengths must match
+
+
+def test_a_probe_as_short_as_the_window_is_one_window() -> None:
+    assert am.burst_loss_pct([None, 1.0, 1.0, 1.0], window=4) == 25.0
+    assert am.burst_loss_pct([None] * 3 + [1.0] * 7) == 30.0  # exactly BURST_WINDOW long
+    assert am.burst_loss_pct([None, None, 1.0, 1.0, 1.0], window=4) == 50.0  # 5 > 4: slides
+    assert am.burst_loss_pct([1.0, 1.0, 1.0, 1.0, None], window=4) == 25.0
+
+
+def test_e_model_edges() -> None:
+    # G.107: the delay impairment's second term starts beyond 177.3 ms.
+    assert am.r_factor(178.0, 0.0) == pytest.approx(93.2 - 0.024 * 178.0 - 0.11 * 0.7)
+    assert am.mos(0.5) == pytest.approx(1 + 0.035 * 0.5 + 0.5 * -59.5 * 99.5 * 7e-6)
+    assert am.mos(-1) == 1.0 and am.mos(100.5) == 4.5 and am.mos(100) == 4.5
+
+
+def test_figures_are_rounded_as_reported() -> None:
+    sends = [i * 0.02 for i in range(21)]
+    arrivals: list[float | None] = [s + 0.01234 + (0.00177 if i % 2 else 0) for i, s in
+                                    enumerate(sends)]
+    arrivals[3] = None
+    q = am.quality(sends, arrivals)
+    assert (q.sent, q.answered) == (21, 20)
+    assert q.rtt_ms == 12.3 and q.rtt_p95_ms == 14.1  # 12.34 / 14.11 ms, to 0.1 ms
+    assert q.loss_pct == 4.8 and q.burst_loss_pct == 10.0  # 1/21 = 4.76 %, 1 in 10
+    assert (q.jitter_ms, q.mos) == (1.2, 3.94)
+    p95 = am.quality([0.0] * 20, [i / 1000 for i in range(20)]).rtt_p95_ms
+    assert p95 == 18.0  # index round(0.95 * 19) = 18 of 0..19 ms
+
+
+def test_ports_verdict_edges() -> None:
+    gw = "192.168.1.1"
+    # The gateway's port unreachable (not "prohibited") is no refusal of its own.
+    assert am.ports_verdict(gw, False, [], [(gw, 3, 3)]) is am.UNDECIDED
+    # Prohibited from someone else than the gateway: beyond it, so it left the site.
+    assert am.ports_verdict(gw, False, [], [("10.9.9.9", 3, 13)]) is am.FORWARDED
+    # A control answer from the gateway itself does not prove a path beyond it.
+    assert am.ports_verdict(gw, False, [(gw, 11, 0)], []) is am.UNDECIDED
+    assert am.ports_verdict(gw, False, [(None, 11, 0)], []) is am.UNDECIDED
