@@ -414,3 +414,28 @@ def test_a_fritz_box_names_its_port_sharing_in_the_nat_step() -> None:
     assert sum("On this router (DrayTek Vigor)" in t for t in texts) == 2  # ALG and NAT steps
     assert any(t.endswith("[NAT] > [Port Redirection]: a rule per phone for its SIP and RTP "
                           "ports.") for t in texts)
+
+
+def test_alg_with_a_passing_lifetime_moves_only_the_port() -> None:
+    from tests.test_planner_data import ALG_5060
+
+    results = [r for r in _judged(**ALG_5060) if r.id != "nat.lifetime"] + [
+        _with("nat.lifetime", Status.PASS, {"advised_keepalive_s": 25, "expired_s": 90.0})]
+    result = plan(results)
+    assert changes(result.phone_settings) == {"sip_port": 38388}
+    assert "keep-alive" not in result.steps[0].text
+
+
+def test_a_lost_call_takes_the_lifetime_s_keepalive_even_when_the_lifetime_passed() -> None:
+    lifetime = _with("nat.lifetime", Status.PASS, {"advised_keepalive_s": 25})
+    incoming = _with("call.incoming", Status.FAIL,
+                     {"idle_s": 60.0, "reached": False, "advised_keepalive_s": 10}, "lost", (5, 6))
+    result_plan = plan([lifetime, incoming])
+    assert changes(result_plan.phone_settings) == {"keepalive_s": 25}
+    assert [s.checks for s in result_plan.steps] == [("call.incoming",)]
+    # Without any keep-alive to give, or without the idle time, no keep-alive is made up:
+    # the check's own advice stands.
+    for data in ({"idle_s": 60.0, "reached": False}, {"reached": False,
+                                                      "advised_keepalive_s": 10}):
+        alone = plan([_with("call.incoming", Status.FAIL, data, "lost", (5, 6))])
+        assert [s.text for s in alone.steps] == ["lost"] and changes(alone.phone_settings) == {}
