@@ -351,20 +351,3 @@ def test_silence_wait_rests_on_the_same_host_first() -> None:
     basis = log.silence_wait(("198.51.100.20", 5060))
     assert basis is not None and basis.same_host and basis.floor_s == SILENCE_FLOOR_S
     assert max(basis.floor_s, basis.rtts * basis.basis_s) == SILENCE_FLOOR_S
-
-
-def test_the_watchs_slow_run_measures_only_what_quick_runs_leave_unmeasured() -> None:
-    # Issue #26: it held the quick run's fixed local ports for up to an hour, and its quick
-    # checks (an hour old when it ended) replaced newer results.
-    from flexdiag.checks import DEFERRED, checks_for, deferred_checks, observations_needed
-    from flexdiag.records import Obs
-    from flexdiag.settings import Settings
-    from flexdiag.vocab import LifetimeMode
-
-    settings = Settings()
-    slow = deferred_checks(settings)
-    assert [c.id for c in slow] == ["media.ports", "media.quality", "nat.lifetime"]
-    assert set(observations_needed(slow)) == {Obs.DNS_STUN, Obs.MEDIA_PORTS, Obs.MEDIA,
-                                              Obs.LIFETIME}
-    quick = {c.id: c for c in checks_for(settings, LifetimeMode.QUICK)}
-    assert all(quick[cid].needs == () for cid in DEFERRED)  # unmeasured rows in quick runs
