@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flexdiag.addr import Addr, same_ip
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
@@ -21,12 +21,13 @@ from flexdiag.net import capability, flows
 from flexdiag.net.media import NO_ERROR_QUEUE, IcmpWalker
 from flexdiag.net.ports import FALL_BACK, Role, stable_port
 from flexdiag.net.probes import NoSocket, open_endpoint
-from flexdiag.net.udp import IP_RECVERR, local_address_for
+from flexdiag.net.udp import IP_RECVERR, NotOurs, UdpEndpoint, local_address_for
 from flexdiag.records import Upstream
 
 NATPMP_RTO_S = 0.25  # RFC 6886 §3.1: 250 ms, doubling
 HOP_WAIT_S = 0.5  # per TTL, for its ICMP error (or the server's answer)
 POLL_S = 0.02
+T = TypeVar("T")
 SEARCH_WAIT_S = 1.2  # an IGD may wait up to MX (1 s) before it answers (UDA §1.3.3)
 SEARCH_RTO_S = 0.6
 UPNP_S = 2.5  # discovery, description and control together
@@ -46,19 +47,22 @@ class _HopWalker(IcmpWalker):
             self.answered = True
 
 
-async def _natpmp(gateway: str, result: Upstream, deadline: float) -> None:
+def _from(box: str, parse: Callable[[bytes], T]) -> Callable[[bytes, Addr], T]:
+    """An ``accept`` for one box's answers only (the router's and the second hop's share a
+    socket)."""
+    def accept(data: bytes, source: Addr) -> T:
+        if not same_ip(source[0], box):
+            raise NotOurs("not from this box")
+        return parse(data)
+    return accept
+
+
+async def _natpmp(endpoint: UdpEndpoint, gateway: str, result: Upstream,
+                  deadline: float) -> None:
     loop = asyncio.get_running_loop()
-    try:  # the stable port again (the hops' socket is closed by now): no new entry per run
-        endpoint = await open_endpoint(gateway, stable_port(Role.UPSTREAM))
-    except NoSocket as exc:
-        result.natpmp_error = str(exc)
-        return
-    try:
-        exchange = await endpoint.exchange(
-            natpmp.REQUEST, (gateway, natpmp.PORT), lambda data, _src: natpmp.parse(data),
-            min(loop.time() + 4 * NATPMP_RTO_S, deadline), rto_s=NATPMP_RTO_S, max_sends=3)
-    finally:
-        endpoint.close()
+    exchange = await endpoint.exchange(
+        natpmp.REQUEST, (gateway, natpmp.PORT), _from(gateway, natpmp.parse),
+        min(loop.time() + 4 * NATPMP_RTO_S, deadline), rto_s=NATPMP_RTO_S, max_sends=3)
     result.natpmp = exchange.reply
     if exchange.reply is None:
         result.natpmp_error = exchange.error or "no answer"
@@ -90,29 +94,17 @@ def _on_router(url: upnp.Url, gateway: str) -> upnp.Url:
     return url
 
 
-async def _upnp(gateway: str, result: Upstream, deadline: float) -> None:
+async def _upnp(endpoint: UdpEndpoint, gateway: str, result: Upstream,
+                deadline: float) -> None:
     """UPnP IGD's GetExternalIPAddress from the router the path proved: unicast M-SEARCH to
     its port 1900 (answered from any port of the router's), then its description and the
     action over HTTP on the router's own address only."""
     loop = asyncio.get_running_loop()
     deadline = min(deadline, loop.time() + UPNP_S)
-
-    def located(data: bytes, source: Addr) -> str:
-        if not same_ip(source[0], gateway):
-            raise upnp.UpnpError("not from the router")
-        return upnp.parse_search_response(data)
-
-    try:
-        endpoint = await open_endpoint(gateway)
-    except NoSocket as exc:
-        result.upnp_error = str(exc)
-        return
-    try:
-        exchange = await endpoint.exchange(
-            upnp.build_search(gateway), (gateway, upnp.SSDP_PORT), located,
-            min(loop.time() + SEARCH_WAIT_S, deadline), rto_s=SEARCH_RTO_S, max_sends=2)
-    finally:
-        endpoint.close()
+    exchange = await endpoint.exchange(
+        upnp.build_search(gateway), (gateway, upnp.SSDP_PORT),
+        _from(gateway, upnp.parse_search_response),
+        min(loop.time() + SEARCH_WAIT_S, deadline), rto_s=SEARCH_RTO_S, max_sends=2)
     if exchange.reply is None:
         result.upnp_error = exchange.error or "no answer"
         return
@@ -132,22 +124,43 @@ async def _upnp(gateway: str, result: Upstream, deadline: float) -> None:
         result.upnp_error = str(exc) or type(exc).__name__
 
 
-async def _router(gateway: str, result: Upstream, deadline: float) -> None:
+async def _router(endpoint: UdpEndpoint, gateway: str, result: Upstream,
+                  deadline: float) -> None:
     """The router's own word on its external address: NAT-PMP and UPnP IGD at once."""
-    await asyncio.gather(_natpmp(gateway, result, deadline), _upnp(gateway, result, deadline))
+    await asyncio.gather(_natpmp(endpoint, gateway, result, deadline),
+                         _upnp(endpoint, gateway, result, deadline))
 
 
-async def _second(box: str, result: Upstream, deadline: float) -> None:
+async def _second(endpoint: UdpEndpoint, box: str, result: Upstream, deadline: float) -> None:
     """The private (or carrier-grade) second hop asked as the router is: any NAT-PMP answer
     (a "network failure" too) or an IGD description says it is a gateway itself, so a second
     NAT, whatever the router believes its own address to be (a router that learns it by STUN
     reports the public one)."""
     seen = Upstream()
-    await _router(box, seen, deadline)
+    await _router(endpoint, box, seen, deadline)
     result.second_gateway = box
     result.second_answers = tuple(
         name for name, answered in (("natpmp", seen.natpmp is not None),
                                     ("upnp", seen.upnp_service is not None)) if answered)
+
+
+async def _ask(gateway: str, second: str | None, result: Upstream, deadline: float) -> None:
+    """The router (and the box in front, where ``second``) asked at once, from one socket on
+    the quick run's stable port for this probe (the hops' socket is closed by now): a run
+    after a run adds no entry to the router's table but DNS's (flexdiag.net.ports)."""
+    result.gateway = gateway
+    try:
+        endpoint = await open_endpoint(gateway, stable_port(Role.UPSTREAM))
+    except NoSocket as exc:
+        result.natpmp_error = result.upnp_error = str(exc)
+        return
+    try:
+        asks = [_router(endpoint, gateway, result, deadline)]
+        if second is not None:
+            asks.append(_second(endpoint, second, result, deadline))
+        await asyncio.gather(*asks)
+    finally:
+        endpoint.close()
 
 
 def _hop_socket(dest_ip: str) -> socket.socket:
@@ -247,17 +260,13 @@ async def probe(server: Addr, gateway: str | None = None,
         return result
     if not capability.error_queue():  # no hops: the default gateway, where on the path
         result.error = NO_ERROR_QUEUE
-        if _on_path(server, gateway):
-            result.gateway = gateway
-            await _router(gateway, result, deadline)  # type: ignore[arg-type]
+        if gateway is not None and _on_path(server, gateway):
+            await _ask(gateway, None, result, deadline)
         return result
     await _hops(server, result, deadline)
     first = result.hops[0] if result.hops else None
     if first is not None and result.answered_at_ttl != 1:
-        result.gateway = first
         second = result.hops[1] if len(result.hops) > 1 else None
-        asks = [_router(first, result, deadline)]
-        if second is not None and upstream_space(second) in ("cgn", "private"):
-            asks.append(_second(second, result, deadline))
-        await asyncio.gather(*asks)
+        in_front = second if upstream_space(second) in ("cgn", "private") else None
+        await _ask(first, in_front, result, deadline)
     return result

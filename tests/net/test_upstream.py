@@ -14,10 +14,12 @@ import pytest
 
 from flexdiag.codec import natpmp, upnp
 from flexdiag.net import upstream
+from flexdiag.net.udp import UdpEndpoint
 from flexdiag.records import Upstream
 from tests.codec.test_upnp import ANSWER, DESCRIPTION, FAULT
 
 ROUTER = "127.0.0.1"
+FRONT = "127.0.0.2"  # the box in front of the router, on loopback too
 
 
 @dataclass
@@ -32,6 +34,7 @@ class FakeIgd:
     http_port: int = 0
     requests: list[bytes] = field(default_factory=list)
     searches: int = 0
+    search_sources: list[tuple[str, int]] = field(default_factory=list)
 
     def reply(self, data: bytes) -> bytes:
         head = data.split(b"\r\n", 1)[0]
@@ -51,6 +54,7 @@ class _Ssdp(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         assert data.startswith(b"M-SEARCH * HTTP/1.1\r\n")
         self.igd.searches += 1
+        self.igd.search_sources.append(addr)
         if self.igd.garbage_first:
             self.transport.sendto(b"\x00garbage", addr)  # type: ignore[attr-defined]
         location = f"http://{self.igd.location_host}:{self.igd.http_port}/rootDesc.xml"
@@ -87,7 +91,12 @@ async def fake_igd(igd: FakeIgd, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
 
 async def _ask(deadline_s: float = 3.0) -> Upstream:
     result = Upstream()
-    await upstream._upnp(ROUTER, result, asyncio.get_running_loop().time() + deadline_s)
+    endpoint = await UdpEndpoint.open(ROUTER)
+    try:
+        await upstream._upnp(endpoint, ROUTER, result,
+                             asyncio.get_running_loop().time() + deadline_s)
+    finally:
+        endpoint.close()
     return result
 
 
@@ -145,32 +154,56 @@ async def test_no_upnp_on_the_router(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class _NatPmp(asyncio.DatagramProtocol):
+    def __init__(self, answer: str = "0080000000000001c0a80102") -> None:
+        self.answer = bytes.fromhex(answer)
+        self.sources: list[tuple[str, int]] = []
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         assert data == natpmp.REQUEST
-        self.transport.sendto(bytes.fromhex("0080000000000001c0a80102"), addr)  # type: ignore
+        self.sources.append(addr)
+        self.transport.sendto(self.answer, addr)  # type: ignore[attr-defined]
 
 
-async def test_both_are_asked_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_both_are_asked_at_once_from_one_socket(monkeypatch: pytest.MonkeyPatch) -> None:
     loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(_NatPmp, local_addr=(ROUTER, 0))
+    pmp = _NatPmp()
+    transport, _ = await loop.create_datagram_endpoint(lambda: pmp, local_addr=(ROUTER, 0))
     monkeypatch.setattr(natpmp, "PORT", transport.get_extra_info("sockname")[1])
+    monkeypatch.setattr(upstream, "stable_port", lambda role: 0)
+    try:
+        async with fake_igd(FakeIgd(), monkeypatch) as igd:
+            result = Upstream()
+            await upstream._ask(ROUTER, None, result, loop.time() + 3)
+    finally:
+        transport.close()
+    assert result.natpmp == natpmp.ExternalAddress(0, 1, "192.168.1.2")
+    assert result.upnp_address == "192.168.1.2" and result.gateway == ROUTER
+    assert [pmp.sources[0]] == igd.search_sources  # one socket: one entry in the router
+    assert (result.second_gateway, result.second_answers) == (None, ())
+
+
+async def test_the_box_in_front_is_asked_from_the_same_socket(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The router (127.0.0.1: NAT-PMP and an IGD) and the box in front (127.0.0.2: NAT-PMP's
+    "network failure" only); each answer is taken for its own box only."""
+    loop = asyncio.get_running_loop()
+    router, front = _NatPmp(), _NatPmp("008000030000000a")
+    router_t, _ = await loop.create_datagram_endpoint(lambda: router, local_addr=(ROUTER, 0))
+    port = router_t.get_extra_info("sockname")[1]
+    front_t, _ = await loop.create_datagram_endpoint(lambda: front, local_addr=(FRONT, port))
+    monkeypatch.setattr(natpmp, "PORT", port)
     monkeypatch.setattr(upstream, "stable_port", lambda role: 0)
     try:
         async with fake_igd(FakeIgd(), monkeypatch):
             result = Upstream()
-            await upstream._router(ROUTER, result, loop.time() + 3)
+            await upstream._ask(ROUTER, FRONT, result, loop.time() + 3)
     finally:
-        transport.close()
-    assert result.natpmp == natpmp.ExternalAddress(0, 1, "192.168.1.2")
+        router_t.close()
+        front_t.close()
+    assert result.natpmp == natpmp.ExternalAddress(0, 1, "192.168.1.2")  # the router's own
     assert result.upnp_address == "192.168.1.2"
-
-
-async def test_the_second_hop_is_asked_as_the_router_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    async with fake_igd(FakeIgd(), monkeypatch):
-        result = Upstream()
-        await upstream._second(ROUTER, result, asyncio.get_running_loop().time() + 3)
-    assert (result.second_gateway, result.second_answers) == (ROUTER, ("upnp",))
-    assert result.upnp_address is None  # the router's own fields are not touched
+    assert (result.second_gateway, result.second_answers) == (FRONT, ("natpmp",))
+    assert router.sources[0] == front.sources[0]  # one socket for both boxes
