@@ -82,6 +82,7 @@ class Skipped(Facts):
 
 
 MEASURE_WITH = "flexdiag run"  # the command that measures what --quick leaves out
+MEASURE_ON_LINUX = "flexdiag run (Linux)"  # what only Linux's ICMP error queue can measure
 
 
 def measure_with(data: Mapping[str, Any]) -> str:

@@ -271,6 +271,7 @@ class Firewalk:
     probes: list[str] = field(default_factory=list)  # "ip:port ttl N" of every media probe
     ttl: int = 2
     error: str | None = None
+    os_cannot: bool = False  # this OS does not say who sent an ICMP error: not measurable here
 
 
 @dataclass

@@ -15,7 +15,13 @@ from flexdiag import advice
 from flexdiag.addr import format_addr
 from flexdiag.analysis import media as am
 from flexdiag.checks.base import Check, Finding
-from flexdiag.facts import MEASURE_WITH, MediaPortsFacts, QualityFacts, Skipped
+from flexdiag.facts import (
+    MEASURE_ON_LINUX,
+    MEASURE_WITH,
+    MediaPortsFacts,
+    QualityFacts,
+    Skipped,
+)
 from flexdiag.model import Status
 from flexdiag.records import Obs, Observations
 from flexdiag.settings import Settings
@@ -89,6 +95,8 @@ def judge_ports(obs: Observations) -> Finding:
         "ports": f"{MEDIA_PORTS[0]}-{MEDIA_PORTS[1]}"}
     if walk.error is not None:
         data.update(MediaPortsFacts(am.UNDECIDED).to_data(), error=walk.error)
+        if walk.os_cannot:  # Windows, macOS: "Ready" must not pass over it in silence
+            data.update(Skipped(Reason.NOT_MEASURED, MEASURE_ON_LINUX).to_data())
         return Finding(Status.SKIP, advice.text("ports.untested", error=walk.error), data,
                        None, FAQ)
     verdict = am.ports_verdict(

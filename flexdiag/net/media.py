@@ -176,7 +176,7 @@ async def firewalk(server: Addr, targets: list[Addr], stop: asyncio.Event | None
         result.error = "IPv6: not tested"
         return result
     if not capability.error_queue():
-        result.error = NO_ERROR_QUEUE
+        result.error, result.os_cannot = NO_ERROR_QUEUE, True
         return result
     control_id = stun.new_transaction_id()
     try:

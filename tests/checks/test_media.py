@@ -107,6 +107,20 @@ def test_ports_undecided_and_untested_are_skips() -> None:
         "not tested: IPv6: not tested")
     assert media.judge_ports(observations(media_ports=_walk(
         media=[(None, 3, 3)]))).data["answers"] == ["? ICMP 3/3 for 198.51.100.41:12000"]
+    assert "reason" not in untested.data  # IPv6 here: untested, not left out by the OS
+
+
+def test_an_os_that_cannot_measure_the_ports_says_so_to_the_headline() -> None:
+    """Windows, macOS (no ICMP error queue): not measured, measurable with flexdiag on Linux;
+    the headline then says "Ready so far", never plain "Ready"."""
+    from flexdiag.facts import measure_with, unmeasured
+
+    walk = _walk(error="this OS does not tell programs which router sent an ICMP error",
+                 os_cannot=True)
+    finding = media.judge_ports(observations(media_ports=walk))
+    assert finding.status is Status.SKIP and unmeasured(finding.data)
+    assert measure_with(finding.data) == "flexdiag run (Linux)"
+    assert finding.data["verdict"] == "undecided"
 
 
 def test_the_checks_budgets_and_declarations() -> None:

@@ -61,6 +61,8 @@ def test_portable_default_run_judges_the_audio_all_the_same(mode_lab: Lab) -> No
     assert checks(native)["media.ports"]["status"] == ("fail" if dropped else "pass")
     ports = checks(portable)["media.ports"]  # TTL-limited: not measured, and said so
     assert ports["status"] == "skip" and ports["data"]["error"] == NO_ERROR_QUEUE, ports
+    assert (ports["data"]["reason"], ports["data"]["measure_with"]) == (
+        "not-measured", "flexdiag run (Linux)")  # so the headline is never plain "Ready"
 
 
 @pytest.mark.parametrize("mode_lab", ["timeouts-10-40"], indirect=True)
