@@ -75,5 +75,6 @@ def test_portable_lifetime_brackets_the_same_timeout(mode_lab: Lab) -> None:
         for x in lifetimes))
     assert statuses(portable) == statuses(native)
     assert [x["status"] for x in lifetimes] == ["fail", "fail"]
-    for lifetime in lifetimes:  # the fresh-flow timeout (10 s) bracketed either way
-        assert lifetime["data"]["alive_s"] <= 10 < lifetime["data"]["expired_s"], lifetime
+    for lifetime in lifetimes:  # the fresh-flow timeout (10 s) bracketed either way: a probe
+        # at exactly 10.0 s can find the mapping gone (tests/lab/test_lifetime.py alike)
+        assert lifetime["data"]["alive_s"] < 10 <= lifetime["data"]["expired_s"], lifetime
