@@ -71,18 +71,22 @@ def space(address: str | None) -> str | None:
     return "public"  # documentation ranges included: the lab's "internet" uses them
 
 
-def _by_path(hops: tuple[str | None, ...], answered_at_ttl: int | None) -> Verdict:
+def box_in_front(hops: tuple[str | None, ...]) -> str | None:
+    """The second hop where it may be a box in front of the router (a private or
+    carrier-grade address): the one the path names, and the one asked as the router is."""
+    second = hops[1] if len(hops) > 1 else None
+    return second if space(second) in ("cgn", "private") else None
+
+
+def _by_path(other: str | None, answered_at_ttl: int | None) -> Verdict:
     if answered_at_ttl == 1:
         return Verdict(Upstream.NONE, Basis.PATH)
     if answered_at_ttl == 2:
         return Verdict(Upstream.SINGLE, Basis.PATH)
-    second = hops[1] if len(hops) > 1 else None
-    hop_space = space(second)
-    if hop_space == "cgn":
-        return Verdict(Upstream.CGNAT, Basis.PATH, second)
-    if hop_space == "private":
-        return Verdict(Upstream.DOUBLE, Basis.PATH, second)
-    return Verdict(Upstream.UNDETERMINED, Basis.NONE)
+    if other is None:
+        return Verdict(Upstream.UNDETERMINED, Basis.NONE)
+    kind = Upstream.CGNAT if space(other) == "cgn" else Upstream.DOUBLE
+    return Verdict(kind, Basis.PATH, other)
 
 
 def classify(natpmp_address: str | None, mapped_ip: str | None, hops: tuple[str | None, ...],
@@ -94,11 +98,9 @@ def classify(natpmp_address: str | None, mapped_ip: str | None, hops: tuple[str 
     basis, own = ((Basis.NATPMP, natpmp_address) if space(natpmp_address)
                   else (Basis.UPNP, upnp_address))
     own_space = space(own)
-    second = hops[1] if len(hops) > 1 else None
-    hop_space = space(second)
-    other = second if hop_space in ("cgn", "private") else None  # the box in front, if seen
+    other = box_in_front(hops)
     if other is not None and second_answers:  # it answers as a gateway: a NAT of its own
-        kind = Upstream.CGNAT if hop_space == "cgn" else Upstream.DOUBLE
+        kind = Upstream.CGNAT if space(other) == "cgn" else Upstream.DOUBLE
         return Verdict(kind, Basis.SECOND, other, own if own_space else None)
     if own_space == "cgn":
         return Verdict(Upstream.CGNAT, basis, other, own)
@@ -107,4 +109,4 @@ def classify(natpmp_address: str | None, mapped_ip: str | None, hops: tuple[str 
     if own_space == "public" and mapped_ip is not None:
         same = own == mapped_ip
         return Verdict(Upstream.SINGLE if same else Upstream.BEYOND, basis, None, own)
-    return _by_path(hops, answered_at_ttl)
+    return _by_path(other, answered_at_ttl)

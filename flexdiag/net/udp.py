@@ -35,13 +35,13 @@ IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
 IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
 MSG_ERRQUEUE = getattr(socket, "MSG_ERRQUEUE", 0x2000)
 
+PORT_UNREACHABLE = ("ICMP port unreachable: nothing listens on that port, or a firewall "
+                    "rejects it")
 ERROR_TEXT = {
-    errno.ECONNREFUSED: "ICMP port unreachable: nothing listens on that port, or a firewall "
-                        "rejects it",
+    errno.ECONNREFUSED: PORT_UNREACHABLE,
     # Windows reports a port unreachable on a UDP socket as WSAECONNRESET (10054), which
     # Python gives as ECONNRESET; no other OS raises it on UDP.
-    errno.ECONNRESET: "ICMP port unreachable: nothing listens on that port, or a firewall "
-                      "rejects it",
+    errno.ECONNRESET: PORT_UNREACHABLE,
     errno.EHOSTUNREACH: "ICMP host unreachable",
     errno.ENETUNREACH: "ICMP network unreachable",
     errno.EMSGSIZE: "message too large for the path (ICMP fragmentation needed)",

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from flexdiag.addr import Addr, same_ip
 from flexdiag.analysis.media import ICMP_TIME_EXCEEDED
-from flexdiag.analysis.upstream import space as upstream_space
+from flexdiag.analysis.upstream import box_in_front
 from flexdiag.codec import natpmp, stun, upnp
 from flexdiag.net import capability, flows
 from flexdiag.net.media import NO_ERROR_QUEUE, IcmpWalker
@@ -266,7 +266,5 @@ async def probe(server: Addr, gateway: str | None = None,
     await _hops(server, result, deadline)
     first = result.hops[0] if result.hops else None
     if first is not None and result.answered_at_ttl != 1:
-        second = result.hops[1] if len(result.hops) > 1 else None
-        in_front = second if upstream_space(second) in ("cgn", "private") else None
-        await _ask(first, in_front, result, deadline)
+        await _ask(first, box_in_front(result.hops), result, deadline)
     return result
